@@ -1,1 +1,10 @@
-//! coroner
+//! coroner: tells which node of a NATS cluster failed first, when and why,
+//! from server logs and metric dumps.
+//!
+//! The pipeline (each arrow is one module boundary):
+//! paths → [`source`] → [`parse`] (records, unparsed lines counted) →
+//! [`classify`] (events) and [`metrics`] (series) → [`engine`] (findings) →
+//! [`diagnose`] (verdict) → [`render`].
+
+pub mod classify;
+pub mod model;

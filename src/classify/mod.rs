@@ -1,0 +1,150 @@
+//! Message → event kind + typed fields, using the templates declared in rule
+//! packs.
+//!
+//! Architecture invariant: matching never runs every template's regex over
+//! every message. An Aho-Corasick automaton over each template's longest
+//! literal picks the few candidates; only those regexes run, in declaration
+//! order (the first match wins). Cost stays nearly flat as templates grow.
+
+mod normalize;
+mod template;
+
+pub use normalize::normalize;
+pub use template::{CaptureType, PatternError, Template, parse_go_duration, unquote_go};
+
+use crate::model::Fields;
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::sync::Arc;
+
+/// Kind given to messages that match no template.
+pub const UNKNOWN_KIND: &str = "unknown";
+
+/// The compiled set of templates.
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    templates: Vec<Template>,
+    /// Automaton over distinct anchors; `anchor_templates[i]` = templates using anchor i.
+    ac: Option<AhoCorasick>,
+    anchor_templates: Vec<Vec<u32>>,
+    /// Templates without any literal: always candidates.
+    unanchored: Vec<u32>,
+    unknown: Arc<str>,
+}
+
+/// The outcome of classifying one message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classified {
+    pub kind: Arc<str>,
+    pub fields: Fields,
+    /// Index of the template that matched, if any.
+    pub template: Option<usize>,
+}
+
+impl Classifier {
+    pub fn new(templates: Vec<Template>) -> Classifier {
+        let mut anchors: Vec<String> = Vec::new();
+        let mut anchor_templates: Vec<Vec<u32>> = Vec::new();
+        let mut unanchored = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (i, t) in templates.iter().enumerate() {
+            if t.anchor.is_empty() {
+                unanchored.push(i as u32);
+                continue;
+            }
+            let slot = *index.entry(t.anchor.clone()).or_insert_with(|| {
+                anchors.push(t.anchor.clone());
+                anchor_templates.push(Vec::new());
+                anchors.len() - 1
+            });
+            anchor_templates[slot].push(i as u32);
+        }
+        let ac = (!anchors.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&anchors)
+                .expect("anchors are plain literals")
+        });
+        Classifier {
+            templates,
+            ac,
+            anchor_templates,
+            unanchored,
+            unknown: UNKNOWN_KIND.into(),
+        }
+    }
+
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+
+    pub fn len(&self) -> usize {
+        self.templates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+
+    /// Classifies `msg` (the message body with any connection or RAFT prefix removed).
+    pub fn classify(&self, msg: &str) -> Classified {
+        let mut cands: Vec<u32> = self.unanchored.clone();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(msg) {
+                cands.extend_from_slice(&self.anchor_templates[m.pattern().as_usize()]);
+            }
+        }
+        if cands.len() > 1 {
+            cands.sort_unstable();
+            cands.dedup();
+        }
+        for &i in &cands {
+            let t = &self.templates[i as usize];
+            if let Some(fields) = t.matches(msg) {
+                return Classified {
+                    kind: t.kind.clone(),
+                    fields,
+                    template: Some(i as usize),
+                };
+            }
+        }
+        Classified {
+            kind: self.unknown.clone(),
+            fields: Vec::new(),
+            template: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+
+    fn classifier() -> Classifier {
+        Classifier::new(vec![
+            Template::new("readloop_slow", "Readloop processing time: {elapsed:duration}").unwrap(),
+            Template::new("health_fail", "Healthcheck failed: {reason:quoted}").unwrap(),
+            Template::new("health_fail_stream", "Healthcheck failed: \"JetStream stream '{account} > {stream}' is not current\"").unwrap(),
+            Template::new("pending_raft", "{n:int} append entries pending").unwrap(),
+        ])
+    }
+
+    #[test]
+    fn first_declared_match_wins() {
+        let c = classifier();
+        let r = c.classify("Healthcheck failed: \"JetStream stream 'APP > ORDERS' is not current\"");
+        assert_eq!(&*r.kind, "health_fail");
+        let r = c.classify("Readloop processing time: 2.5s");
+        assert_eq!(&*r.kind, "readloop_slow");
+        assert_eq!(r.fields[0].1, Value::Float(2.5));
+    }
+
+    #[test]
+    fn unanchored_and_unknown() {
+        let c = classifier();
+        assert_eq!(&*c.classify("12 append entries pending").kind, "pending_raft");
+        let r = c.classify("something else entirely");
+        assert_eq!(&*r.kind, UNKNOWN_KIND);
+        assert!(r.template.is_none());
+    }
+}

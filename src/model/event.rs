@@ -1,0 +1,166 @@
+//! One log record after parsing and classification.
+
+use super::{Node, Timestamp};
+use std::fmt;
+use std::sync::Arc;
+
+/// Severity of a log line, as the server labelled it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Fatal,
+}
+
+impl Level {
+    pub const ALL: [Level; 6] = [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Warn,
+        Level::Error,
+        Level::Fatal,
+    ];
+
+    /// Parses a nats-server tag (`INF`) or a common name (`info`, `warning`, `err`).
+    pub fn parse(s: &str) -> Option<Level> {
+        let s = s.trim();
+        Some(match s.to_ascii_lowercase().as_str() {
+            "trc" | "trace" => Level::Trace,
+            "dbg" | "debug" => Level::Debug,
+            "inf" | "info" | "notice" | "information" => Level::Info,
+            "wrn" | "warn" | "warning" => Level::Warn,
+            "err" | "error" | "eror" => Level::Error,
+            "ftl" | "fatal" | "crit" | "critical" | "panic" => Level::Fatal,
+            _ => return None,
+        })
+    }
+
+    /// The nats-server tag: `INF`, `WRN`, ...
+    pub fn tag(self) -> &'static str {
+        match self {
+            Level::Trace => "TRC",
+            Level::Debug => "DBG",
+            Level::Info => "INF",
+            Level::Warn => "WRN",
+            Level::Error => "ERR",
+            Level::Fatal => "FTL",
+        }
+    }
+
+    /// Lower-case name used in the rule language and JSON: `info`, `warn`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+            Level::Fatal => "fatal",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a line came from: a display path (archive members as
+/// `bundle.tar.gz!n1/nats.log`) and a 1-based line number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A typed field value captured from a message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            Value::Str(s) => s.parse().ok(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// Named fields of an event, in capture order. Small, so a Vec beats a map.
+pub type Fields = Vec<(Arc<str>, Value)>;
+
+/// One log record: a parsed line (plus its continuation lines), attributed to a
+/// node and classified.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// UTC time; `None` when the server logged without timestamps
+    /// (`logtime: false`): such events are ordered by line.
+    pub ts: Option<Timestamp>,
+    pub node: Node,
+    pub level: Level,
+    /// Template kind (e.g. `js_api_pending`), or `unknown` when no template matched.
+    pub kind: Arc<str>,
+    pub fields: Fields,
+    /// The message text after the header (connection prefix included).
+    pub message: Box<str>,
+    /// Normalized template of the message (numbers, ids, addresses masked),
+    /// used to count unmatched messages.
+    pub template: Option<Arc<str>>,
+    pub loc: Location,
+    /// Continuation lines attached to this record (banners, stack dumps).
+    pub continuation: u32,
+}
+
+impl Event {
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Sort key for the merged stream: (time, node, file, line).
+    pub fn order_key(&self) -> (Option<Timestamp>, &str, &str, u64) {
+        (self.ts, &self.node, &self.loc.file, self.loc.line)
+    }
+}

@@ -1,0 +1,102 @@
+//! What the rule engine reports: a finding with its evidence.
+
+use super::{Location, Node, Timestamp};
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Root-cause category, from the fixed vocabulary in [`CATEGORIES`].
+pub type Category = Arc<str>;
+
+/// The documented cause vocabulary (rules/README.md). A rule's category must be one of these.
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("jetstream-api-overload", "the JetStream API request queue backs up faster than it is served"),
+    ("cpu-starvation", "the server process gets too little CPU to keep up"),
+    ("memory-exhaustion", "memory grows towards a limit or the process is OOM-killed"),
+    ("storage-exhaustion", "JetStream storage reaches its configured or physical limit"),
+    ("slow-storage", "disk writes or fsyncs are too slow"),
+    ("node-unresponsive", "the node stops answering: frozen, paused, hung"),
+    ("process-restart", "the server process died or was restarted"),
+    ("route-instability", "cluster routes close, go stale or flap"),
+    ("raft-quorum-loss", "a Raft group lost its leader or quorum"),
+    ("slow-consumer", "a client or route cannot keep up with what it is sent"),
+    ("mqtt-connection-storm", "a surge of MQTT connects or sessions"),
+    ("connection-limit", "a connection, subscription or payload limit is hit"),
+    ("auth-failure", "clients or routes fail authentication or authorization"),
+    ("config-error", "a configuration mistake or mismatch"),
+    ("known-defect", "a pattern matching a known nats-server defect"),
+    ("network-partition", "nodes cannot reach each other"),
+    ("consequence", "a symptom that follows other causes, not a cause by itself"),
+];
+
+/// One line of evidence: a log line (with its location) or a metric observation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub loc: Option<Location>,
+    pub ts: Option<Timestamp>,
+    pub node: Option<Node>,
+    pub text: String,
+}
+
+/// A rule that fired: when, where, why, with evidence.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: Arc<str>,
+    pub title: Arc<str>,
+    pub severity: Severity,
+    pub category: Category,
+    pub node: Option<Node>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The rule's message with captured values filled in.
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    /// Ids of rules whose findings this one explains (it is their cause).
+    pub explains: Vec<Arc<str>>,
+    pub advice: Option<Arc<str>>,
+    pub collect: Vec<Arc<str>>,
+}
+
+impl Finding {
+    /// Deterministic order: (start, node, rule, end).
+    pub fn order_key(&self) -> (Timestamp, Option<&str>, &str, Timestamp) {
+        (self.start, self.node.as_deref(), &self.rule, self.end)
+    }
+}
