@@ -7,4 +7,7 @@
 //! [`diagnose`] (verdict) → [`render`].
 
 pub mod classify;
+pub mod ingest;
 pub mod model;
+pub mod parse;
+pub mod source;
