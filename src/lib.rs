@@ -10,4 +10,5 @@ pub mod classify;
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod render;
 pub mod source;

@@ -146,7 +146,8 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
                 (None, Some(_)) => Attribution::Path,
                 _ => Attribution::Unattributed,
             });
-        let main = main.or_else(|| ov.as_deref().or(path_node.as_deref()).map(&mut intern));
+        // A file with no record (not a log at all) belongs to no node.
+        let main = if f.account.parsed == 0 { None } else { main.or_else(|| ov.as_deref().or(path_node.as_deref()).map(&mut intern)) };
         for (mut ev, seg) in f.events {
             ev.node = seg_nodes[seg].0.clone();
             bundle.events.push(ev);
