@@ -27,10 +27,12 @@ impl Timestamp {
         self.0
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, d: Nanos) -> Timestamp {
         Timestamp(self.0.saturating_add(d))
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, d: Nanos) -> Timestamp {
         Timestamp(self.0.saturating_sub(d))
     }
@@ -70,9 +72,7 @@ impl Timestamp {
 
     /// `2026-11-24T19:00:04.440000Z` (microsecond precision, as nats-server logs).
     pub fn rfc3339(self) -> String {
-        self.datetime()
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
+        self.datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
     }
 
     /// `19:00:04.440` for compact timelines.

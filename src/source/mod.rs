@@ -100,7 +100,7 @@ pub fn list_files(inputs: &[Input]) -> (Vec<Input>, Vec<SourceError>) {
             Input::Path(p) => walk_dir(p, &mut out, &mut errors),
         }
     }
-    out.sort_by(|a, b| input_key(a).cmp(&input_key(b)));
+    out.sort_by_key(input_key);
     out.dedup();
     (out, errors)
 }
@@ -138,7 +138,9 @@ fn walk_dir(p: &Path, out: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
         entries.sort();
         for e in entries {
             // Hidden files and directories (.git, .DS_Store) are not evidence.
-            if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            if e.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
                 continue;
             }
             walk_dir(&e, out, errors);
