@@ -7,4 +7,6 @@
 //! [`diagnose`] (verdict) → [`render`].
 
 pub mod classify;
+pub mod metrics;
 pub mod model;
+pub mod parse;

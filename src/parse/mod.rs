@@ -1,0 +1,3 @@
+//! Parsers: bytes → records. Each submodule owns one family of inputs.
+
+pub mod metric;
