@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod render;
