@@ -6,6 +6,7 @@
 //! [`classify`] (events) and [`metrics`] (series) → [`engine`] (findings) →
 //! [`diagnose`] (verdict) → [`render`].
 
+pub mod analyze;
 pub mod classify;
 pub mod ingest;
 pub mod metrics;

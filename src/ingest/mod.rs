@@ -199,7 +199,10 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     let unparsed = r.lines_read.saturating_sub(r.lines_parsed);
     let first = r.samples.iter().map(|s| s.ts).min();
     let last = r.samples.iter().map(|s| s.ts).max();
-    let node: Option<Node> = r.node.clone().or_else(|| m.node_hint.as_deref().map(Arc::from));
+    let node: Option<Node> = r
+        .node
+        .clone()
+        .or_else(|| m.node_hint.as_deref().map(Arc::from));
     let account = FileAccount {
         lines_read: r.lines_read,
         parsed: r.lines_parsed,
@@ -219,7 +222,10 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
         } else {
             Attribution::Unattributed
         },
-        nodes: node.iter().map(|n| (n.clone(), r.samples.len() as u64)).collect(),
+        nodes: node
+            .iter()
+            .map(|n| (n.clone(), r.samples.len() as u64))
+            .collect(),
         node,
         account,
         compression: m.meta.compression.iter().map(|c| c.name()).collect(),

@@ -11,8 +11,8 @@ pub struct MetricsArgs {
     /// Only these metrics (comma-separated canonical names, e.g. `cpu,mem_rss,js_api_pending`).
     #[arg(long, value_delimiter = ',')]
     pub metric: Vec<String>,
-    /// Only these nodes (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    /// Only these nodes (set from the common `--node` filter).
+    #[arg(skip)]
     pub node: Vec<String>,
     /// `text`: per-node summary; `csv`, `json` (JSON lines), `parquet`: the long frame
     /// (time, node, metric, value, labels).

@@ -6,6 +6,7 @@
 //! results are still printed before exiting with 2.
 
 mod cmd_events;
+mod cmd_metrics;
 mod common;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,16 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
     Stats(cmd_events::StatsArgs),
+    /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
+    Metrics(MetricsCmd),
+}
+
+#[derive(clap::Args, Debug)]
+struct MetricsCmd {
+    #[command(flatten)]
+    input: common::InputArgs,
+    #[command(flatten)]
+    args: cmd_metrics::MetricsArgs,
 }
 
 fn main() -> ExitCode {
@@ -36,6 +47,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
+        Command::Metrics(m) => metrics(m),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -44,6 +56,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
+    let bundle = m.input.ingest(coroner::ingest::Keep::Counts)?;
+    let had_errors = common::report_errors(&bundle);
+    let set = coroner::analyze::metric_set(&bundle);
+    let mut args = m.args.clone();
+    args.node = m.input.node_filters();
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    cmd_metrics::run(&set, &args, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(if had_errors { 2 } else { 0 })
 }
 
 #[cfg(test)]
