@@ -13,3 +13,16 @@ pub fn metric_set(bundle: &Bundle) -> MetricSet {
         .collect();
     MetricSet::build(samples)
 }
+
+use crate::diagnose::Verdict;
+use crate::model::Finding;
+
+/// Everything one analysis produced: what was read, the findings, the verdict.
+pub struct Analysis {
+    pub bundle: Bundle,
+    pub metrics: MetricSet,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    /// Rule packs used (names), for the report header.
+    pub packs: Vec<String>,
+}

@@ -8,6 +8,7 @@
 
 pub mod analyze;
 pub mod classify;
+pub mod diagnose;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
