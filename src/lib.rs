@@ -8,3 +8,5 @@
 
 pub mod classify;
 pub mod model;
+pub mod engine;
+pub mod lang;
