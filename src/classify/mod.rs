@@ -148,3 +148,42 @@ mod tests {
         assert!(r.template.is_none());
     }
 }
+
+/// The built-in message templates (rules/nats-messages.rules), read with a
+/// line scanner. Interim: the rule-language loader supersedes this.
+pub fn builtin_templates() -> Vec<Template> {
+    parse_template_lines(include_str!("../../rules/nats-messages.rules"))
+}
+
+/// Reads `template <kind> "<pattern>" [catalog <ID>]` lines; ignores the rest.
+pub fn parse_template_lines(src: &str) -> Vec<Template> {
+    let mut out = Vec::new();
+    for line in src.lines() {
+        let Some(rest) = line.trim().strip_prefix("template ") else {
+            continue;
+        };
+        let Some((kind, rest)) = rest.trim().split_once(' ') else {
+            continue;
+        };
+        let rest = rest.trim();
+        let Some(body) = rest.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = body.rfind('"') else { continue };
+        if let Ok(t) = Template::new(kind, &body[..end]) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod builtin_tests {
+    #[test]
+    fn every_builtin_template_compiles() {
+        let src = include_str!("../../rules/nats-messages.rules");
+        let declared = src.lines().filter(|l| l.starts_with("template ")).count();
+        assert_eq!(super::builtin_templates().len(), declared);
+        assert!(declared >= 60);
+    }
+}

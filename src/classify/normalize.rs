@@ -6,41 +6,36 @@
 /// `Readloop processing time: <*>`.
 pub fn normalize(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
-    let mut in_quote: Option<char> = None;
-    for (i, tok) in msg.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        if let Some(q) = in_quote {
-            if tok.ends_with(q) {
-                in_quote = None;
+    let mut rest = msg;
+    while !rest.is_empty() {
+        // Quoted span at a token start: mask its content as one unit.
+        let q = rest.as_bytes()[0];
+        if (q == b'"' || q == b'\'') && (out.is_empty() || out.ends_with([' ', '(', '[', '='])) {
+            if let Some(end) = rest[1..].find(q as char) {
+                out.push(q as char);
                 out.push_str("<*>");
-                out.push(q);
+                out.push(q as char);
+                rest = &rest[end + 2..];
+                continue;
             }
-            continue;
         }
-        let first = tok.chars().next();
-        if let Some(q @ ('"' | '\'')) = first {
-            if tok.len() > 1 && tok.ends_with(q) {
-                out.push(q);
-                out.push_str("<*>");
-                out.push(q);
-            } else {
-                out.push(q);
-                in_quote = Some(q);
-            }
-            continue;
-        }
+        let tok_end = rest.find(' ').unwrap_or(rest.len());
+        let tok = &rest[..tok_end];
         if tok.bytes().any(|b| b.is_ascii_digit()) {
             let trimmed = tok.trim_end_matches([',', ':', ';', ')', ']', '.']);
+            let lead = tok.len() - tok.trim_start_matches(['(', '[']).len();
+            out.push_str(&tok[..lead.min(trimmed.len())]);
             out.push_str("<*>");
             out.push_str(&tok[trimmed.len()..]);
         } else {
             out.push_str(tok);
         }
-    }
-    if in_quote.is_some() {
-        out.push_str("<*>");
+        if tok_end < rest.len() {
+            out.push(' ');
+            rest = &rest[tok_end + 1..];
+        } else {
+            rest = "";
+        }
     }
     out
 }
@@ -57,6 +52,7 @@ mod tests {
             "Error trying to connect to route (attempt <*>): dial tcp <*>: connect: connection refused"
         );
         assert_eq!(normalize("stream 'APP > ORDERS' is gone"), "stream '<*>' is gone");
-        assert_eq!(normalize("x \"a b"), "x \"<*>");
+        assert_eq!(normalize("x \"a b"), "x \"a b");
+        assert_eq!(normalize("index [12] beyond [3]"), "index [<*>] beyond [<*>]");
     }
 }

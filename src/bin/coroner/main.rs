@@ -1,1 +1,56 @@
-fn main() {}
+//! The `coroner` command line. The only code that knows clap, terminals,
+//! colors and exit codes.
+//!
+//! Exit codes: 0 = no incident (or the command succeeded), 1 = findings at or
+//! above `--fail-on`, 2 = an error (unreadable input, bad arguments); partial
+//! results are still printed before exiting with 2.
+
+mod cmd_events;
+mod common;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "coroner",
+    version,
+    about = "Tells which node of a NATS cluster failed first, when and why, from logs and metric dumps",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the merged, normalized event stream of all nodes on one clock.
+    Events(cmd_events::EventsArgs),
+    /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
+    Stats(cmd_events::StatsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Events(a) => cmd_events::events(a),
+        Command::Stats(a) => cmd_events::stats(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("coroner: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,248 @@
+//! Inputs → attributed, classified, merged events (and metric samples), with
+//! per-file accounting. The stage between `source`/`parse`/`classify` and the
+//! engine.
+//!
+//! Files are read in parallel (rayon, one task per top-level input); every
+//! line of a log is attributed to a node once the whole file was seen (a
+//! banner may come after the first lines of a rotated file); the merged
+//! stream is sorted by (time, node, file, line), so the result is the same for
+//! any thread count and any order of inputs.
+
+mod attribution;
+mod sink;
+
+pub use attribution::Attribution;
+
+use crate::classify::Classifier;
+use crate::model::{Event, Level, Node, Timestamp};
+use crate::parse::log::{FileAccount, LogOptions};
+use crate::source::{Input, Limits, SourceError, SourceMeta};
+use rayon::prelude::*;
+use sink::EventSink;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What to keep in memory besides counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every event (for `events`).
+    All,
+    /// Only counts (for `stats`): memory stays bounded by the number of
+    /// distinct templates, not the input size.
+    Counts,
+    /// Events at or above a level, plus events of kinds some rule needs.
+    Relevant(Level),
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    pub log: LogOptions,
+    pub limits: Limits,
+    /// `--node NAME=PATH`: files whose display path contains PATH belong to NAME.
+    pub node_overrides: Vec<(String, String)>,
+    pub keep: Keep,
+    /// Kinds to keep under `Keep::Relevant` whatever their level.
+    pub relevant_kinds: Vec<Arc<str>>,
+    pub progress: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            log: LogOptions::default(),
+            limits: Limits::default(),
+            node_overrides: Vec::new(),
+            keep: Keep::All,
+            relevant_kinds: Vec::new(),
+            progress: false,
+        }
+    }
+}
+
+/// What became of one leaf file.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub display: Arc<str>,
+    pub kind: FileKind,
+    /// The node the file (most of its lines) was attributed to.
+    pub node: Option<Node>,
+    pub attribution: Attribution,
+    pub account: FileAccount,
+    pub compression: Vec<&'static str>,
+    /// Lines per node when one file holds several (kubectl --prefix, syslog).
+    pub nodes: BTreeMap<Node, u64>,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileKind {
+    Log,
+    Metric,
+}
+
+/// Per-node counts gathered while reading.
+#[derive(Clone, Debug, Default)]
+pub struct NodeStats {
+    pub files: Vec<Arc<str>>,
+    pub records: u64,
+    pub levels: [u64; 6],
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// template (kind or normalized text) → (count, level seen most, example location)
+    pub templates: BTreeMap<Arc<str>, TemplateCount>,
+    /// `Starting nats-server` banners.
+    pub starts: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TemplateCount {
+    pub count: u64,
+    pub max_level: Option<Level>,
+    pub classified: bool,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    pub files: Vec<FileReport>,
+    pub events: Vec<Event>,
+    pub nodes: BTreeMap<Node, NodeStats>,
+    pub errors: Vec<SourceError>,
+    /// Metric files, read after logs by the metrics loader: (meta, node, raw report).
+    pub metric_files: Vec<MetricFile>,
+}
+
+/// A metric dump found among the inputs, with the samples parsed from it.
+#[derive(Debug)]
+pub struct MetricFile {
+    pub meta: SourceMeta,
+    pub node_hint: Option<String>,
+    pub report: crate::parse::metric::MetricFileReport,
+}
+
+impl Bundle {
+    pub fn lines_read(&self) -> u64 {
+        self.files.iter().map(|f| f.account.lines_read).sum()
+    }
+    pub fn span(&self) -> Option<(Timestamp, Timestamp)> {
+        let first = self.nodes.values().filter_map(|n| n.first).min()?;
+        let last = self.nodes.values().filter_map(|n| n.last).max()?;
+        Some((first, last))
+    }
+}
+
+enum Leaf {
+    Log(Box<sink::FileResult>),
+    Metric(MetricFile),
+}
+
+/// Reads every input. Never fails: unreadable files become `errors`.
+pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -> Bundle {
+    let (files, mut errors) = crate::source::list_files(inputs);
+    let progress = progress_bar(&files, opts.progress);
+    let per_input: Vec<(Vec<(SourceMeta, Leaf)>, Vec<SourceError>)> = files
+        .par_iter()
+        .map(|input| {
+            let mut visit = |meta: &SourceMeta, reader: &mut dyn std::io::BufRead| -> Leaf {
+                read_leaf(meta, reader, classifier, opts)
+            };
+            let r = crate::source::read_input(input, &opts.limits, &mut visit);
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let mut logs = Vec::new();
+    let mut metric_files = Vec::new();
+    for (leaves, errs) in per_input {
+        errors.extend(errs);
+        for (_, leaf) in leaves {
+            match leaf {
+                Leaf::Log(r) => logs.push(*r),
+                Leaf::Metric(m) => metric_files.push(m),
+            }
+        }
+    }
+    // Files that ended early (truncated gzip, corrupt member) are errors too.
+    for l in &logs {
+        if let Some(e) = &l.account.error {
+            errors.push(SourceError {
+                file: l.meta.display.to_string(),
+                message: e.clone(),
+            });
+        }
+    }
+    for m in &metric_files {
+        if let Some(e) = &m.report.error {
+            errors.push(SourceError {
+                file: m.meta.display.to_string(),
+                message: e.clone(),
+            });
+        }
+    }
+    errors.sort();
+    errors.dedup();
+    let mut bundle = attribution::resolve(logs, opts);
+    bundle.errors = errors;
+    metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
+    bundle.metric_files = metric_files;
+    bundle
+        .events
+        .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    bundle
+}
+
+fn progress_bar(files: &[Input], enabled: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| match f {
+            Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum();
+    if total < (64 << 20) {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(files.len() as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(pb)
+}
+
+fn read_leaf(meta: &SourceMeta, reader: &mut dyn std::io::BufRead, classifier: &Classifier, opts: &IngestOptions) -> Leaf {
+    let head = reader.fill_buf().map(|h| h.to_vec()).unwrap_or_default();
+    if let Some(format) = crate::parse::metric::sniff(&meta.logical_path, &head) {
+        let node_hint = override_for(&meta.display, &opts.node_overrides).or_else(|| crate::source::names::node_from_path(&meta.logical_path));
+        let report = crate::parse::metric::parse(format, &meta.display, node_hint.as_deref(), reader);
+        return Leaf::Metric(MetricFile {
+            meta: meta.clone(),
+            node_hint,
+            report,
+        });
+    }
+    let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
+    let account = crate::parse::log::parse_stream(reader, &opts.log, &mut sink);
+    Leaf::Log(Box::new(sink.finish(meta.clone(), account)))
+}
+
+pub(crate) fn override_for(display: &str, overrides: &[(String, String)]) -> Option<String> {
+    overrides
+        .iter()
+        .filter(|(_, path)| display.contains(path.as_str()))
+        .max_by_key(|(_, path)| path.len())
+        .map(|(name, _)| name.clone())
+}
+
+
+

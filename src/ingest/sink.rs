@@ -1,0 +1,243 @@
+//! Builds events from the records of one file, and counts per segment.
+//!
+//! A segment is a run of lines of one origin key (the node a wrapper names,
+//! or none) between two `Starting nats-server` banners; its node comes from
+//! the banner's `Name:` line, resolved once the whole file was read.
+
+use super::{IngestOptions, Keep, TemplateCount};
+use crate::classify::{Classifier, normalize};
+use crate::model::{Event, Level, Location, Timestamp, Value};
+use crate::parse::log::{FileAccount, Record, Sink};
+use crate::source::SourceMeta;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub(crate) type Bucket = usize;
+
+struct Names {
+    addr: Arc<str>,
+    conn: Arc<str>,
+    conn_id: Arc<str>,
+    client: Arc<str>,
+    account_user: Arc<str>,
+    raft_node: Arc<str>,
+    raft_group: Arc<str>,
+    pid: Arc<str>,
+    empty: Arc<str>,
+}
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            addr: "addr".into(),
+            conn: "conn".into(),
+            conn_id: "conn_id".into(),
+            client: "client".into(),
+            account_user: "account_user".into(),
+            raft_node: "raft_node".into(),
+            raft_group: "raft_group".into(),
+            pid: "pid".into(),
+            empty: "".into(),
+        }
+    }
+}
+
+/// Counts for one segment.
+#[derive(Debug, Default)]
+pub(crate) struct SegmentStats {
+    pub records: u64,
+    pub levels: [u64; 6],
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub templates: HashMap<Arc<str>, TemplateCount>,
+    pub starts: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Segment {
+    /// Node named by a wrapper for these lines (pod, host, compose service, JSON key).
+    pub key: Option<String>,
+    /// Server name from this segment's banner.
+    pub name: Option<String>,
+    pub stats: SegmentStats,
+}
+
+#[derive(Debug)]
+pub(crate) struct FileResult {
+    pub meta: SourceMeta,
+    pub account: FileAccount,
+    pub segments: Vec<Segment>,
+    pub events: Vec<(Event, Bucket)>,
+    /// RAFT node ids from banners (`Node: fjFyEjc1`) → segment.
+    pub node_ids: Vec<(String, Bucket)>,
+}
+
+pub(crate) struct EventSink<'a> {
+    file: Arc<str>,
+    classifier: &'a Classifier,
+    keep: Keep,
+    relevant: &'a [Arc<str>],
+    names: Names,
+    segments: Vec<Segment>,
+    /// key → current segment
+    current: HashMap<Option<String>, usize>,
+    events: Vec<(Event, Bucket)>,
+    node_ids: Vec<(String, Bucket)>,
+    last_ts: Option<Timestamp>,
+    last_kept: bool,
+}
+
+impl<'a> EventSink<'a> {
+    pub fn new(file: Arc<str>, classifier: &'a Classifier, opts: &'a IngestOptions) -> Self {
+        EventSink {
+            file,
+            classifier,
+            keep: opts.keep,
+            relevant: &opts.relevant_kinds,
+            names: Names::new(),
+            segments: Vec::new(),
+            current: HashMap::new(),
+            events: Vec::new(),
+            node_ids: Vec::new(),
+            last_ts: None,
+            last_kept: false,
+        }
+    }
+
+    fn segment_for(&mut self, key: Option<&str>, new_lifetime: bool) -> usize {
+        let k = key.map(str::to_string);
+        if !new_lifetime {
+            if let Some(&i) = self.current.get(&k) {
+                return i;
+            }
+        }
+        self.segments.push(Segment {
+            key: k.clone(),
+            name: None,
+            stats: SegmentStats::default(),
+        });
+        let i = self.segments.len() - 1;
+        self.current.insert(k, i);
+        i
+    }
+
+    fn keeps(&self, level: Level, kind: &str) -> bool {
+        match self.keep {
+            Keep::All => true,
+            Keep::Counts => false,
+            Keep::Relevant(min) => level >= min || self.relevant.iter().any(|k| &**k == kind),
+        }
+    }
+
+    pub fn finish(self, meta: SourceMeta, account: FileAccount) -> FileResult {
+        FileResult {
+            meta,
+            account,
+            segments: self.segments,
+            events: self.events,
+            node_ids: self.node_ids,
+        }
+    }
+}
+
+impl Sink for EventSink<'_> {
+    fn record(&mut self, rec: Record<'_>, line: u64) {
+        // Strip the connection / RAFT prefix into fields.
+        let msg: &str = &rec.msg;
+        let mut fields = Vec::new();
+        let mut body = msg;
+        if let Some(p) = crate::parse::log::nats::parse_conn_prefix(msg) {
+            body = p.rest;
+            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
+            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
+            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
+            if let Some(c) = p.client {
+                fields.push((self.names.client.clone(), Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into())));
+            }
+            if let Some(a) = p.account_user {
+                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
+            }
+        } else if let Some((node, group, rest)) = crate::parse::log::nats::parse_raft_prefix(msg) {
+            body = rest;
+            fields.push((self.names.raft_node.clone(), Value::Str(node.into())));
+            fields.push((self.names.raft_group.clone(), Value::Str(group.into())));
+        }
+        let c = self.classifier.classify(body);
+        let kind: &str = &c.kind;
+        let new_lifetime = kind == "server_starting";
+        let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
+        if kind == "banner_name" {
+            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
+                let n = n.trim();
+                if !n.is_empty() && self.segments[seg].name.is_none() {
+                    self.segments[seg].name = Some(n.to_string());
+                }
+            }
+        } else if kind == "banner_node" {
+            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
+                self.node_ids.push((n.to_string(), seg));
+            }
+        }
+        let ts = rec.ts.or(self.last_ts);
+        if rec.ts.is_some() {
+            self.last_ts = rec.ts;
+        }
+        let st = &mut self.segments[seg].stats;
+        st.records += 1;
+        st.levels[rec.level.index()] += 1;
+        if new_lifetime {
+            st.starts += 1;
+        }
+        if let Some(t) = ts {
+            st.first = Some(st.first.map_or(t, |f| f.min(t)));
+            st.last = Some(st.last.map_or(t, |l| l.max(t)));
+        }
+        let tkey: Arc<str> = if c.template.is_some() {
+            c.kind.clone()
+        } else {
+            normalize(body).into()
+        };
+        let tc = st.templates.entry(tkey).or_default();
+        tc.count += 1;
+        tc.classified = c.template.is_some();
+        tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
+        self.last_kept = false;
+        if !self.keeps(rec.level, kind) {
+            return;
+        }
+        self.last_kept = true;
+        fields.extend(c.fields);
+        if let Some(pid) = rec.pid {
+            fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
+        }
+        for (k, v) in rec.extra {
+            fields.push((k.into(), v));
+        }
+        let template = (c.template.is_none()).then(|| normalize(body).into());
+        self.events.push((
+            Event {
+                ts,
+                node: self.names.empty.clone(),
+                level: rec.level,
+                kind: c.kind,
+                fields,
+                message: msg.into(),
+                template,
+                loc: Location {
+                    file: self.file.clone(),
+                    line,
+                },
+                continuation: 0,
+            },
+            seg,
+        ));
+    }
+
+    fn continuation(&mut self, _line: u64, _text: &str) {
+        if self.last_kept {
+            if let Some((ev, _)) = self.events.last_mut() {
+                ev.continuation += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Fast timestamp parsing for the hot path, and local-time conversion.
+
+use crate::model::Timestamp;
+use chrono::{LocalResult, NaiveDate, Offset, TimeZone};
+use chrono_tz::Tz;
+use std::cell::Cell;
+
+/// How to read timestamps that carry no zone (nats-server logs local time).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Zone {
+    tz: Option<Tz>,
+    fixed: Option<i64>,
+}
+
+thread_local! {
+    /// (zone, hour bucket of naive seconds, offset seconds) of the last lookup.
+    static OFFSET_CACHE: Cell<(Option<Tz>, i64, i64)> = const { Cell::new((None, i64::MIN, 0)) };
+}
+
+impl Zone {
+    pub fn utc() -> Zone {
+        Zone::default()
+    }
+
+    pub fn named(tz: Tz) -> Zone {
+        Zone { tz: Some(tz), fixed: None }
+    }
+
+    pub fn is_utc(&self) -> bool {
+        self.tz.is_none() && self.fixed.unwrap_or(0) == 0
+    }
+
+    /// Parses `UTC`, `Europe/Paris`, `+02:00`, `-0530`.
+    pub fn parse(s: &str) -> Result<Zone, String> {
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Ok(Zone::utc());
+        }
+        if let Ok(tz) = s.parse::<Tz>() {
+            return Ok(Zone::named(tz));
+        }
+        if let Some(off) = parse_offset(s) {
+            return Ok(Zone { tz: None, fixed: Some(off) });
+        }
+        Err(format!(
+            "unknown time zone `{s}`: use an IANA name (Europe/Paris), UTC, or an offset (+02:00)"
+        ))
+    }
+
+    /// Converts local calendar seconds (as if UTC) to a UTC timestamp.
+    pub fn to_utc(&self, naive_secs: i64, nanos: u32) -> Timestamp {
+        let off = self.offset(naive_secs);
+        Timestamp((naive_secs - off) * 1_000_000_000 + nanos as i64)
+    }
+
+    fn offset(&self, naive_secs: i64) -> i64 {
+        if let Some(f) = self.fixed {
+            return f;
+        }
+        let Some(tz) = self.tz else { return 0 };
+        let b = naive_secs.div_euclid(3600);
+        let (ctz, bucket, off) = OFFSET_CACHE.with(|c| c.get());
+        if ctz == Some(tz) && bucket == b {
+            return off;
+        }
+        let naive = chrono::DateTime::from_timestamp(naive_secs, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default();
+        let off = match tz.offset_from_local_datetime(&naive) {
+            LocalResult::Single(o) => o.fix().local_minus_utc() as i64,
+            // DST fall-back: the earlier of the two readings.
+            LocalResult::Ambiguous(a, _) => a.fix().local_minus_utc() as i64,
+            // DST spring-forward gap: the offset in force just after it.
+            LocalResult::None => tz
+                .offset_from_utc_datetime(&naive)
+                .fix()
+                .local_minus_utc() as i64,
+        };
+        OFFSET_CACHE.with(|c| c.set((Some(tz), b, off)));
+        off
+    }
+}
+
+fn parse_offset(s: &str) -> Option<i64> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i64 = digits[..2].parse().ok()?;
+    let m: i64 = digits[2..].parse().ok()?;
+    Some(sign * (h * 3600 + m * 60))
+}
+
+#[inline]
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as u32;
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// Parses `yyyy/mm/dd hh:mm:ss.uuuuuu` (also `-` date separators, any number
+/// of fraction digits, or none). Returns (naive seconds, nanos, bytes used).
+pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
+    if b.len() < 19 {
+        return None;
+    }
+    let sep = b[4];
+    if (sep != b'/' && sep != b'-') || b[7] != sep || (b[10] != b' ' && b[10] != b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let y = digits(&b[0..4])? as i64;
+    let mo = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    let h = digits(&b[11..13])?;
+    let mi = digits(&b[14..16])?;
+    let s = digits(&b[17..19])?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut used = 19;
+    let mut nanos = 0u32;
+    if b.get(19) == Some(&b'.') || b.get(19) == Some(&b',') {
+        let mut i = 20;
+        let mut scale = 100_000_000u32;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if scale > 0 {
+                nanos += (b[i] - b'0') as u32 * scale;
+                scale /= 10;
+            }
+            i += 1;
+        }
+        if i == 20 {
+            return None;
+        }
+        used = i;
+    }
+    let secs = days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s) as i64;
+    Some((secs, nanos, used))
+}
+
+/// Parses an RFC 3339 timestamp at the start of `s` (up to the first space).
+/// Returns the timestamp and the bytes used.
+pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, usize)> {
+    let end = s.find(' ').unwrap_or(s.len());
+    let tok = &s[..end];
+    if tok.len() < 20 || tok.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    // Fast path: ...Z with our own parser.
+    let b = tok.as_bytes();
+    if b[b.len() - 1] == b'Z' {
+        let (secs, nanos, used) = parse_nats_datetime(b)?;
+        if used == b.len() - 1 {
+            return Some((Timestamp(secs * 1_000_000_000 + nanos as i64), end));
+        }
+    }
+    // journald short-iso writes +0000 without a colon.
+    let t = chrono::DateTime::parse_from_rfc3339(tok)
+        .or_else(|_| chrono::DateTime::parse_from_str(tok, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| chrono::DateTime::parse_from_str(tok, "%Y-%m-%dT%H:%M:%S%z"))
+        .ok()?;
+    Some((Timestamp(t.timestamp_nanos_opt()?), end))
+}
+
+/// Parses a BSD syslog time `Nov 24 19:02:17` (optionally with `.uuuuuu`),
+/// completing the year from `year_hint`. Returns naive seconds, nanos, bytes used.
+pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let b = s.as_bytes();
+    if b.len() < 15 {
+        return None;
+    }
+    let mo = MONTHS.iter().position(|m| s.starts_with(m))? as u32 + 1;
+    if b[3] != b' ' {
+        return None;
+    }
+    let day_str = s[4..6].trim_start();
+    let d: u32 = day_str.parse().ok()?;
+    if b[6] != b' ' || b[9] != b':' || b[12] != b':' {
+        return None;
+    }
+    let h = digits(&b[7..9])?;
+    let mi = digits(&b[10..12])?;
+    let sec = digits(&b[13..15])?;
+    let mut used = 15;
+    let mut nanos = 0;
+    if b.get(15) == Some(&b'.') {
+        let mut i = 16;
+        let mut scale = 100_000_000u32;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if scale > 0 {
+                nanos += (b[i] - b'0') as u32 * scale;
+                scale /= 10;
+            }
+            i += 1;
+        }
+        used = i;
+    }
+    NaiveDate::from_ymd_opt(year_hint, mo, d)?;
+    let secs = days_from_civil(year_hint as i64, mo, d) * 86400 + (h * 3600 + mi * 60 + sec) as i64;
+    Some((secs, nanos, used))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nats_datetime() {
+        let (s, n, used) = parse_nats_datetime(b"2026/11/24 19:02:17.717340 [INF]").unwrap();
+        let t = Timestamp(s * 1_000_000_000 + n as i64);
+        assert_eq!(t.rfc3339(), "2026-11-24T19:02:17.717340Z");
+        assert_eq!(used, 26);
+        assert!(parse_nats_datetime(b"2026/13/24 19:02:17").is_none());
+    }
+
+    #[test]
+    fn zones() {
+        let z = Zone::parse("Europe/Paris").unwrap();
+        let (s, n, _) = parse_nats_datetime(b"2026/07/01 12:00:00").unwrap();
+        assert_eq!(z.to_utc(s, n).rfc3339(), "2026-07-01T10:00:00.000000Z");
+        let z = Zone::parse("+05:30").unwrap();
+        assert_eq!(z.to_utc(s, n).rfc3339(), "2026-07-01T06:30:00.000000Z");
+        assert!(Zone::parse("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn rfc3339_prefix() {
+        let (t, used) = parse_rfc3339_prefix("2023-04-28T18:18:19.790095123Z [7] x").unwrap();
+        assert_eq!(used, 30);
+        assert_eq!(t.rfc3339(), "2023-04-28T18:18:19.790095Z");
+        let (t, _) = parse_rfc3339_prefix("2026-11-24T19:02:17+0100 host x").unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-24T18:02:17.000000Z");
+    }
+
+    #[test]
+    fn syslog_time() {
+        let (s, _, used) = parse_syslog_time("Nov  4 19:02:17 host", 2026).unwrap();
+        assert_eq!(used, 15);
+        assert_eq!(Timestamp(s * 1_000_000_000).rfc3339(), "2026-11-04T19:02:17.000000Z");
+    }
+}

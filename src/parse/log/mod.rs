@@ -1,0 +1,293 @@
+//! Log files → records, with exact accounting: for every file,
+//! lines read = parsed + continuation + unparsed.
+//!
+//! A line is tried, in order, as: a nats-server header (possibly inside a
+//! deployment wrapper: kubectl, compose, docker json-file, journald, syslog),
+//! a JSON structured-log object, a Windows event-log body, Go runtime output
+//! (`panic:`, `fatal error:`, `goroutine N [...]:`). A line that is none of
+//! these continues the previous record (banners, stack dumps, multi-line
+//! error texts) when there is one and it is text; otherwise it is unparsed
+//! and kept with its line number.
+
+pub mod clock;
+pub mod json;
+pub mod nats;
+pub mod wrapper;
+
+use crate::model::{Level, Timestamp, Value};
+use crate::parse::lines::LineReader;
+pub use clock::Zone;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+/// How to read log files.
+#[derive(Clone, Debug)]
+pub struct LogOptions {
+    /// Zone of timestamps that carry none (nats-server writes local time).
+    pub zone: Zone,
+    /// Lines longer than this are cut and counted.
+    pub max_line: usize,
+    /// Year for syslog timestamps, which carry none.
+    pub year_hint: i32,
+    /// How many unparsed lines to keep per file (all are counted).
+    pub unparsed_samples: usize,
+}
+
+impl Default for LogOptions {
+    fn default() -> LogOptions {
+        LogOptions {
+            zone: Zone::utc(),
+            max_line: 1 << 20,
+            year_hint: 2026,
+            unparsed_samples: 20,
+        }
+    }
+}
+
+/// One parsed record (borrowed from the line where possible).
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub ts: Option<Timestamp>,
+    pub level: Level,
+    /// The message after the header (connection prefix included).
+    pub msg: Cow<'a, str>,
+    pub pid: Option<u32>,
+    /// Node named by a wrapper (kubectl pod, compose service, syslog host) or a JSON key.
+    pub node: Option<Cow<'a, str>>,
+    /// The format that recognised the line (`nats`, `kubectl`, `json`, ...).
+    pub format: &'static str,
+    /// Extra fields (JSON logs).
+    pub extra: Vec<(String, Value)>,
+}
+
+/// Receives records as they are parsed.
+pub trait Sink {
+    fn record(&mut self, rec: Record<'_>, line: u64);
+    /// A line that continues the last record.
+    fn continuation(&mut self, line: u64, text: &str);
+}
+
+/// Per-file accounting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileAccount {
+    pub lines_read: u64,
+    pub parsed: u64,
+    pub continuation: u64,
+    pub unparsed: u64,
+    /// Lines cut at the maximum length (also counted in the three above).
+    pub truncated: u64,
+    pub bytes: u64,
+    /// Records without a timestamp (logtime off, Go runtime output).
+    pub untimed: u64,
+    pub formats: BTreeMap<&'static str, u64>,
+    pub unparsed_samples: Vec<(u64, String)>,
+    /// The read error that ended the file early, if any (truncated gzip...).
+    pub error: Option<String>,
+}
+
+impl FileAccount {
+    /// The accounting invariant.
+    pub fn balanced(&self) -> bool {
+        self.lines_read == self.parsed + self.continuation + self.unparsed
+    }
+
+    /// The format most lines had.
+    pub fn main_format(&self) -> Option<&'static str> {
+        self.formats.iter().max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k))).map(|(k, _)| *k)
+    }
+}
+
+/// Tries to read `line` as a record.
+pub fn parse_line<'a>(line: &'a str, opts: &LogOptions) -> Option<Record<'a>> {
+    let zone = &opts.zone;
+    // Plain nats-server header (the common case) first.
+    if let Some(h) = nats::parse_header(line, zone) {
+        return Some(Record {
+            ts: h.ts,
+            level: h.level,
+            msg: Cow::Borrowed(h.msg),
+            pid: h.pid,
+            node: None,
+            format: if h.ts.is_some() { "nats" } else { "nats-notime" },
+            extra: Vec::new(),
+        });
+    }
+    if line.starts_with('\x1b') || line.contains("\x1b[") {
+        let clean = nats::strip_ansi(line);
+        if let Some(h) = nats::parse_header(&clean, zone) {
+            return Some(Record {
+                ts: h.ts,
+                level: h.level,
+                msg: Cow::Owned(h.msg.to_string()),
+                pid: h.pid,
+                node: None,
+                format: "nats-color",
+                extra: Vec::new(),
+            });
+        }
+    }
+    if let Some(w) = wrapper::unwrap_line(line, zone, opts.year_hint) {
+        // The wrapped line is usually a full nats-server line.
+        let inner_clean = nats::strip_ansi(&w.inner);
+        if let Some(h) = nats::parse_header(&inner_clean, zone) {
+            return Some(Record {
+                ts: h.ts.or(w.ts),
+                level: h.level,
+                msg: Cow::Owned(h.msg.to_string()),
+                pid: h.pid.or(w.pid),
+                node: w.node.map(|n| Cow::Owned(n.into_owned())),
+                format: w.format,
+                extra: Vec::new(),
+            });
+        }
+        if w.format != "compose" || w.ts.is_some() {
+            // syslog / journald without nats header: level from PRI, else info.
+            if w.ts.is_some() {
+                let level = w.level.unwrap_or(Level::Info);
+                return Some(Record {
+                    ts: w.ts,
+                    level,
+                    msg: Cow::Owned(w.inner.into_owned()),
+                    pid: w.pid,
+                    node: w.node.map(|n| Cow::Owned(n.into_owned())),
+                    format: w.format,
+                    extra: Vec::new(),
+                });
+            }
+        }
+        if w.format == "docker-json" {
+            return Some(Record {
+                ts: w.ts,
+                level: Level::Info,
+                msg: Cow::Owned(w.inner.into_owned()),
+                pid: None,
+                node: None,
+                format: w.format,
+                extra: Vec::new(),
+            });
+        }
+    }
+    if line.starts_with('{') {
+        if let Some(j) = json::parse_json_line(line) {
+            return Some(Record {
+                ts: j.ts,
+                level: j.level,
+                msg: Cow::Owned(j.msg),
+                pid: j.pid,
+                node: j.node.map(Cow::Owned),
+                format: "json",
+                extra: j.extra,
+            });
+        }
+    }
+    if let Some((pid, level, msg)) = nats::parse_windows(line) {
+        return Some(Record {
+            ts: None,
+            level,
+            msg: Cow::Borrowed(msg),
+            pid: Some(pid),
+            node: None,
+            format: "windows",
+            extra: Vec::new(),
+        });
+    }
+    if line.starts_with("panic: ") || line.starts_with("fatal error: ") {
+        return Some(Record {
+            ts: None,
+            level: Level::Fatal,
+            msg: Cow::Borrowed(line),
+            pid: None,
+            node: None,
+            format: "go-runtime",
+            extra: Vec::new(),
+        });
+    }
+    None
+}
+
+fn is_text(s: &str) -> bool {
+    !s.chars().any(|c| (c.is_control() && c != '\t') || c == '\u{fffd}')
+}
+
+/// Parses a whole stream; calls `sink` for every record and continuation.
+pub fn parse_stream(reader: &mut dyn BufRead, opts: &LogOptions, sink: &mut dyn Sink) -> FileAccount {
+    let mut acc = FileAccount::default();
+    let mut lines = LineReader::new(reader, opts.max_line);
+    let mut have_record = false;
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                acc.error = Some(format!("read error after line {}: {e}", lines.line_no));
+                break;
+            }
+        };
+        let number = line.number;
+        acc.lines_read += 1;
+        if line.truncated {
+            acc.truncated += 1;
+        }
+        let text = String::from_utf8_lossy(line.bytes);
+        let text_ref: &str = text.trim_end_matches('\r');
+        if let Some(rec) = parse_line(text_ref, opts) {
+            acc.parsed += 1;
+            *acc.formats.entry(rec.format).or_insert(0) += 1;
+            if rec.ts.is_none() {
+                acc.untimed += 1;
+            }
+            have_record = true;
+            sink.record(rec, number);
+            continue;
+        }
+        if have_record && is_text(text_ref) {
+            acc.continuation += 1;
+            sink.continuation(number, text_ref);
+        } else {
+            acc.unparsed += 1;
+            if acc.unparsed_samples.len() < opts.unparsed_samples {
+                let mut s: String = text_ref.chars().take(200).collect();
+                s = s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+                acc.unparsed_samples.push((number, s));
+            }
+        }
+    }
+    acc.bytes = lines.bytes;
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Collect(Vec<(u64, String, Level)>, u64);
+    impl Sink for Collect {
+        fn record(&mut self, rec: Record<'_>, line: u64) {
+            self.0.push((line, rec.msg.into_owned(), rec.level));
+        }
+        fn continuation(&mut self, _line: u64, _text: &str) {
+            self.1 += 1;
+        }
+    }
+
+    #[test]
+    fn accounting_balances() {
+        let input = "garbage first\n[1] 2026/11/24 19:02:17.717340 [INF] Starting nats-server\n  continued\n\u{1}\u{2}binary\n[1] 2026/11/24 19:02:18.000000 [WRN] second\n";
+        let mut c = Collect(Vec::new(), 0);
+        let acc = parse_stream(&mut input.as_bytes(), &LogOptions::default(), &mut c);
+        assert_eq!((acc.lines_read, acc.parsed, acc.continuation, acc.unparsed), (5, 2, 1, 2));
+        assert!(acc.balanced());
+        assert_eq!(acc.unparsed_samples[0].0, 1);
+        assert_eq!(c.0[1], (5, "second".to_string(), Level::Warn));
+    }
+
+    #[test]
+    fn go_panic_block() {
+        let input = "[1] 2026/11/24 19:02:17.717340 [INF] ok\npanic: runtime error\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n";
+        let mut c = Collect(Vec::new(), 0);
+        let acc = parse_stream(&mut input.as_bytes(), &LogOptions::default(), &mut c);
+        assert_eq!((acc.parsed, acc.continuation, acc.unparsed), (2, 4, 0));
+        assert_eq!(c.0[1].2, Level::Fatal);
+    }
+}
