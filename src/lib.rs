@@ -7,10 +7,10 @@
 //! [`diagnose`] (verdict) → [`render`].
 
 pub mod classify;
-pub mod ingest;
-pub mod model;
 pub mod engine;
+pub mod ingest;
 pub mod lang;
+pub mod model;
 pub mod parse;
 pub mod render;
 pub mod source;

@@ -122,9 +122,17 @@ mod tests {
 
     fn classifier() -> Classifier {
         Classifier::new(vec![
-            Template::new("readloop_slow", "Readloop processing time: {elapsed:duration}").unwrap(),
+            Template::new(
+                "readloop_slow",
+                "Readloop processing time: {elapsed:duration}",
+            )
+            .unwrap(),
             Template::new("health_fail", "Healthcheck failed: {reason:quoted}").unwrap(),
-            Template::new("health_fail_stream", "Healthcheck failed: \"JetStream stream '{account} > {stream}' is not current\"").unwrap(),
+            Template::new(
+                "health_fail_stream",
+                "Healthcheck failed: \"JetStream stream '{account} > {stream}' is not current\"",
+            )
+            .unwrap(),
             Template::new("pending_raft", "{n:int} append entries pending").unwrap(),
         ])
     }
@@ -132,7 +140,8 @@ mod tests {
     #[test]
     fn first_declared_match_wins() {
         let c = classifier();
-        let r = c.classify("Healthcheck failed: \"JetStream stream 'APP > ORDERS' is not current\"");
+        let r =
+            c.classify("Healthcheck failed: \"JetStream stream 'APP > ORDERS' is not current\"");
         assert_eq!(&*r.kind, "health_fail");
         let r = c.classify("Readloop processing time: 2.5s");
         assert_eq!(&*r.kind, "readloop_slow");
@@ -142,7 +151,10 @@ mod tests {
     #[test]
     fn unanchored_and_unknown() {
         let c = classifier();
-        assert_eq!(&*c.classify("12 append entries pending").kind, "pending_raft");
+        assert_eq!(
+            &*c.classify("12 append entries pending").kind,
+            "pending_raft"
+        );
         let r = c.classify("something else entirely");
         assert_eq!(&*r.kind, UNKNOWN_KIND);
         assert!(r.template.is_none());

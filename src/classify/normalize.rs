@@ -46,13 +46,24 @@ mod tests {
 
     #[test]
     fn masks_numbers_and_quotes() {
-        assert_eq!(normalize("Readloop processing time: 2.1s"), "Readloop processing time: <*>");
         assert_eq!(
-            normalize("Error trying to connect to route (attempt 3): dial tcp 127.0.0.1:16221: connect: connection refused"),
+            normalize("Readloop processing time: 2.1s"),
+            "Readloop processing time: <*>"
+        );
+        assert_eq!(
+            normalize(
+                "Error trying to connect to route (attempt 3): dial tcp 127.0.0.1:16221: connect: connection refused"
+            ),
             "Error trying to connect to route (attempt <*>): dial tcp <*>: connect: connection refused"
         );
-        assert_eq!(normalize("stream 'APP > ORDERS' is gone"), "stream '<*>' is gone");
+        assert_eq!(
+            normalize("stream 'APP > ORDERS' is gone"),
+            "stream '<*>' is gone"
+        );
         assert_eq!(normalize("x \"a b"), "x \"a b");
-        assert_eq!(normalize("index [12] beyond [3]"), "index [<*>] beyond [<*>]");
+        assert_eq!(
+            normalize("index [12] beyond [3]"),
+            "index [<*>] beyond [<*>]"
+        );
     }
 }

@@ -136,12 +136,17 @@ fn parse_pieces(pattern: &str) -> Result<Vec<Piece>, PatternError> {
                     None
                 } else {
                     let ok = !name.is_empty()
-                        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && name
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                     if !ok {
                         return Err(PatternError {
                             offset: i + 1,
-                            message: format!("invalid capture name `{name}`: use letters, digits and `_`"),
+                            message: format!(
+                                "invalid capture name `{name}`: use letters, digits and `_`"
+                            ),
                         });
                     }
                     Some(name.to_string())
@@ -152,7 +157,9 @@ fn parse_pieces(pattern: &str) -> Result<Vec<Piece>, PatternError> {
                 if let Some(Piece::Cap(..)) = pieces.last() {
                     return Err(PatternError {
                         offset: i,
-                        message: "two captures in a row are ambiguous: put literal text between them".into(),
+                        message:
+                            "two captures in a row are ambiguous: put literal text between them"
+                                .into(),
                     });
                 }
                 pieces.push(Piece::Cap(name, ty));
@@ -195,25 +202,23 @@ impl Template {
                         anchor = l.clone();
                     }
                 }
-                Piece::Cap(name, ty) => {
-                    match name {
-                        Some(n) => {
-                            if !seen.insert(n.clone()) {
-                                return Err(PatternError {
-                                    offset: 0,
-                                    message: format!("capture `{n}` appears twice"),
-                                });
-                            }
-                            re.push_str(&format!("({})", ty.regex()));
-                            captures.push((Arc::from(n.as_str()), *ty));
-                            display.push_str(&format!("<{n}>"));
+                Piece::Cap(name, ty) => match name {
+                    Some(n) => {
+                        if !seen.insert(n.clone()) {
+                            return Err(PatternError {
+                                offset: 0,
+                                message: format!("capture `{n}` appears twice"),
+                            });
                         }
-                        None => {
-                            re.push_str(".*?");
-                            display.push('*');
-                        }
+                        re.push_str(&format!("({})", ty.regex()));
+                        captures.push((Arc::from(n.as_str()), *ty));
+                        display.push_str(&format!("<{n}>"));
                     }
-                }
+                    None => {
+                        re.push_str(".*?");
+                        display.push('*');
+                    }
+                },
             }
         }
         re.push('$');
@@ -334,17 +339,28 @@ mod tests {
             "JetStream request queue has high pending count: {pending:int}",
         )
         .unwrap();
-        let f = t.matches("JetStream request queue has high pending count: 1234").unwrap();
+        let f = t
+            .matches("JetStream request queue has high pending count: 1234")
+            .unwrap();
         assert_eq!(f[0].1, Value::Int(1234));
-        assert!(t.matches("JetStream request queue has high pending count: x").is_none());
+        assert!(
+            t.matches("JetStream request queue has high pending count: x")
+                .is_none()
+        );
         assert_eq!(t.anchor, "JetStream request queue has high pending count: ");
     }
 
     #[test]
     fn durations_and_quoted() {
-        let t = Template::new("slow_sub", "Internal subscription on {subject:quoted} took too long: {took:duration}").unwrap();
+        let t = Template::new(
+            "slow_sub",
+            "Internal subscription on {subject:quoted} took too long: {took:duration}",
+        )
+        .unwrap();
         let f = t
-            .matches(r#"Internal subscription on "$JS.API.STREAM.INFO.ORDERS" took too long: 1m3.5s"#)
+            .matches(
+                r#"Internal subscription on "$JS.API.STREAM.INFO.ORDERS" took too long: 1m3.5s"#,
+            )
             .unwrap();
         assert_eq!(f[0].1, Value::Str("$JS.API.STREAM.INFO.ORDERS".into()));
         assert_eq!(f[1].1, Value::Float(63.5));
@@ -358,6 +374,11 @@ mod tests {
         assert_eq!(Template::new("k", "a {x:nope}").unwrap_err().offset, 5);
         assert_eq!(Template::new("k", "a {x").unwrap_err().offset, 2);
         assert!(Template::new("k", "{a}{b}").is_err());
-        assert!(Template::new("k", "literal {{ok}}").unwrap().matches("literal {ok}").is_some());
+        assert!(
+            Template::new("k", "literal {{ok}}")
+                .unwrap()
+                .matches("literal {ok}")
+                .is_some()
+        );
     }
 }

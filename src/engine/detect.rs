@@ -1,22 +1,44 @@
 //! Detections → hits. Each function documents its semantics; rules/README.md
 //! has the same text for rule authors.
 
-use super::{metric, sequence, Ctx, Hit};
+use super::{Ctx, Hit, metric, sequence};
 use crate::lang::ir::{Agg, Detect, Sel};
-use crate::model::{format_duration, Evidence, Finding, Node, Timestamp, Value};
+use crate::model::{Evidence, Finding, Node, Timestamp, Value, format_duration};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub(crate) fn hits(cx: &Ctx<'_>, d: &Detect, key_override: Option<&[Arc<str>]>) -> Vec<Hit> {
     match d {
         Detect::Event { sel, by } => event(cx, sel, key_override.unwrap_or(by)),
-        Detect::Window { agg, field, sel, op, value, within, by } => {
-            window(cx, *agg, field.as_deref(), sel, *op, *value, *within, key_override.unwrap_or(by))
-        }
+        Detect::Window {
+            agg,
+            field,
+            sel,
+            op,
+            value,
+            within,
+            by,
+        } => window(
+            cx,
+            *agg,
+            field.as_deref(),
+            sel,
+            *op,
+            *value,
+            *within,
+            key_override.unwrap_or(by),
+        ),
         Detect::Metric(m) => metric::hits(cx, m),
-        Detect::NotFollowed { a, b, within, by } => not_followed(cx, a, b, *within, key_override.unwrap_or(by)),
+        Detect::NotFollowed { a, b, within, by } => {
+            not_followed(cx, a, b, *within, key_override.unwrap_or(by))
+        }
         Detect::Sequence { by, within, steps } => sequence::hits(cx, by, *within, steps),
-        Detect::Silence { sel, scrapes, dur, peers } => silence(cx, sel.as_ref(), *scrapes, *dur, *peers),
+        Detect::Silence {
+            sel,
+            scrapes,
+            dur,
+            peers,
+        } => silence(cx, sel.as_ref(), *scrapes, *dur, *peers),
         Detect::Gap { dur, peers } => gap(cx, *dur, *peers),
         Detect::Cascade { .. } => Vec::new(),
     }
@@ -25,7 +47,17 @@ pub(crate) fn hits(cx: &Ctx<'_>, d: &Detect, key_override: Option<&[Arc<str>]>) 
 fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
     let e = &cx.events[i as usize];
     let ts = cx.ts(i);
-    Hit { node: e.node.clone(), key, start: ts, at: ts, end: ts, ord: i as u64, events: vec![i], notes: Vec::new(), caps: cx.event_caps(i) }
+    Hit {
+        node: e.node.clone(),
+        key,
+        start: ts,
+        at: ts,
+        end: ts,
+        ord: i as u64,
+        events: vec![i],
+        notes: Vec::new(),
+        caps: cx.event_caps(i),
+    }
 }
 
 /// Every selected event is a hit.
@@ -37,11 +69,17 @@ fn event(cx: &Ctx<'_>, sel: &Sel, by: &[Arc<str>]) -> Vec<Hit> {
 }
 
 /// Groups selected events by (node, key), in time order.
-pub(crate) fn groups(cx: &Ctx<'_>, idx: Vec<u32>, by: &[Arc<str>]) -> BTreeMap<(Node, Vec<String>), Vec<u32>> {
+pub(crate) fn groups(
+    cx: &Ctx<'_>,
+    idx: Vec<u32>,
+    by: &[Arc<str>],
+) -> BTreeMap<(Node, Vec<String>), Vec<u32>> {
     let mut g: BTreeMap<(Node, Vec<String>), Vec<u32>> = BTreeMap::new();
     for i in idx {
         if let Some(k) = cx.key_of(i, by) {
-            g.entry((cx.events[i as usize].node.clone(), k)).or_default().push(i);
+            g.entry((cx.events[i as usize].node.clone(), k))
+                .or_default()
+                .push(i);
         }
     }
     g
@@ -53,7 +91,16 @@ pub(crate) fn groups(cx: &Ctx<'_>, idx: Vec<u32>, by: &[Arc<str>]) -> BTreeMap<(
 /// windows that share events form one hit (start = first event of the first
 /// passing window, at = the event where the test first passed).
 #[allow(clippy::too_many_arguments)]
-fn window(cx: &Ctx<'_>, agg: Agg, field: Option<&str>, sel: &Sel, op: crate::lang::ir::CmpOp, value: f64, within: i64, by: &[Arc<str>]) -> Vec<Hit> {
+fn window(
+    cx: &Ctx<'_>,
+    agg: Agg,
+    field: Option<&str>,
+    sel: &Sel,
+    op: crate::lang::ir::CmpOp,
+    value: f64,
+    within: i64,
+    by: &[Arc<str>],
+) -> Vec<Hit> {
     let mut out = Vec::new();
     for ((node, key), evs) in groups(cx, cx.select(sel), by) {
         let vals: Vec<Option<Value>> = evs
@@ -118,8 +165,14 @@ fn window(cx: &Ctx<'_>, agg: Agg, field: Option<&str>, sel: &Sel, op: crate::lan
                 Agg::Distinct => Some(distinct.len() as f64),
                 Agg::Sum => (nsum > 0).then_some(sum),
                 Agg::Avg => (nsum > 0).then(|| sum / nsum as f64),
-                Agg::Max => vals[left..=j].iter().filter_map(|v| v.as_ref()?.as_f64()).reduce(f64::max),
-                Agg::Min => vals[left..=j].iter().filter_map(|v| v.as_ref()?.as_f64()).reduce(f64::min),
+                Agg::Max => vals[left..=j]
+                    .iter()
+                    .filter_map(|v| v.as_ref()?.as_f64())
+                    .reduce(f64::max),
+                Agg::Min => vals[left..=j]
+                    .iter()
+                    .filter_map(|v| v.as_ref()?.as_f64())
+                    .reduce(f64::min),
             };
             let pass = agg_val.is_some_and(|v| op.eval_f64(v, value));
             if pass {
@@ -145,7 +198,9 @@ fn window(cx: &Ctx<'_>, agg: Agg, field: Option<&str>, sel: &Sel, op: crate::lan
 /// `within`. Decided only when `t_a + within` is inside the data: near the
 /// end of the capture nothing fires.
 fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) -> Vec<Hit> {
-    let Some(end) = cx.data_end else { return Vec::new() };
+    let Some(end) = cx.data_end else {
+        return Vec::new();
+    };
     let bs = groups(cx, cx.select(b), by);
     let mut out = Vec::new();
     for ((node, key), evs) in groups(cx, cx.select(a), by) {
@@ -164,7 +219,12 @@ fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) ->
                 let mut h = event_hit(cx, i, key.clone());
                 h.at = deadline;
                 h.end = deadline;
-                h.notes.push(Evidence { loc: None, ts: Some(deadline), node: Some(node.clone()), text: format!("not followed within {}", format_duration(within)) });
+                h.notes.push(Evidence {
+                    loc: None,
+                    ts: Some(deadline),
+                    node: Some(node.clone()),
+                    text: format!("not followed within {}", format_duration(within)),
+                });
                 out.push(h);
             }
         }
@@ -182,14 +242,19 @@ fn nodes_with_metrics(cx: &Ctx<'_>) -> Vec<Node> {
 /// the silence must also lie inside one of the node's scrape gaps. `while
 /// peers active`: another node logged (or was scraped) during the silence.
 fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool) -> Vec<Hit> {
-    let Some(end) = cx.data_end else { return Vec::new() };
+    let Some(end) = cx.data_end else {
+        return Vec::new();
+    };
     let idx = match sel {
         Some(s) => cx.select(s),
         None => cx.timed.clone(),
     };
     let mut per_node: BTreeMap<Node, Vec<u32>> = BTreeMap::new();
     for i in idx {
-        per_node.entry(cx.events[i as usize].node.clone()).or_default().push(i);
+        per_node
+            .entry(cx.events[i as usize].node.clone())
+            .or_default()
+            .push(i);
     }
     let metric_nodes = nodes_with_metrics(cx);
     let mut out = Vec::new();
@@ -246,8 +311,16 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
                     }
                     active.sort();
                 }
-                let what = if scrapes { "no log line and no scrape" } else { "no log line" };
-                let peers_txt = if peers { format!(" while {} kept going", join(&active)) } else { String::new() };
+                let what = if scrapes {
+                    "no log line and no scrape"
+                } else {
+                    "no log line"
+                };
+                let peers_txt = if peers {
+                    format!(" while {} kept going", join(&active))
+                } else {
+                    String::new()
+                };
                 out.push(Hit {
                     node: node.clone(),
                     key: Vec::new(),
@@ -256,8 +329,21 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
                     end: e,
                     ord: u64::MAX,
                     events: if s == a { vec![last_ev] } else { Vec::new() },
-                    notes: vec![Evidence { loc: None, ts: Some(s), node: Some(node.clone()), text: format!("{what} from {node} for {} ({} → {}){peers_txt}", format_duration(e.since(s)), s.hms_millis(), e.hms_millis()) }],
-                    caps: vec![("silent_for".into(), Value::Float(e.since(s) as f64 / 1e9)), ("peers".into(), Value::Str(join(&active).into()))],
+                    notes: vec![Evidence {
+                        loc: None,
+                        ts: Some(s),
+                        node: Some(node.clone()),
+                        text: format!(
+                            "{what} from {node} for {} ({} → {}){peers_txt}",
+                            format_duration(e.since(s)),
+                            s.hms_millis(),
+                            e.hms_millis()
+                        ),
+                    }],
+                    caps: vec![
+                        ("silent_for".into(), Value::Float(e.since(s) as f64 / 1e9)),
+                        ("peers".into(), Value::Str(join(&active).into())),
+                    ],
                 });
             }
         }
@@ -289,7 +375,11 @@ fn gap(cx: &Ctx<'_>, dur: i64, peers: bool) -> Vec<Hit> {
             if peers && active.is_empty() {
                 continue;
             }
-            let peers_txt = if active.is_empty() { String::new() } else { format!(" while {} answered", join(&active)) };
+            let peers_txt = if active.is_empty() {
+                String::new()
+            } else {
+                format!(" while {} answered", join(&active))
+            };
             out.push(Hit {
                 node: node.clone(),
                 key: Vec::new(),
@@ -298,8 +388,21 @@ fn gap(cx: &Ctx<'_>, dur: i64, peers: bool) -> Vec<Hit> {
                 end: g.end,
                 ord: u64::MAX,
                 events: Vec::new(),
-                notes: vec![Evidence { loc: None, ts: Some(g.start), node: Some(node.clone()), text: format!("{node} answered no scrape for {} ({} → {}){peers_txt}", format_duration(g.duration()), g.start.hms_millis(), g.end.hms_millis()) }],
-                caps: vec![("gap".into(), Value::Float(g.duration() as f64 / 1e9)), ("peers".into(), Value::Str(join(&active).into()))],
+                notes: vec![Evidence {
+                    loc: None,
+                    ts: Some(g.start),
+                    node: Some(node.clone()),
+                    text: format!(
+                        "{node} answered no scrape for {} ({} → {}){peers_txt}",
+                        format_duration(g.duration()),
+                        g.start.hms_millis(),
+                        g.end.hms_millis()
+                    ),
+                }],
+                caps: vec![
+                    ("gap".into(), Value::Float(g.duration() as f64 / 1e9)),
+                    ("peers".into(), Value::Str(join(&active).into())),
+                ],
             });
         }
     }
@@ -309,8 +412,20 @@ fn gap(cx: &Ctx<'_>, dur: i64, peers: bool) -> Vec<Hit> {
 /// A finding of an `origin` rule on node A, followed within `within` (after
 /// its start) by findings of the `then` rules on at least `min` other nodes.
 pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> Vec<Hit> {
-    let Detect::Cascade { origin, then, within, min } = d else { return Vec::new() };
-    let thens: Vec<&Finding> = then.iter().filter_map(|r| by_rule.get(r)).flatten().collect();
+    let Detect::Cascade {
+        origin,
+        then,
+        within,
+        min,
+    } = d
+    else {
+        return Vec::new();
+    };
+    let thens: Vec<&Finding> = then
+        .iter()
+        .filter_map(|r| by_rule.get(r))
+        .flatten()
+        .collect();
     let mut out = Vec::new();
     for f in origin.iter().filter_map(|r| by_rule.get(r)).flatten() {
         let Some(node) = &f.node else { continue };
@@ -318,7 +433,11 @@ pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> 
         let mut followers: Vec<&Finding> = thens
             .iter()
             .copied()
-            .filter(|g| g.node.as_ref().is_some_and(|n| n != node) && g.start > f.start && g.start <= deadline)
+            .filter(|g| {
+                g.node.as_ref().is_some_and(|n| n != node)
+                    && g.start > f.start
+                    && g.start <= deadline
+            })
             .collect();
         followers.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         let mut peers: Vec<Node> = followers.iter().filter_map(|g| g.node.clone()).collect();
@@ -328,9 +447,24 @@ pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> 
             continue;
         }
         let mut notes: Vec<Evidence> = f.evidence.iter().take(3).cloned().collect();
-        notes.push(Evidence { loc: None, ts: Some(f.start), node: Some(node.clone()), text: format!("{} on {node}: {}", f.rule, f.message) });
+        notes.push(Evidence {
+            loc: None,
+            ts: Some(f.start),
+            node: Some(node.clone()),
+            text: format!("{} on {node}: {}", f.rule, f.message),
+        });
         for g in followers.iter().take(8) {
-            notes.push(Evidence { loc: None, ts: Some(g.start), node: g.node.clone(), text: format!("then {} on {}: {}", g.rule, g.node.as_deref().unwrap_or("?"), g.message) });
+            notes.push(Evidence {
+                loc: None,
+                ts: Some(g.start),
+                node: g.node.clone(),
+                text: format!(
+                    "then {} on {}: {}",
+                    g.rule,
+                    g.node.as_deref().unwrap_or("?"),
+                    g.message
+                ),
+            });
         }
         out.push(Hit {
             node: node.clone(),
@@ -345,7 +479,10 @@ pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> 
                 ("peers".into(), Value::Str(join(&peers).into())),
                 ("peers_count".into(), Value::Int(peers.len() as i64)),
                 ("origin".into(), Value::Str(f.rule.to_string().into())),
-                ("origin_message".into(), Value::Str(f.message.as_str().into())),
+                (
+                    "origin_message".into(),
+                    Value::Str(f.message.as_str().into()),
+                ),
             ],
         });
     }

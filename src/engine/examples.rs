@@ -16,16 +16,21 @@
 //! The real log parser lives in `parse`; this one only knows the plain
 //! nats-server header, the connection prefix and the RAFT prefix.
 
-use super::{run_rules, MemMetrics};
-use crate::lang::ir::{Example, Rule};
+use super::{MemMetrics, run_rules};
 use crate::lang::RuleSet;
+use crate::lang::ir::{Example, Rule};
 use crate::model::{Event, Finding, Level, Location, Span, Timestamp, Value};
 use regex::Regex;
 use std::sync::{Arc, OnceLock};
 
 fn header() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"^(?:\[\d+\] )?(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) \[(\w+)\] ?(.*)$").expect("static regex"))
+    R.get_or_init(|| {
+        Regex::new(
+            r"^(?:\[\d+\] )?(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) \[(\w+)\] ?(.*)$",
+        )
+        .expect("static regex")
+    })
 }
 
 fn conn_prefix() -> &'static Regex {
@@ -37,7 +42,9 @@ fn conn_prefix() -> &'static Regex {
 
 fn raft_prefix() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"^RAFT \[([0-9A-Za-z]+) - ([^\]]+)\] (.*)$").expect("static regex"))
+    R.get_or_init(|| {
+        Regex::new(r"^RAFT \[([0-9A-Za-z]+) - ([^\]]+)\] (.*)$").expect("static regex")
+    })
 }
 
 /// The parsed input of one example.
@@ -55,10 +62,21 @@ pub fn strip_prefixes(msg: &str) -> (Vec<(Arc<str>, Value)>, &str) {
         fields.push(("addr".into(), Value::Str(c[1].into())));
         fields.push(("conn".into(), Value::Str(c[2].into())));
         fields.push(("conn_id".into(), Value::Int(c[3].parse().unwrap_or(0))));
-        let segs: Vec<&str> = [c.get(4), c.get(5)].into_iter().flatten().map(|m| m.as_str()).collect();
+        let segs: Vec<&str> = [c.get(4), c.get(5)]
+            .into_iter()
+            .flatten()
+            .map(|m| m.as_str())
+            .collect();
         for s in segs {
-            let is_acc = s.contains('/') && ["user:", "nkey:", "jwt:", "token"].iter().any(|k| s.contains(k));
-            let name: Arc<str> = if is_acc { "account_user".into() } else { "client".into() };
+            let is_acc = s.contains('/')
+                && ["user:", "nkey:", "jwt:", "token"]
+                    .iter()
+                    .any(|k| s.contains(k));
+            let name: Arc<str> = if is_acc {
+                "account_user".into()
+            } else {
+                "client".into()
+            };
             if !fields.iter().any(|(k, _)| *k == name) {
                 fields.push((name, Value::Str(s.into())));
             }
@@ -82,12 +100,19 @@ fn parse_time(s: &str, date: (i32, u32, u32)) -> Option<Timestamp> {
     let (y, mo, da) = match d {
         Some(d) => {
             let p: Vec<&str> = d.split(['/', '-']).collect();
-            (p.first()?.parse().ok()?, p.get(1)?.parse().ok()?, p.get(2)?.parse().ok()?)
+            (
+                p.first()?.parse().ok()?,
+                p.get(1)?.parse().ok()?,
+                p.get(2)?.parse().ok()?,
+            )
         }
         None => date,
     };
     let (hms, frac) = t.split_once('.').unwrap_or((t, "0"));
-    let p: Vec<u32> = hms.split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let p: Vec<u32> = hms
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     if p.len() != 3 {
         return None;
     }
@@ -98,12 +123,25 @@ fn parse_time(s: &str, date: (i32, u32, u32)) -> Option<Timestamp> {
 
 /// Parses one log line of an example: `NODE | <nats-server line>`.
 fn log_line(line: &str, file: &Arc<str>, lineno: usize, rules: &RuleSet) -> Result<Event, String> {
-    let (node, raw) = line.split_once('|').ok_or("expected `NODE | [pid] yyyy/mm/dd hh:mm:ss.uuuuuu [LVL] message`")?;
+    let (node, raw) = line
+        .split_once('|')
+        .ok_or("expected `NODE | [pid] yyyy/mm/dd hh:mm:ss.uuuuuu [LVL] message`")?;
     let node = node.trim();
     let raw = raw.trim_start();
-    let c = header().captures(raw).ok_or("not a nats-server log line (`[pid] yyyy/mm/dd hh:mm:ss.uuuuuu [LVL] message`)")?;
+    let c = header()
+        .captures(raw)
+        .ok_or("not a nats-server log line (`[pid] yyyy/mm/dd hh:mm:ss.uuuuuu [LVL] message`)")?;
     let n = |i: usize| c[i].parse::<u32>().unwrap_or(0);
-    let ts = Timestamp::from_utc_parts(c[1].parse().unwrap_or(0), n(2), n(3), n(4), n(5), n(6), n(7) * 1000).ok_or("invalid date")?;
+    let ts = Timestamp::from_utc_parts(
+        c[1].parse().unwrap_or(0),
+        n(2),
+        n(3),
+        n(4),
+        n(5),
+        n(6),
+        n(7) * 1000,
+    )
+    .ok_or("invalid date")?;
     let level = Level::parse(&c[8]).ok_or_else(|| format!("unknown level `{}`", &c[8]))?;
     let msg = c.get(9).map_or("", |m| m.as_str());
     let (mut fields, body) = strip_prefixes(msg);
@@ -117,7 +155,10 @@ fn log_line(line: &str, file: &Arc<str>, lineno: usize, rules: &RuleSet) -> Resu
         fields,
         message: msg.into(),
         template: None,
-        loc: Location { file: file.clone(), line: lineno as u64 },
+        loc: Location {
+            file: file.clone(),
+            line: lineno as u64,
+        },
         continuation: 0,
     })
 }
@@ -127,7 +168,11 @@ fn dur(s: &str) -> Option<i64> {
 }
 
 /// Parses the lines of an example. Errors name the pack line.
-pub fn parse_example(ex: &Example, file: &str, rules: &RuleSet) -> Result<ExampleInput, (usize, String)> {
+pub fn parse_example(
+    ex: &Example,
+    file: &str,
+    rules: &RuleSet,
+) -> Result<ExampleInput, (usize, String)> {
     let file: Arc<str> = Arc::from(format!("{file}#example@{}", ex.line));
     let mut input = ExampleInput::default();
     // the date for bare times: the first log line's date
@@ -149,34 +194,55 @@ pub fn parse_example(ex: &Example, file: &str, rules: &RuleSet) -> Result<Exampl
                 if words.len() < 5 {
                     return Err(err("expected `sample NODE METRIC hh:mm:ss[.fff] VALUE`"));
                 }
-                let (t, v) = if words.len() == 6 { (format!("{} {}", words[3], words[4]), words[5]) } else { (words[3].to_string(), words[4]) };
+                let (t, v) = if words.len() == 6 {
+                    (format!("{} {}", words[3], words[4]), words[5])
+                } else {
+                    (words[3].to_string(), words[4])
+                };
                 let ts = parse_time(&t, date).ok_or_else(|| err("invalid time"))?;
                 let v: f64 = v.parse().map_err(|_| err("invalid value"))?;
                 input.metrics.add(words[1], words[2], [(ts, v)]);
             }
             Some("samples") => {
                 // samples NODE METRIC from TIME every DUR: v v*N ...
-                let (head, vals) = line.split_once(':').map(|(h, _)| {
-                    let idx = line.find(": ").or_else(|| line.rfind(':')).unwrap_or(h.len());
-                    (&line[..idx], &line[idx + 1..])
-                }).ok_or_else(|| err("expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`"))?;
+                let (head, vals) = line
+                    .split_once(':')
+                    .map(|(h, _)| {
+                        let idx = line
+                            .find(": ")
+                            .or_else(|| line.rfind(':'))
+                            .unwrap_or(h.len());
+                        (&line[..idx], &line[idx + 1..])
+                    })
+                    .ok_or_else(|| {
+                        err("expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`")
+                    })?;
                 let hw: Vec<&str> = head.split_whitespace().collect();
                 if hw.len() != 7 || hw[3] != "from" || hw[5] != "every" {
-                    return Err(err("expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`"));
+                    return Err(err(
+                        "expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`",
+                    ));
                 }
                 let t0 = parse_time(hw[4], date).ok_or_else(|| err("invalid time"))?;
                 let step = dur(hw[6]).ok_or_else(|| err("invalid step duration"))?;
                 let mut pts = Vec::new();
                 for tok in vals.split_whitespace() {
                     let (v, n) = match tok.split_once('*') {
-                        Some((v, n)) => (v, n.parse::<usize>().map_err(|_| err("invalid repeat count"))?),
+                        Some((v, n)) => (
+                            v,
+                            n.parse::<usize>()
+                                .map_err(|_| err("invalid repeat count"))?,
+                        ),
                         None => (tok, 1),
                     };
                     for _ in 0..n {
                         if v == "_" {
                             pts.push(None);
                         } else {
-                            pts.push(Some(v.parse::<f64>().map_err(|_| err(&format!("invalid value `{v}`")))?));
+                            pts.push(Some(
+                                v.parse::<f64>()
+                                    .map_err(|_| err(&format!("invalid value `{v}`")))?,
+                            ));
                         }
                     }
                 }
@@ -199,7 +265,8 @@ pub fn parse_example(ex: &Example, file: &str, rules: &RuleSet) -> Result<Exampl
                 input.metrics.add_gap(words[1], Span::new(a, b));
             }
             Some("end") => {
-                let t = parse_time(&words[1..].join(" "), date).ok_or_else(|| err("invalid time"))?;
+                let t =
+                    parse_time(&words[1..].join(" "), date).ok_or_else(|| err("invalid time"))?;
                 input.metrics.extend_span(Span::new(t, t));
             }
             Some("expect") => {
@@ -232,7 +299,9 @@ pub fn parse_example(ex: &Example, file: &str, rules: &RuleSet) -> Result<Exampl
             }
         }
     }
-    input.events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    input
+        .events
+        .sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     Ok(input)
 }
 
@@ -244,7 +313,10 @@ pub enum ExampleOutcome {
     /// A `quiet` example produced findings.
     FalsePositive,
     /// The example itself is malformed.
-    Invalid { line: usize, message: String },
+    Invalid {
+        line: usize,
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -277,7 +349,14 @@ fn with_deps(rules: &RuleSet, rule: &Rule) -> Vec<Rule> {
 
 /// Runs one example of `rule`.
 pub fn run_example(rules: &RuleSet, rule: &Rule, ex: &Example) -> ExampleResult {
-    let mut res = ExampleResult { rule: rule.id.clone(), fire: ex.fire, name: ex.name.clone(), line: ex.line, outcome: ExampleOutcome::Pass, findings: Vec::new() };
+    let mut res = ExampleResult {
+        rule: rule.id.clone(),
+        fire: ex.fire,
+        name: ex.name.clone(),
+        line: ex.line,
+        outcome: ExampleOutcome::Pass,
+        findings: Vec::new(),
+    };
     let input = match parse_example(ex, &rule.file, rules) {
         Ok(i) => i,
         Err((line, message)) => {
@@ -286,14 +365,26 @@ pub fn run_example(rules: &RuleSet, rule: &Rule, ex: &Example) -> ExampleResult 
         }
     };
     let set = with_deps(rules, rule);
-    let findings: Vec<Finding> = run_rules(&set, &input.events, &input.metrics).into_iter().filter(|f| f.rule == rule.id).collect();
+    let findings: Vec<Finding> = run_rules(&set, &input.events, &input.metrics)
+        .into_iter()
+        .filter(|f| f.rule == rule.id)
+        .collect();
     let ok = if ex.fire {
-        !findings.is_empty() && input.expect_nodes.iter().all(|n| findings.iter().any(|f| f.node.as_deref() == Some(n.as_str())))
+        !findings.is_empty()
+            && input.expect_nodes.iter().all(|n| {
+                findings
+                    .iter()
+                    .any(|f| f.node.as_deref() == Some(n.as_str()))
+            })
     } else {
         findings.is_empty()
     };
     if !ok {
-        res.outcome = if ex.fire { ExampleOutcome::Missed } else { ExampleOutcome::FalsePositive };
+        res.outcome = if ex.fire {
+            ExampleOutcome::Missed
+        } else {
+            ExampleOutcome::FalsePositive
+        };
     }
     res.findings = findings;
     res
@@ -305,6 +396,48 @@ pub fn run_examples(rules: &RuleSet) -> Vec<ExampleResult> {
     rules
         .rules()
         .par_iter()
-        .flat_map_iter(|r| r.examples.iter().map(move |ex| run_example(rules, r, ex)).collect::<Vec<_>>())
+        .flat_map_iter(|r| {
+            r.examples
+                .iter()
+                .map(move |ex| run_example(rules, r, ex))
+                .collect::<Vec<_>>()
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_example_passes() {
+        let set = RuleSet::builtin();
+        let results = run_examples(&set);
+        let failures: Vec<String> = results
+            .iter()
+            .filter(|r| r.outcome != ExampleOutcome::Pass)
+            .map(|r| {
+                format!(
+                    "{} example {} (line {}): {:?}; findings: {:?}",
+                    r.rule,
+                    r.name
+                        .as_deref()
+                        .unwrap_or(if r.fire { "fire" } else { "quiet" }),
+                    r.line,
+                    r.outcome,
+                    r.findings
+                        .iter()
+                        .map(|f| (&f.node, f.start.hms_millis(), &f.message))
+                        .collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{} failing examples:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(results.len() >= 80);
+    }
 }

@@ -5,12 +5,16 @@
 //! false one, and so does a gap of more than 3 steps between samples.
 
 use super::{Ctx, Hit};
-use crate::lang::ir::{MetricCond, PeerAgg, WinFn, MC, MX};
-use crate::model::{format_duration, Evidence, Nanos, Series, Timestamp, Value, NANOS_PER_SEC};
+use crate::lang::ir::{MC, MX, MetricCond, PeerAgg, WinFn};
+use crate::model::{Evidence, NANOS_PER_SEC, Nanos, Series, Timestamp, Value, format_duration};
 use std::collections::BTreeSet;
 
 fn max_age(s: &Series) -> Nanos {
-    if s.step > 0 { (s.step * 3).max(NANOS_PER_SEC) } else { 10 * NANOS_PER_SEC }
+    if s.step > 0 {
+        (s.step * 3).max(NANOS_PER_SEC)
+    } else {
+        10 * NANOS_PER_SEC
+    }
 }
 
 fn value_at(cx: &Ctx<'_>, node: &str, metric: &str, t: Timestamp) -> Option<f64> {
@@ -38,7 +42,11 @@ fn eval_x(cx: &Ctx<'_>, node: &str, t: Timestamp, x: &MX) -> Option<f64> {
                 PeerAgg::Min => v[0],
                 PeerAgg::Median => {
                     let n = v.len();
-                    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+                    if n % 2 == 1 {
+                        v[n / 2]
+                    } else {
+                        (v[n / 2 - 1] + v[n / 2]) / 2.0
+                    }
                 }
             })
         }
@@ -50,7 +58,12 @@ fn eval_x(cx: &Ctx<'_>, node: &str, t: Timestamp, x: &MX) -> Option<f64> {
                 WinFn::Max => s.window(from, t).max,
                 WinFn::Min => s.window(from, t).min,
                 WinFn::Baseline => {
-                    let mut v: Vec<f64> = s.range(from, t).iter().filter(|p| p.ts < t).map(|p| p.value).collect();
+                    let mut v: Vec<f64> = s
+                        .range(from, t)
+                        .iter()
+                        .filter(|p| p.ts < t)
+                        .map(|p| p.value)
+                        .collect();
                     if v.len() < 3 {
                         return None;
                     }
@@ -61,7 +74,11 @@ fn eval_x(cx: &Ctx<'_>, node: &str, t: Timestamp, x: &MX) -> Option<f64> {
                     let now = s.value_at(t, max_age(s))?;
                     let then = s.value_at(from, max_age(s))?;
                     let c = now - then;
-                    Some(if *f == WinFn::Rate { c / (*d as f64 / 1e9) } else { c })
+                    Some(if *f == WinFn::Rate {
+                        c / (*d as f64 / 1e9)
+                    } else {
+                        c
+                    })
                 }
             }
         }
@@ -130,8 +147,16 @@ fn metrics_of(c: &MC, out: &mut BTreeSet<String>) {
 }
 
 fn fmt(v: f64) -> String {
-    let s = if v.abs() >= 1e6 { format!("{v:.3e}") } else { format!("{v:.2}") };
-    if s.contains('e') { s } else { s.trim_end_matches('0').trim_end_matches('.').to_string() }
+    let s = if v.abs() >= 1e6 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.2}")
+    };
+    if s.contains('e') {
+        s
+    } else {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
@@ -140,7 +165,9 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
     let mut names = BTreeSet::new();
     metrics_of(&m.cond, &mut names);
     for node in &cx.nodes {
-        let Some(series) = cx.metrics.series(node, &m.primary) else { continue };
+        let Some(series) = cx.metrics.series(node, &m.primary) else {
+            continue;
+        };
         let gap = max_age(series);
         let mut run: Option<(Timestamp, Timestamp, f64, f64)> = None; // start, end, onset lead, peak lead
         let mut prev: Option<Timestamp> = None;
@@ -152,7 +179,9 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
             let values: Vec<String> = names
                 .iter()
                 .filter_map(|n| {
-                    let v = if let Some(inner) = n.strip_prefix("peers(").and_then(|x| x.strip_suffix(')')) {
+                    let v = if let Some(inner) =
+                        n.strip_prefix("peers(").and_then(|x| x.strip_suffix(')'))
+                    {
                         eval_x(cx, node, s, &MX::Peers(inner.into(), PeerAgg::Median))
                     } else {
                         value_at(cx, node, n, s)
@@ -160,7 +189,16 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
                     v.map(|v| format!("{n}={}", fmt(v)))
                 })
                 .collect();
-            let held = if e > s { format!(" held {} ({} → {})", format_duration(e.since(s)), s.hms_millis(), e.hms_millis()) } else { format!(" at {}", s.hms_millis()) };
+            let held = if e > s {
+                format!(
+                    " held {} ({} → {})",
+                    format_duration(e.since(s)),
+                    s.hms_millis(),
+                    e.hms_millis()
+                )
+            } else {
+                format!(" at {}", s.hms_millis())
+            };
             out.push(Hit {
                 node: node.clone(),
                 key: Vec::new(),
@@ -169,8 +207,25 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
                 end: e,
                 ord: u64::MAX,
                 events: Vec::new(),
-                notes: vec![Evidence { loc: None, ts: Some(s), node: Some(node.clone()), text: format!("metric {}:{held}; at onset {}; peak {}", m.text, values.join(" "), fmt(peak)) }],
-                caps: vec![("value".into(), Value::Float(onset)), ("peak".into(), Value::Float(peak)), ("held".into(), Value::Str(format_duration(e.since(s)).into()))],
+                notes: vec![Evidence {
+                    loc: None,
+                    ts: Some(s),
+                    node: Some(node.clone()),
+                    text: format!(
+                        "metric {}:{held}; at onset {}; peak {}",
+                        m.text,
+                        values.join(" "),
+                        fmt(peak)
+                    ),
+                }],
+                caps: vec![
+                    ("value".into(), Value::Float(onset)),
+                    ("peak".into(), Value::Float(peak)),
+                    (
+                        "held".into(),
+                        Value::Str(format_duration(e.since(s)).into()),
+                    ),
+                ],
             });
         };
         for p in &series.points {

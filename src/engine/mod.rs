@@ -12,14 +12,16 @@ mod metric;
 mod pred;
 mod sequence;
 
-use crate::lang::ir::{Detect, Rule};
 use crate::lang::RuleSet;
-use crate::model::{format_duration, Event, Evidence, Finding, Node, Series, Span, Timestamp, Value};
+use crate::lang::ir::{Detect, Rule};
+use crate::model::{
+    Event, Evidence, Finding, Node, Series, Span, Timestamp, Value, format_duration,
+};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-pub use examples::{run_example, run_examples, ExampleOutcome, ExampleResult};
+pub use examples::{ExampleOutcome, ExampleResult, run_example, run_examples};
 pub use pred::{eval as eval_pred, selects};
 
 /// Metric series by node and name, and the gaps in each node's scrapes.
@@ -47,11 +49,25 @@ impl MemMetrics {
     }
 
     /// Adds (or appends to) a series.
-    pub fn add(&mut self, node: &str, metric: &str, points: impl IntoIterator<Item = (Timestamp, f64)>) {
+    pub fn add(
+        &mut self,
+        node: &str,
+        metric: &str,
+        points: impl IntoIterator<Item = (Timestamp, f64)>,
+    ) {
         let key: (Arc<str>, Arc<str>) = (node.into(), metric.into());
-        let mut pts: Vec<crate::model::Point> = self.series.get(&key).map(|s| s.points.clone()).unwrap_or_default();
-        pts.extend(points.into_iter().map(|(ts, value)| crate::model::Point { ts, value }));
-        self.series.insert(key.clone(), Series::new(key.0, key.1, pts));
+        let mut pts: Vec<crate::model::Point> = self
+            .series
+            .get(&key)
+            .map(|s| s.points.clone())
+            .unwrap_or_default();
+        pts.extend(
+            points
+                .into_iter()
+                .map(|(ts, value)| crate::model::Point { ts, value }),
+        );
+        self.series
+            .insert(key.clone(), Series::new(key.0, key.1, pts));
     }
 
     pub fn add_gap(&mut self, node: &str, span: Span) {
@@ -75,7 +91,12 @@ impl MetricSource for MemMetrics {
     }
 
     fn nodes(&self) -> Vec<Arc<str>> {
-        let mut v: Vec<Arc<str>> = self.series.keys().map(|(n, _)| n.clone()).chain(self.gaps.keys().cloned()).collect();
+        let mut v: Vec<Arc<str>> = self
+            .series
+            .keys()
+            .map(|(n, _)| n.clone())
+            .chain(self.gaps.keys().cloned())
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -87,7 +108,11 @@ impl MetricSource for MemMetrics {
 
     fn span(&self) -> Option<Span> {
         let mut out = self.extra_span;
-        let spans = self.series.values().filter_map(|s| s.span()).chain(self.gaps.values().flatten().copied());
+        let spans = self
+            .series
+            .values()
+            .filter_map(|s| s.span())
+            .chain(self.gaps.values().flatten().copied());
         for s in spans {
             out = Some(match out {
                 Some(o) => Span::new(o.start.min(s.start), o.end.max(s.end)),
@@ -173,7 +198,14 @@ impl<'a> Ctx<'a> {
         }
         nodes.sort();
         nodes.dedup();
-        Ctx { events, by_kind, timed, metrics, nodes, data_end }
+        Ctx {
+            events,
+            by_kind,
+            timed,
+            metrics,
+            nodes,
+            data_end,
+        }
     }
 
     pub fn ts(&self, i: u32) -> Timestamp {
@@ -184,9 +216,16 @@ impl<'a> Ctx<'a> {
     pub fn select(&self, sel: &crate::lang::ir::Sel) -> Vec<u32> {
         let cands: Vec<u32> = match &sel.kinds {
             None => self.timed.clone(),
-            Some(kinds) if kinds.len() == 1 => self.by_kind.get(&*kinds[0]).cloned().unwrap_or_default(),
+            Some(kinds) if kinds.len() == 1 => {
+                self.by_kind.get(&*kinds[0]).cloned().unwrap_or_default()
+            }
             Some(kinds) => {
-                let mut v: Vec<u32> = kinds.iter().filter_map(|k| self.by_kind.get(&**k)).flatten().copied().collect();
+                let mut v: Vec<u32> = kinds
+                    .iter()
+                    .filter_map(|k| self.by_kind.get(&**k))
+                    .flatten()
+                    .copied()
+                    .collect();
                 v.sort_by_key(|i| (self.ts(*i), *i));
                 v.dedup();
                 v
@@ -194,7 +233,10 @@ impl<'a> Ctx<'a> {
         };
         match &sel.pred {
             None => cands,
-            Some(_) => cands.into_iter().filter(|&i| selects(sel, &self.events[i as usize])).collect(),
+            Some(_) => cands
+                .into_iter()
+                .filter(|&i| selects(sel, &self.events[i as usize]))
+                .collect(),
         }
     }
 
@@ -228,10 +270,17 @@ pub fn run(rules: &RuleSet, events: &[Event], metrics: &dyn MetricSource) -> Vec
 /// Runs the given rules (cascades see the findings of the rules in this list only).
 pub fn run_rules(rules: &[Rule], events: &[Event], metrics: &dyn MetricSource) -> Vec<Finding> {
     let cx = Ctx::new(events, metrics);
-    let (cascades, base): (Vec<&Rule>, Vec<&Rule>) = rules.iter().partition(|r| matches!(r.detect, Detect::Cascade { .. }));
+    let (cascades, base): (Vec<&Rule>, Vec<&Rule>) = rules
+        .iter()
+        .partition(|r| matches!(r.detect, Detect::Cascade { .. }));
     let mut by_rule: HashMap<Arc<str>, Vec<Finding>> = base
         .par_iter()
-        .map(|r| (r.id.clone(), findings_of(r, detect::hits(&cx, &r.detect, None), &cx)))
+        .map(|r| {
+            (
+                r.id.clone(),
+                findings_of(r, detect::hits(&cx, &r.detect, None), &cx),
+            )
+        })
         .collect();
     // cascades in dependency order (the checker rejected cycles)
     let mut pending: Vec<&Rule> = cascades;
@@ -254,7 +303,11 @@ pub fn run_rules(rules: &[Rule], events: &[Event], metrics: &dyn MetricSource) -
         }
     }
     let mut all: Vec<Finding> = by_rule.into_values().flatten().collect();
-    all.sort_by(|a, b| a.order_key().cmp(&b.order_key()).then_with(|| a.message.cmp(&b.message)));
+    all.sort_by(|a, b| {
+        a.order_key()
+            .cmp(&b.order_key())
+            .then_with(|| a.message.cmp(&b.message))
+    });
     all
 }
 
@@ -269,7 +322,9 @@ fn findings_of(rule: &Rule, mut hits: Vec<Hit>, cx: &Ctx<'_>) -> Vec<Finding> {
     let mut cur: Option<(Hit, usize)> = None;
     for h in hits {
         match &mut cur {
-            Some((c, n)) if c.node == h.node && c.key == h.key && h.start <= c.end.add(rule.merge) => {
+            Some((c, n))
+                if c.node == h.node && c.key == h.key && h.start <= c.end.add(rule.merge) =>
+            {
                 c.end = c.end.max(h.end);
                 c.at = c.at.min(h.at);
                 c.events.extend(h.events);
@@ -327,17 +382,35 @@ fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
     let duration = h.end.since(h.start);
     let mut evidence: Vec<Evidence> = Vec::new();
     let shown: Vec<u32> = if count > MAX_EVIDENCE {
-        h.events[..MAX_EVIDENCE - 2].iter().chain(&h.events[count - 2..]).copied().collect()
+        h.events[..MAX_EVIDENCE - 2]
+            .iter()
+            .chain(&h.events[count - 2..])
+            .copied()
+            .collect()
     } else {
         h.events.clone()
     };
     for i in shown {
         let e = &cx.events[i as usize];
-        evidence.push(Evidence { loc: Some(e.loc.clone()), ts: e.ts, node: Some(e.node.clone()), text: format!("[{}] {}", e.level.tag(), e.message) });
+        evidence.push(Evidence {
+            loc: Some(e.loc.clone()),
+            ts: e.ts,
+            node: Some(e.node.clone()),
+            text: format!("[{}] {}", e.level.tag(), e.message),
+        });
     }
     evidence.extend(h.notes);
     evidence.sort_by(|a, b| (a.ts, &a.node, &a.loc).cmp(&(b.ts, &b.node, &b.loc)));
-    let vars = Vars { caps: &caps, node: &h.node, key: &h.key, count, hits, start: h.start, end: h.end, duration };
+    let vars = Vars {
+        caps: &caps,
+        node: &h.node,
+        key: &h.key,
+        count,
+        hits,
+        start: h.start,
+        end: h.end,
+        duration,
+    };
     let message = render(&rule.message, &vars);
     Finding {
         rule: rule.id.clone(),
@@ -351,7 +424,11 @@ fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
         evidence,
         explains: rule.explains.clone(),
         advice: rule.advice.as_ref().map(|a| Arc::from(render(a, &vars))),
-        collect: rule.collect.iter().map(|c| Arc::from(render(c, &vars))).collect(),
+        collect: rule
+            .collect
+            .iter()
+            .map(|c| Arc::from(render(c, &vars)))
+            .collect(),
     }
 }
 

@@ -83,7 +83,9 @@ pub fn eval(p: &Pred, e: &Event) -> Option<bool> {
         }
         Pred::In(a, set, neg) => {
             let x = operand(e, a)?;
-            let found = set.iter().any(|v| compare(&x, &from_value(v)) == Some(Ordering::Equal));
+            let found = set
+                .iter()
+                .any(|v| compare(&x, &from_value(v)) == Some(Ordering::Equal));
             Some(found != *neg)
         }
         Pred::Match(a, re, neg) => {

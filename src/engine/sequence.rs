@@ -12,7 +12,7 @@
 //!   no `without` event of the same key lies between the two steps.
 //! * A complete match clears the key's partials: matches do not overlap.
 
-use super::{detect, Ctx, Hit};
+use super::{Ctx, Hit, detect};
 use crate::lang::ir::{Sel, Step};
 use crate::model::{Node, Timestamp, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -46,7 +46,9 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
             slots[0] = Some(vec![h]);
             continue;
         }
-        let Some(prev) = slots[s - 1].as_ref() else { continue };
+        let Some(prev) = slots[s - 1].as_ref() else {
+            continue;
+        };
         let first = &prev[0];
         let last = &prev[prev.len() - 1];
         if start > first.start.add(within) {
@@ -109,7 +111,10 @@ fn combine(chain: Vec<Hit>) -> Hit {
         for (k, v) in &c.caps {
             h.caps.push((format!("s{}.{k}", i + 1).into(), v.clone()));
         }
-        h.caps.push((format!("s{}.at", i + 1).into(), Value::Str(c.start.hms_millis().into())));
+        h.caps.push((
+            format!("s{}.at", i + 1).into(),
+            Value::Str(c.start.hms_millis().into()),
+        ));
     }
     for c in &chain {
         for (k, v) in &c.caps {

@@ -59,7 +59,9 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
     let mut sibling_names: HashMap<(String, String), String> = HashMap::new();
     for f in &logs {
         if let Some(n) = f.segments.iter().find_map(|s| s.name.clone()) {
-            sibling_names.entry(rotation_key(&f.meta.logical_path)).or_insert(n);
+            sibling_names
+                .entry(rotation_key(&f.meta.logical_path))
+                .or_insert(n);
         }
     }
     let mut interned: HashMap<String, Node> = HashMap::new();
@@ -74,7 +76,9 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
     for f in logs {
         let ov = override_for(&f.meta.display, &opts.node_overrides);
         let path_node = names::node_from_path(&f.meta.logical_path);
-        let sibling = sibling_names.get(&rotation_key(&f.meta.logical_path)).cloned();
+        let sibling = sibling_names
+            .get(&rotation_key(&f.meta.logical_path))
+            .cloned();
         // Per segment: node + method.
         let mut seg_nodes: Vec<(Node, Attribution)> = Vec::with_capacity(f.segments.len());
         for (i, s) in f.segments.iter().enumerate() {
@@ -103,7 +107,9 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
             seg_nodes.push((intern(&name), how));
         }
         for (id, seg) in &f.node_ids {
-            raft_ids.entry(id.clone()).or_insert_with(|| seg_nodes[*seg].0.clone());
+            raft_ids
+                .entry(id.clone())
+                .or_insert_with(|| seg_nodes[*seg].0.clone());
         }
         // Per-node stats and the file report.
         let mut per_node: BTreeMap<Node, u64> = BTreeMap::new();
@@ -147,7 +153,11 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
                 _ => Attribution::Unattributed,
             });
         // A file with no record (not a log at all) belongs to no node.
-        let main = if f.account.parsed == 0 { None } else { main.or_else(|| ov.as_deref().or(path_node.as_deref()).map(&mut intern)) };
+        let main = if f.account.parsed == 0 {
+            None
+        } else {
+            main.or_else(|| ov.as_deref().or(path_node.as_deref()).map(&mut intern))
+        };
         for (mut ev, seg) in f.events {
             ev.node = seg_nodes[seg].0.clone();
             bundle.events.push(ev);

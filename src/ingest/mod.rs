@@ -214,17 +214,26 @@ fn progress_bar(files: &[Input], enabled: bool) -> Option<indicatif::ProgressBar
     }
     let pb = indicatif::ProgressBar::new(files.len() as u64);
     pb.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading {pos}/{len} files {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(pb)
 }
 
-fn read_leaf(meta: &SourceMeta, reader: &mut dyn std::io::BufRead, classifier: &Classifier, opts: &IngestOptions) -> Leaf {
+fn read_leaf(
+    meta: &SourceMeta,
+    reader: &mut dyn std::io::BufRead,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> Leaf {
     let head = reader.fill_buf().map(|h| h.to_vec()).unwrap_or_default();
     if let Some(format) = crate::parse::metric::sniff(&meta.logical_path, &head) {
-        let node_hint = override_for(&meta.display, &opts.node_overrides).or_else(|| crate::source::names::node_from_path(&meta.logical_path));
-        let report = crate::parse::metric::parse(format, &meta.display, node_hint.as_deref(), reader);
+        let node_hint = override_for(&meta.display, &opts.node_overrides)
+            .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
+        let report =
+            crate::parse::metric::parse(format, &meta.display, node_hint.as_deref(), reader);
         return Leaf::Metric(MetricFile {
             meta: meta.clone(),
             node_hint,
@@ -243,6 +252,3 @@ pub(crate) fn override_for(display: &str, overrides: &[(String, String)]) -> Opt
         .max_by_key(|(_, path)| path.len())
         .map(|(name, _)| name.clone())
 }
-
-
-

@@ -152,7 +152,10 @@ impl Sink for EventSink<'_> {
             fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
             fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
             if let Some(c) = p.client {
-                fields.push((self.names.client.clone(), Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into())));
+                fields.push((
+                    self.names.client.clone(),
+                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
+                ));
             }
             if let Some(a) = p.account_user {
                 fields.push((self.names.account_user.clone(), Value::Str(a.into())));

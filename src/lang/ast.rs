@@ -214,15 +214,34 @@ pub enum Detect {
     /// `metric COND [for D]`
     Metric { cond: MCond, for_: Option<Sp<i64>> },
     /// `event A not followed by B within D [by k]`
-    NotFollowed { a: Selector, b: Selector, within: Sp<i64>, by: Vec<Sp<String>> },
+    NotFollowed {
+        a: Selector,
+        b: Selector,
+        within: Sp<i64>,
+        by: Vec<Sp<String>>,
+    },
     /// `sequence [by k] within D { step ... }`
-    Sequence { by: Vec<Sp<String>>, within: Sp<i64>, steps: Vec<Step> },
+    Sequence {
+        by: Vec<Sp<String>>,
+        within: Sp<i64>,
+        steps: Vec<Step>,
+    },
     /// `silence [of SEL] [and scrapes] for D [while peers active]`
-    Silence { sel: Option<Selector>, scrapes: bool, dur: Sp<i64>, peers: bool },
+    Silence {
+        sel: Option<Selector>,
+        scrapes: bool,
+        dur: Sp<i64>,
+        peers: bool,
+    },
     /// `gap for D [while peers active]`
     Gap { dur: Sp<i64>, peers: bool },
     /// `cascade R, ... then R, ... on peers within D [min N]`
-    Cascade { origin: Vec<Sp<String>>, then: Vec<Sp<String>>, within: Sp<i64>, min: usize },
+    Cascade {
+        origin: Vec<Sp<String>>,
+        then: Vec<Sp<String>>,
+        within: Sp<i64>,
+        min: usize,
+    },
 }
 
 /// One step of a sequence, with an optional `without SEL` (nothing matching

@@ -3,10 +3,10 @@
 //! error is left out; the others load.
 
 use super::ast::{self, Detect as AD, Sp};
-use super::diag::{did_you_mean, Diagnostic, SourceMap};
+use super::diag::{Diagnostic, SourceMap, did_you_mean};
 use super::ir::*;
 use crate::classify::Template;
-use crate::model::{Level, Severity, Value, CATEGORIES};
+use crate::model::{CATEGORIES, Level, Severity, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -35,7 +35,10 @@ pub struct ParsedPack<'a> {
 }
 
 /// Checks all packs together (rules may refer to templates and rules of other packs).
-pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<TemplateInfo>, Vec<Rule>) {
+pub fn check(
+    packs: &[ParsedPack<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<TemplateInfo>, Vec<Rule>) {
     // 1. templates
     let mut templates = Vec::new();
     for p in packs {
@@ -53,7 +56,13 @@ pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<Temp
                 Err(e) => {
                     // +1 for the opening quote; offsets are bytes of the unescaped pattern (close enough)
                     let at = (t.pattern.span.start + 1 + e.offset).min(t.pattern.span.end);
-                    diags.push(p.map.diag("E0008", at, at + 1, format!("invalid template pattern: {}", e.message), None));
+                    diags.push(p.map.diag(
+                        "E0008",
+                        at,
+                        at + 1,
+                        format!("invalid template pattern: {}", e.message),
+                        None,
+                    ));
                 }
             }
         }
@@ -74,7 +83,16 @@ pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<Temp
         for r in &p.ast.rules {
             if let Some(prev) = seen_here.insert(&r.id.v, r.id.span.start) {
                 let (l, _) = p.map.line_col(prev);
-                diags.push(p.map.diag("E0007", r.id.span.start, r.id.span.end, format!("rule `{}` is defined twice in this file (first at line {l})", r.id.v), None));
+                diags.push(p.map.diag(
+                    "E0007",
+                    r.id.span.start,
+                    r.id.span.end,
+                    format!(
+                        "rule `{}` is defined twice in this file (first at line {l})",
+                        r.id.v
+                    ),
+                    None,
+                ));
             }
             all_ids.push(r.id.v.clone());
         }
@@ -83,7 +101,11 @@ pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<Temp
     // 3. rules
     let mut rules: Vec<Rule> = Vec::new();
     for p in packs {
-        let cx = Cx { map: &p.map, fields_by_kind: &fields_by_kind, all_ids: &all_ids };
+        let cx = Cx {
+            map: &p.map,
+            fields_by_kind: &fields_by_kind,
+            all_ids: &all_ids,
+        };
         let mut seen_here = HashSet::new();
         for r in &p.ast.rules {
             if !seen_here.insert(r.id.v.as_str()) {
@@ -102,15 +124,32 @@ pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<Temp
     }
 
     // 4. cascade cycles
-    let deps: HashMap<&str, Vec<Arc<str>>> = rules.iter().map(|r| (&*r.id, r.detect.depends_on())).collect();
+    let deps: HashMap<&str, Vec<Arc<str>>> = rules
+        .iter()
+        .map(|r| (&*r.id, r.detect.depends_on()))
+        .collect();
     let mut bad = HashSet::new();
     for r in &rules {
         if reaches(&deps, &r.id, &r.id, &mut HashSet::new()) {
             bad.insert(r.id.clone());
             let p = packs.iter().find(|p| p.map.file == r.file);
             if let Some(p) = p {
-                let off = p.ast.rules.iter().find(|x| *x.id.v == *r.id).map_or(0, |x| x.id.span.start);
-                diags.push(p.map.diag("E0019", off, off + r.id.len(), format!("rule `{}` depends on its own findings through cascades", r.id), None));
+                let off = p
+                    .ast
+                    .rules
+                    .iter()
+                    .find(|x| *x.id.v == *r.id)
+                    .map_or(0, |x| x.id.span.start);
+                diags.push(p.map.diag(
+                    "E0019",
+                    off,
+                    off + r.id.len(),
+                    format!(
+                        "rule `{}` depends on its own findings through cascades",
+                        r.id
+                    ),
+                    None,
+                ));
             }
         }
     }
@@ -118,7 +157,12 @@ pub fn check(packs: &[ParsedPack<'_>], diags: &mut Vec<Diagnostic>) -> (Vec<Temp
     (templates, rules)
 }
 
-fn reaches<'a>(deps: &HashMap<&'a str, Vec<Arc<str>>>, from: &str, target: &str, seen: &mut HashSet<String>) -> bool {
+fn reaches<'a>(
+    deps: &HashMap<&'a str, Vec<Arc<str>>>,
+    from: &str,
+    target: &str,
+    seen: &mut HashSet<String>,
+) -> bool {
     for d in deps.get(from).into_iter().flatten() {
         if &**d == target {
             return true;
@@ -140,7 +184,9 @@ fn glob_match(pat: &str, s: &str) -> bool {
     match pat.split_once('*') {
         None => pat == s,
         Some((pre, post)) => {
-            s.len() >= pre.len() + post.len() && s.starts_with(pre) && glob_match_rest(post, &s[pre.len()..])
+            s.len() >= pre.len() + post.len()
+                && s.starts_with(pre)
+                && glob_match_rest(post, &s[pre.len()..])
         }
     }
 }
@@ -149,17 +195,37 @@ fn glob_match_rest(pat: &str, s: &str) -> bool {
     if !pat.contains('*') {
         return s.ends_with(pat);
     }
-    (0..=s.len()).filter(|&i| s.is_char_boundary(i)).any(|i| glob_match(pat, &s[i..]))
+    (0..=s.len())
+        .filter(|&i| s.is_char_boundary(i))
+        .any(|i| glob_match(pat, &s[i..]))
 }
 
 impl Cx<'_, '_> {
-    fn err(&self, diags: &mut Vec<Diagnostic>, code: &'static str, span: ast::Span, msg: String, hint: Option<String>) {
+    fn err(
+        &self,
+        diags: &mut Vec<Diagnostic>,
+        code: &'static str,
+        span: ast::Span,
+        msg: String,
+        hint: Option<String>,
+    ) {
         diags.push(self.map.diag(code, span.start, span.end, msg, hint));
     }
 
-    fn rule(&self, r: &ast::RuleDecl, pack: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+    fn rule(
+        &self,
+        r: &ast::RuleDecl,
+        pack: &Arc<str>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Rule> {
         let missing = |name: &str, diags: &mut Vec<Diagnostic>| {
-            self.err(diags, "E0010", r.id.span, format!("rule `{}` has no `{name}`", r.id.v), None);
+            self.err(
+                diags,
+                "E0010",
+                r.id.span,
+                format!("rule `{}` has no `{name}`", r.id.v),
+                None,
+            );
         };
         let title = r.title.as_ref().map(|t| t.v.clone());
         if title.is_none() {
@@ -174,7 +240,14 @@ impl Cx<'_, '_> {
                 Some(x) => Some(x),
                 None => {
                     let names = ["info", "low", "medium", "high", "critical"];
-                    self.err(diags, "E0005", s.span, format!("unknown severity `{}`", s.v), did_you_mean(&s.v, names).or_else(|| Some(format!("one of {}", names.join(", ")))));
+                    self.err(
+                        diags,
+                        "E0005",
+                        s.span,
+                        format!("unknown severity `{}`", s.v),
+                        did_you_mean(&s.v, names)
+                            .or_else(|| Some(format!("one of {}", names.join(", ")))),
+                    );
                     None
                 }
             },
@@ -188,7 +261,14 @@ impl Cx<'_, '_> {
                 if CATEGORIES.iter().any(|(n, _)| *n == c.v) {
                     Some(c.v.clone())
                 } else {
-                    self.err(diags, "E0004", c.span, format!("unknown cause category `{}`", c.v), did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n)).or_else(|| Some("see the category list in rules/README.md".into())));
+                    self.err(
+                        diags,
+                        "E0004",
+                        c.span,
+                        format!("unknown cause category `{}`", c.v),
+                        did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n))
+                            .or_else(|| Some("see the category list in rules/README.md".into())),
+                    );
                     None
                 }
             }
@@ -214,17 +294,41 @@ impl Cx<'_, '_> {
             self.placeholders("collect", c, diags);
         }
         if r.examples.is_empty() {
-            self.err(diags, "W0102", r.id.span, format!("rule `{}` has no examples", r.id.v), Some("add `example fire { ... }` and `example quiet { ... }`".into()));
+            self.err(
+                diags,
+                "W0102",
+                r.id.span,
+                format!("rule `{}` has no examples", r.id.v),
+                Some("add `example fire { ... }` and `example quiet { ... }`".into()),
+            );
         } else if !r.examples.iter().any(|e| e.fire) || !r.examples.iter().any(|e| !e.fire) {
-            let which = if r.examples.iter().any(|e| e.fire) { "quiet" } else { "fire" };
-            self.err(diags, "W0103", r.id.span, format!("rule `{}` has no `{which}` example", r.id.v), None);
+            let which = if r.examples.iter().any(|e| e.fire) {
+                "quiet"
+            } else {
+                "fire"
+            };
+            self.err(
+                diags,
+                "W0103",
+                r.id.span,
+                format!("rule `{}` has no `{which}` example", r.id.v),
+                None,
+            );
         }
-        let merge = r.merge.as_ref().map(|m| m.v).unwrap_or_else(|| match &detect {
-            Some(Detect::Window { within, .. }) | Some(Detect::Sequence { within, .. }) => (*within).max(60_000_000_000),
-            _ => 60_000_000_000,
-        });
+        let merge = r
+            .merge
+            .as_ref()
+            .map(|m| m.v)
+            .unwrap_or_else(|| match &detect {
+                Some(Detect::Window { within, .. }) | Some(Detect::Sequence { within, .. }) => {
+                    (*within).max(60_000_000_000)
+                }
+                _ => 60_000_000_000,
+            });
         let (line, _) = self.map.line_col(r.id.span.start);
-        let source = self.map.src[r.span.start.min(self.map.src.len())..r.span.end.min(self.map.src.len())].to_string();
+        let source = self.map.src
+            [r.span.start.min(self.map.src.len())..r.span.end.min(self.map.src.len())]
+            .to_string();
         Some(Rule {
             id: r.id.v.as_str().into(),
             title: title?.into(),
@@ -235,7 +339,11 @@ impl Cx<'_, '_> {
             file: self.map.file.clone(),
             line,
             detect: detect?,
-            message: r.message.as_ref().or(r.title.as_ref()).map(|m| m.v.as_str().into())?,
+            message: r
+                .message
+                .as_ref()
+                .or(r.title.as_ref())
+                .map(|m| m.v.as_str().into())?,
             advice: r.advice.as_ref().map(|a| a.v.as_str().into()),
             collect: r.collect.iter().map(|c| c.v.as_str().into()).collect(),
             explains,
@@ -246,7 +354,11 @@ impl Cx<'_, '_> {
                 .map(|e| Example {
                     fire: e.fire,
                     name: e.name.clone(),
-                    lines: e.lines.iter().map(|(o, t)| (self.map.line_col(*o).0, t.clone())).collect(),
+                    lines: e
+                        .lines
+                        .iter()
+                        .map(|(o, t)| (self.map.line_col(*o).0, t.clone()))
+                        .collect(),
                     line: self.map.line_col(e.span.start).0,
                 })
                 .collect(),
@@ -267,7 +379,13 @@ impl Cx<'_, '_> {
             }
         }
         if depth != 0 {
-            self.err(diags, "E0022", s.span, format!("unbalanced `{{` `}}` in {what}"), Some("placeholders look like `{count}` or `{node}`".into()));
+            self.err(
+                diags,
+                "E0022",
+                s.span,
+                format!("unbalanced `{{` `}}` in {what}"),
+                Some("placeholders look like `{count}` or `{node}`".into()),
+            );
         }
     }
 
@@ -281,60 +399,135 @@ impl Cx<'_, '_> {
             .into_iter()
             .collect();
         if hits.is_empty() {
-            self.err(diags, "E0012", e.span, format!("no rule `{}`", e.v), did_you_mean(&e.v, self.all_ids.iter().map(|s| s.as_str())));
+            self.err(
+                diags,
+                "E0012",
+                e.span,
+                format!("no rule `{}`", e.v),
+                did_you_mean(&e.v, self.all_ids.iter().map(|s| s.as_str())),
+            );
         }
         hits
     }
 
-    fn detect(&self, d: &AD, span: ast::Span, diags: &mut Vec<Diagnostic>, in_seq: bool) -> Option<Detect> {
+    fn detect(
+        &self,
+        d: &AD,
+        span: ast::Span,
+        diags: &mut Vec<Diagnostic>,
+        in_seq: bool,
+    ) -> Option<Detect> {
         Some(match d {
             AD::Event { sel, by } => {
                 let s = self.sel(sel, diags)?;
                 let by = self.keys(by, Some(sel), diags)?;
                 Detect::Event { sel: s, by }
             }
-            AD::Window { agg, field, sel, op, value, within, by } => {
+            AD::Window {
+                agg,
+                field,
+                sel,
+                op,
+                value,
+                within,
+                by,
+            } => {
                 if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Eq) && agg.v == Agg::Count {
                     self.err(diags, "E0018", agg.span, "a window count can only be tested with >, >= or !=".into(), Some("to detect that something did not happen, use `silence` or `not followed by`".into()));
                     return None;
                 }
                 if agg.v != Agg::Count && field.is_none() {
-                    self.err(diags, "E0013", agg.span, format!("`{}` needs a field: `{}(FIELD of KIND)`", agg.v.name(), agg.v.name()), None);
+                    self.err(
+                        diags,
+                        "E0013",
+                        agg.span,
+                        format!(
+                            "`{}` needs a field: `{}(FIELD of KIND)`",
+                            agg.v.name(),
+                            agg.v.name()
+                        ),
+                        None,
+                    );
                     return None;
                 }
                 if let Some(f) = field {
                     self.field_known(f, sel, diags);
                 }
                 if within.v <= 0 {
-                    self.err(diags, "E0015", within.span, "a window must be longer than 0".into(), None);
+                    self.err(
+                        diags,
+                        "E0015",
+                        within.span,
+                        "a window must be longer than 0".into(),
+                        None,
+                    );
                 }
                 let s = self.sel(sel, diags)?;
                 let by = self.keys(by, Some(sel), diags)?;
-                Detect::Window { agg: agg.v, field: field.as_ref().map(|f| f.v.as_str().into()), sel: s, op: *op, value: value.v, within: within.v, by }
+                Detect::Window {
+                    agg: agg.v,
+                    field: field.as_ref().map(|f| f.v.as_str().into()),
+                    sel: s,
+                    op: *op,
+                    value: value.v,
+                    within: within.v,
+                    by,
+                }
             }
             AD::Metric { cond, for_ } => {
                 let mut first = None;
                 let c = self.mcond(cond, &mut first, diags)?;
                 let Some(primary) = first else {
-                    self.err(diags, "E0013", span, "a metric condition must name at least one metric".into(), None);
+                    self.err(
+                        diags,
+                        "E0013",
+                        span,
+                        "a metric condition must name at least one metric".into(),
+                        None,
+                    );
                     return None;
                 };
-                let text = self.map.src[span.start..span.end].trim().trim_start_matches("metric").trim();
-                Detect::Metric(MetricCond { cond: c, for_: for_.as_ref().map(|f| f.v), primary, text: text.into() })
+                let text = self.map.src[span.start..span.end]
+                    .trim()
+                    .trim_start_matches("metric")
+                    .trim();
+                Detect::Metric(MetricCond {
+                    cond: c,
+                    for_: for_.as_ref().map(|f| f.v),
+                    primary,
+                    text: text.into(),
+                })
             }
             AD::NotFollowed { a, b, within, by } => {
                 let sa = self.sel(a, diags)?;
                 let sb = self.sel(b, diags)?;
                 let by = self.keys(by, Some(a), diags)?;
-                Detect::NotFollowed { a: sa, b: sb, within: within.v, by }
+                Detect::NotFollowed {
+                    a: sa,
+                    b: sb,
+                    within: within.v,
+                    by,
+                }
             }
             AD::Sequence { by, within, steps } => {
                 if in_seq {
-                    self.err(diags, "E0018", span, "sequences cannot be nested".into(), None);
+                    self.err(
+                        diags,
+                        "E0018",
+                        span,
+                        "sequences cannot be nested".into(),
+                        None,
+                    );
                     return None;
                 }
                 if steps.len() < 2 {
-                    self.err(diags, "E0010", span, "a sequence needs at least two steps".into(), None);
+                    self.err(
+                        diags,
+                        "E0010",
+                        span,
+                        "a sequence needs at least two steps".into(),
+                        None,
+                    );
                     return None;
                 }
                 let keys = self.keys(by, None, diags)?;
@@ -362,21 +555,52 @@ impl Cx<'_, '_> {
                         Some(w) => Some(self.sel(w, diags)?),
                         None => None,
                     };
-                    out.push(Step { detect: det, without });
+                    out.push(Step {
+                        detect: det,
+                        without,
+                    });
                 }
-                Detect::Sequence { by: keys, within: within.v, steps: out }
+                Detect::Sequence {
+                    by: keys,
+                    within: within.v,
+                    steps: out,
+                }
             }
-            AD::Silence { sel, scrapes, dur, peers } => {
+            AD::Silence {
+                sel,
+                scrapes,
+                dur,
+                peers,
+            } => {
                 let s = match sel {
                     Some(s) => Some(self.sel(s, diags)?),
                     None => None,
                 };
-                Detect::Silence { sel: s, scrapes: *scrapes, dur: dur.v, peers: *peers }
+                Detect::Silence {
+                    sel: s,
+                    scrapes: *scrapes,
+                    dur: dur.v,
+                    peers: *peers,
+                }
             }
-            AD::Gap { dur, peers } => Detect::Gap { dur: dur.v, peers: *peers },
-            AD::Cascade { origin, then, within, min } => {
+            AD::Gap { dur, peers } => Detect::Gap {
+                dur: dur.v,
+                peers: *peers,
+            },
+            AD::Cascade {
+                origin,
+                then,
+                within,
+                min,
+            } => {
                 if in_seq {
-                    self.err(diags, "E0018", span, "a cascade cannot be a sequence step".into(), None);
+                    self.err(
+                        diags,
+                        "E0018",
+                        span,
+                        "a cascade cannot be a sequence step".into(),
+                        None,
+                    );
                     return None;
                 }
                 let mut o = Vec::new();
@@ -390,12 +614,22 @@ impl Cx<'_, '_> {
                 if o.is_empty() || t.is_empty() {
                     return None;
                 }
-                Detect::Cascade { origin: o, then: t, within: within.v, min: *min }
+                Detect::Cascade {
+                    origin: o,
+                    then: t,
+                    within: within.v,
+                    min: *min,
+                }
             }
         })
     }
 
-    fn keys(&self, by: &[Sp<String>], sel: Option<&ast::Selector>, diags: &mut Vec<Diagnostic>) -> Option<Vec<Arc<str>>> {
+    fn keys(
+        &self,
+        by: &[Sp<String>],
+        sel: Option<&ast::Selector>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<Arc<str>>> {
         let mut out = Vec::new();
         for k in by {
             if k.v == "node" {
@@ -429,7 +663,18 @@ impl Cx<'_, '_> {
         if let Some(set) = self.fields_for(sel) {
             if !set.contains(&f.v) && !Level::ALL.iter().any(|l| l.name() == f.v) {
                 let kinds: Vec<&str> = sel.kinds.iter().map(|k| k.v.as_str()).collect();
-                self.err(diags, "E0023", f.span, format!("no field `{}` in events of kind {}", f.v, kinds.join(" | ")), did_you_mean(&f.v, set.iter().map(|s| s.as_str())).or_else(|| Some(format!("available: {}", set.iter().cloned().collect::<Vec<_>>().join(", ")))));
+                self.err(
+                    diags,
+                    "E0023",
+                    f.span,
+                    format!("no field `{}` in events of kind {}", f.v, kinds.join(" | ")),
+                    did_you_mean(&f.v, set.iter().map(|s| s.as_str())).or_else(|| {
+                        Some(format!(
+                            "available: {}",
+                            set.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                    }),
+                );
             }
         }
     }
@@ -445,17 +690,32 @@ impl Cx<'_, '_> {
                 kinds.push(Arc::from(k.v.as_str()));
             } else {
                 ok = false;
-                self.err(diags, "E0003", k.span, format!("unknown event kind `{}`", k.v), did_you_mean(&k.v, self.fields_by_kind.keys().map(|k| &**k)).or_else(|| Some("declare it with `template <kind> \"<pattern>\"`".into())));
+                self.err(
+                    diags,
+                    "E0003",
+                    k.span,
+                    format!("unknown event kind `{}`", k.v),
+                    did_you_mean(&k.v, self.fields_by_kind.keys().map(|k| &**k))
+                        .or_else(|| Some("declare it with `template <kind> \"<pattern>\"`".into())),
+                );
             }
         }
         let pred = match &s.cond {
             Some(c) => Some(self.pred(c, s, diags)?),
             None => None,
         };
-        ok.then_some(Sel { kinds: (!any).then_some(kinds), pred })
+        ok.then_some(Sel {
+            kinds: (!any).then_some(kinds),
+            pred,
+        })
     }
 
-    fn fieldref(&self, f: &Sp<String>, sel: &ast::Selector, diags: &mut Vec<Diagnostic>) -> FieldRef {
+    fn fieldref(
+        &self,
+        f: &Sp<String>,
+        sel: &ast::Selector,
+        diags: &mut Vec<Diagnostic>,
+    ) -> FieldRef {
         match f.v.as_str() {
             "level" => FieldRef::Level,
             "node" => FieldRef::Node,
@@ -468,7 +728,13 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn operand(&self, o: &ast::Operand, other_is_level: bool, sel: &ast::Selector, diags: &mut Vec<Diagnostic>) -> Option<Operand> {
+    fn operand(
+        &self,
+        o: &ast::Operand,
+        other_is_level: bool,
+        sel: &ast::Selector,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Operand> {
         Some(match o {
             ast::Operand::Lit(l) => {
                 if other_is_level {
@@ -479,7 +745,13 @@ impl Cx<'_, '_> {
                     match Level::parse(&name) {
                         Some(lv) => Operand::Level(lv),
                         None => {
-                            self.err(diags, "E0020", l.span, "compare `level` with a level name".into(), Some("trace, debug, info, warn, error, fatal".into()));
+                            self.err(
+                                diags,
+                                "E0020",
+                                l.span,
+                                "compare `level` with a level name".into(),
+                                Some("trace, debug, info, warn, error, fatal".into()),
+                            );
                             return None;
                         }
                     }
@@ -492,7 +764,13 @@ impl Cx<'_, '_> {
                     match Level::parse(&f.v) {
                         Some(lv) => Operand::Level(lv),
                         None => {
-                            self.err(diags, "E0020", f.span, format!("unknown level `{}`", f.v), did_you_mean(&f.v, Level::ALL.iter().map(|l| l.name())));
+                            self.err(
+                                diags,
+                                "E0020",
+                                f.span,
+                                format!("unknown level `{}`", f.v),
+                                did_you_mean(&f.v, Level::ALL.iter().map(|l| l.name())),
+                            );
                             return None;
                         }
                     }
@@ -503,11 +781,22 @@ impl Cx<'_, '_> {
         })
     }
 
-    fn pred(&self, c: &ast::Cond, sel: &ast::Selector, diags: &mut Vec<Diagnostic>) -> Option<Pred> {
+    fn pred(
+        &self,
+        c: &ast::Cond,
+        sel: &ast::Selector,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Pred> {
         let is_level = |o: &ast::Operand| matches!(o, ast::Operand::Field(f) if f.v == "level");
         Some(match c {
-            ast::Cond::And(a, b) => Pred::And(Box::new(self.pred(a, sel, diags)?), Box::new(self.pred(b, sel, diags)?)),
-            ast::Cond::Or(a, b) => Pred::Or(Box::new(self.pred(a, sel, diags)?), Box::new(self.pred(b, sel, diags)?)),
+            ast::Cond::And(a, b) => Pred::And(
+                Box::new(self.pred(a, sel, diags)?),
+                Box::new(self.pred(b, sel, diags)?),
+            ),
+            ast::Cond::Or(a, b) => Pred::Or(
+                Box::new(self.pred(a, sel, diags)?),
+                Box::new(self.pred(b, sel, diags)?),
+            ),
             ast::Cond::Not(a) => Pred::Not(Box::new(self.pred(a, sel, diags)?)),
             ast::Cond::Cmp(a, op, b) => {
                 let la = self.operand(a, is_level(b), sel, diags)?;
@@ -528,15 +817,30 @@ impl Cx<'_, '_> {
 
     fn regex(&self, re: &Sp<String>, diags: &mut Vec<Diagnostic>) -> Option<regex::Regex> {
         if re.v.len() > REGEX_MAX_LEN {
-            self.err(diags, "E0009", re.span, format!("regex longer than {REGEX_MAX_LEN} characters"), None);
+            self.err(
+                diags,
+                "E0009",
+                re.span,
+                format!("regex longer than {REGEX_MAX_LEN} characters"),
+                None,
+            );
             return None;
         }
-        match regex::RegexBuilder::new(&re.v).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build() {
+        match regex::RegexBuilder::new(&re.v)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
             Ok(r) => Some(r),
             Err(e) => {
                 let msg = match &e {
-                    regex::Error::CompiledTooBig(_) => format!("regex too complex (compiled size over {REGEX_SIZE_LIMIT} bytes)"),
-                    other => format!("invalid regex: {}", other.to_string().lines().last().unwrap_or("")),
+                    regex::Error::CompiledTooBig(_) => {
+                        format!("regex too complex (compiled size over {REGEX_SIZE_LIMIT} bytes)")
+                    }
+                    other => format!(
+                        "invalid regex: {}",
+                        other.to_string().lines().last().unwrap_or("")
+                    ),
                 };
                 self.err(diags, "E0009", re.span, msg, None);
                 None
@@ -544,17 +848,43 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn mcond(&self, c: &ast::MCond, first: &mut Option<Arc<str>>, diags: &mut Vec<Diagnostic>) -> Option<MC> {
+    fn mcond(
+        &self,
+        c: &ast::MCond,
+        first: &mut Option<Arc<str>>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<MC> {
         Some(match c {
-            ast::MCond::Cmp(a, op, b) => MC::Cmp(self.mexpr(a, first, diags)?, *op, self.mexpr(b, first, diags)?),
-            ast::MCond::And(a, b) => MC::And(Box::new(self.mcond(a, first, diags)?), Box::new(self.mcond(b, first, diags)?)),
-            ast::MCond::Or(a, b) => MC::Or(Box::new(self.mcond(a, first, diags)?), Box::new(self.mcond(b, first, diags)?)),
+            ast::MCond::Cmp(a, op, b) => MC::Cmp(
+                self.mexpr(a, first, diags)?,
+                *op,
+                self.mexpr(b, first, diags)?,
+            ),
+            ast::MCond::And(a, b) => MC::And(
+                Box::new(self.mcond(a, first, diags)?),
+                Box::new(self.mcond(b, first, diags)?),
+            ),
+            ast::MCond::Or(a, b) => MC::Or(
+                Box::new(self.mcond(a, first, diags)?),
+                Box::new(self.mcond(b, first, diags)?),
+            ),
         })
     }
 
-    fn metric_name(&self, m: &Sp<String>, first: &mut Option<Arc<str>>, diags: &mut Vec<Diagnostic>) -> Arc<str> {
+    fn metric_name(
+        &self,
+        m: &Sp<String>,
+        first: &mut Option<Arc<str>>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Arc<str> {
         if !KNOWN_METRICS.contains(&m.v.as_str()) {
-            self.err(diags, "W0101", m.span, format!("unknown metric `{}`", m.v), did_you_mean(&m.v, KNOWN_METRICS.iter().copied()));
+            self.err(
+                diags,
+                "W0101",
+                m.span,
+                format!("unknown metric `{}`", m.v),
+                did_you_mean(&m.v, KNOWN_METRICS.iter().copied()),
+            );
         }
         let a: Arc<str> = m.v.as_str().into();
         if first.is_none() {
@@ -563,25 +893,55 @@ impl Cx<'_, '_> {
         a
     }
 
-    fn mexpr(&self, e: &ast::MExpr, first: &mut Option<Arc<str>>, diags: &mut Vec<Diagnostic>) -> Option<MX> {
-        const FUNCS: &[&str] = &["peers", "peers_max", "peers_min", "avg", "max", "min", "baseline", "change", "rate"];
+    fn mexpr(
+        &self,
+        e: &ast::MExpr,
+        first: &mut Option<Arc<str>>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<MX> {
+        const FUNCS: &[&str] = &[
+            "peers",
+            "peers_max",
+            "peers_min",
+            "avg",
+            "max",
+            "min",
+            "baseline",
+            "change",
+            "rate",
+        ];
         Some(match e {
             ast::MExpr::Num(n) => MX::Num(*n),
             ast::MExpr::Metric(m) => MX::Metric(self.metric_name(m, first, diags)),
-            ast::MExpr::Bin(a, op, b) => MX::Bin(Box::new(self.mexpr(a, first, diags)?), *op, Box::new(self.mexpr(b, first, diags)?)),
+            ast::MExpr::Bin(a, op, b) => MX::Bin(
+                Box::new(self.mexpr(a, first, diags)?),
+                *op,
+                Box::new(self.mexpr(b, first, diags)?),
+            ),
             ast::MExpr::Call(name, args) => {
-                let metric_arg = |idx: usize, diags: &mut Vec<Diagnostic>, first: &mut Option<Arc<str>>| -> Option<Arc<str>> {
+                let metric_arg = |idx: usize,
+                                  diags: &mut Vec<Diagnostic>,
+                                  first: &mut Option<Arc<str>>|
+                 -> Option<Arc<str>> {
                     match args.get(idx) {
                         Some(ast::MExpr::Metric(m)) => Some(self.metric_name(m, first, diags)),
                         _ => {
-                            self.err(diags, "E0013", name.span, format!("`{}` takes a metric name as argument {}", name.v, idx + 1), None);
+                            self.err(
+                                diags,
+                                "E0013",
+                                name.span,
+                                format!("`{}` takes a metric name as argument {}", name.v, idx + 1),
+                                None,
+                            );
                             None
                         }
                     }
                 };
                 let dur_arg = |diags: &mut Vec<Diagnostic>| -> Option<i64> {
                     match args.get(1) {
-                        Some(ast::MExpr::Num(n)) if *n > 0.0 && args.len() == 2 => Some((n * 1e9) as i64),
+                        Some(ast::MExpr::Num(n)) if *n > 0.0 && args.len() == 2 => {
+                            Some((n * 1e9) as i64)
+                        }
                         _ => {
                             self.err(diags, "E0013", name.span, format!("`{}(metric, duration)` takes a metric and a duration such as `5m`", name.v), None);
                             None
@@ -591,7 +951,13 @@ impl Cx<'_, '_> {
                 match name.v.as_str() {
                     "peers" | "peers_max" | "peers_min" => {
                         if args.len() != 1 {
-                            self.err(diags, "E0013", name.span, format!("`{}(metric)` takes one metric", name.v), None);
+                            self.err(
+                                diags,
+                                "E0013",
+                                name.span,
+                                format!("`{}(metric)` takes one metric", name.v),
+                                None,
+                            );
                             return None;
                         }
                         let m = metric_arg(0, diags, first)?;
@@ -616,7 +982,14 @@ impl Cx<'_, '_> {
                         MX::Win(f, m, d)
                     }
                     other => {
-                        self.err(diags, "E0013", name.span, format!("unknown function `{other}`"), did_you_mean(other, FUNCS.iter().copied()).or_else(|| Some(format!("functions: {}", FUNCS.join(", ")))));
+                        self.err(
+                            diags,
+                            "E0013",
+                            name.span,
+                            format!("unknown function `{other}`"),
+                            did_you_mean(other, FUNCS.iter().copied())
+                                .or_else(|| Some(format!("functions: {}", FUNCS.join(", ")))),
+                        );
                         return None;
                     }
                 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 /// Every diagnostic code with a one-line meaning (also listed in rules/README.md).
 pub const CODES: &[(&str, &str)] = &[
     ("E0001", "syntax error"),
-    ("E0002", "unknown top-level item (expected `pack`, `template` or `rule`)"),
+    (
+        "E0002",
+        "unknown top-level item (expected `pack`, `template` or `rule`)",
+    ),
     ("E0003", "unknown event kind"),
     ("E0004", "unknown cause category"),
     ("E0005", "unknown severity"),
@@ -31,7 +34,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0021", "unreadable pack file"),
     ("E0022", "invalid placeholder in message"),
     ("E0023", "unknown field for the selected event kinds"),
-    ("W0101", "unknown metric name (it will be unknown, never true, unless a metric source provides it)"),
+    (
+        "W0101",
+        "unknown metric name (it will be unknown, never true, unless a metric source provides it)",
+    ),
     ("W0102", "rule without examples"),
     ("W0103", "rule has no `fire` example or no `quiet` example"),
 ];
@@ -102,7 +108,11 @@ impl<'a> SourceMap<'a> {
     pub fn new(file: Arc<str>, src: &'a str) -> SourceMap<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        SourceMap { file, src, line_starts }
+        SourceMap {
+            file,
+            src,
+            line_starts,
+        }
     }
 
     /// 1-based (line, column) of a byte offset.
@@ -110,13 +120,18 @@ impl<'a> SourceMap<'a> {
         let offset = offset.min(self.src.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.src[start..floor_char(self.src, offset)].chars().count() + 1;
+        let col = self.src[start..floor_char(self.src, offset)]
+            .chars()
+            .count()
+            + 1;
         (line + 1, col)
     }
 
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1];
-        let end = self.src[start..].find('\n').map_or(self.src.len(), |e| start + e);
+        let end = self.src[start..]
+            .find('\n')
+            .map_or(self.src.len(), |e| start + e);
         self.src[start..end].trim_end_matches('\r')
     }
 
@@ -131,7 +146,11 @@ impl<'a> SourceMap<'a> {
         let (line, column) = self.line_col(start);
         let text = self.line_text(line).to_string();
         let line_end_col = text.chars().count() + 1;
-        let (_, end_col) = if end > start { self.line_col(end) } else { (line, column + 1) };
+        let (_, end_col) = if end > start {
+            self.line_col(end)
+        } else {
+            (line, column + 1)
+        };
         let width = if self.line_col(end.max(start)).0 != line {
             line_end_col.saturating_sub(column).max(1)
         } else {
@@ -145,7 +164,11 @@ impl<'a> SourceMap<'a> {
             width,
             message: message.into(),
             hint,
-            severity: if code.starts_with('W') { DiagSeverity::Warning } else { DiagSeverity::Error },
+            severity: if code.starts_with('W') {
+                DiagSeverity::Warning
+            } else {
+                DiagSeverity::Error
+            },
             source_line: text,
         }
     }
@@ -165,7 +188,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -173,7 +198,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -192,11 +220,20 @@ mod tests {
         let src = "rule a {\n  severity hihg\n}\n";
         let sm = SourceMap::new("x.rules".into(), src);
         let off = src.find("hihg").unwrap();
-        let d = sm.diag("E0005", off, off + 4, "unknown severity `hihg`", did_you_mean("hihg", ["high", "low"]));
+        let d = sm.diag(
+            "E0005",
+            off,
+            off + 4,
+            "unknown severity `hihg`",
+            did_you_mean("hihg", ["high", "low"]),
+        );
         assert_eq!((d.line, d.column, d.width), (2, 12, 4));
         let text = d.to_string();
         assert!(text.contains("--> x.rules:2:12"), "{text}");
-        assert!(text.contains("2 |   severity hihg\n  |            ^^^^"), "{text}");
+        assert!(
+            text.contains("2 |   severity hihg\n  |            ^^^^"),
+            "{text}"
+        );
         assert!(text.contains("did you mean `high`?"), "{text}");
     }
 

@@ -44,7 +44,10 @@ pub struct Example {
 /// What a rule detects.
 #[derive(Clone, Debug)]
 pub enum Detect {
-    Event { sel: Sel, by: Vec<Arc<str>> },
+    Event {
+        sel: Sel,
+        by: Vec<Arc<str>>,
+    },
     Window {
         agg: Agg,
         field: Option<Arc<str>>,
@@ -55,11 +58,33 @@ pub enum Detect {
         by: Vec<Arc<str>>,
     },
     Metric(MetricCond),
-    NotFollowed { a: Sel, b: Sel, within: Nanos, by: Vec<Arc<str>> },
-    Sequence { by: Vec<Arc<str>>, within: Nanos, steps: Vec<Step> },
-    Silence { sel: Option<Sel>, scrapes: bool, dur: Nanos, peers: bool },
-    Gap { dur: Nanos, peers: bool },
-    Cascade { origin: Vec<Arc<str>>, then: Vec<Arc<str>>, within: Nanos, min: usize },
+    NotFollowed {
+        a: Sel,
+        b: Sel,
+        within: Nanos,
+        by: Vec<Arc<str>>,
+    },
+    Sequence {
+        by: Vec<Arc<str>>,
+        within: Nanos,
+        steps: Vec<Step>,
+    },
+    Silence {
+        sel: Option<Sel>,
+        scrapes: bool,
+        dur: Nanos,
+        peers: bool,
+    },
+    Gap {
+        dur: Nanos,
+        peers: bool,
+    },
+    Cascade {
+        origin: Vec<Arc<str>>,
+        then: Vec<Arc<str>>,
+        within: Nanos,
+        min: usize,
+    },
 }
 
 impl Detect {
@@ -163,17 +188,50 @@ pub struct MetricCond {
 
 /// Metric names the metric layer provides (others are allowed with a warning).
 pub const KNOWN_METRICS: &[&str] = &[
-    "up", "healthy", "cpu", "proc_cpu", "proc_stopped", "proc_absent", "mem_rss", "connections",
-    "connections_rate", "routes", "slow_consumers", "slow_consumers_rate", "in_msgs_rate",
-    "out_msgs_rate", "js_api_total", "js_api_errors", "js_api_rate", "js_api_errors_rate",
-    "js_api_pending", "js_mem", "js_store", "js_mem_max", "js_store_max", "js_mem_pct",
-    "js_store_pct", "meta_leader_self", "meta_leader_changes", "meta_has_leader", "fds", "threads",
-    "cg_throttled_rate", "restarts", "route_pending",
+    "up",
+    "healthy",
+    "cpu",
+    "proc_cpu",
+    "proc_stopped",
+    "proc_absent",
+    "mem_rss",
+    "connections",
+    "connections_rate",
+    "routes",
+    "slow_consumers",
+    "slow_consumers_rate",
+    "in_msgs_rate",
+    "out_msgs_rate",
+    "js_api_total",
+    "js_api_errors",
+    "js_api_rate",
+    "js_api_errors_rate",
+    "js_api_pending",
+    "js_mem",
+    "js_store",
+    "js_mem_max",
+    "js_store_max",
+    "js_mem_pct",
+    "js_store_pct",
+    "meta_leader_self",
+    "meta_leader_changes",
+    "meta_has_leader",
+    "fds",
+    "threads",
+    "cg_throttled_rate",
+    "restarts",
+    "route_pending",
 ];
 
 /// Fields the ingestion layer adds from the connection and RAFT prefixes.
 pub const PREFIX_FIELDS: &[&str] = &[
-    "addr", "conn", "conn_id", "client", "account_user", "raft_node", "raft_group",
+    "addr",
+    "conn",
+    "conn_id",
+    "client",
+    "account_user",
+    "raft_node",
+    "raft_group",
 ];
 
 /// Event attributes usable in conditions besides captured fields.

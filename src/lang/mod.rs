@@ -26,11 +26,30 @@ pub const MAX_RULES_PER_PACK: usize = 2000;
 
 /// The packs compiled into the binary, in load order (templates first).
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
-    ("rules/nats-jetstream.rules", include_str!("../../rules/nats-jetstream.rules")),
-    ("rules/nats-mqtt.rules", include_str!("../../rules/nats-mqtt.rules")),
-    ("rules/nats-cluster.rules", include_str!("../../rules/nats-cluster.rules")),
-    ("rules/nats-core.rules", include_str!("../../rules/nats-core.rules")),
-    ("rules/resources.rules", include_str!("../../rules/resources.rules")),
+    (
+        "rules/nats-messages.rules",
+        include_str!("../../rules/nats-messages.rules"),
+    ),
+    (
+        "rules/nats-jetstream.rules",
+        include_str!("../../rules/nats-jetstream.rules"),
+    ),
+    (
+        "rules/nats-mqtt.rules",
+        include_str!("../../rules/nats-mqtt.rules"),
+    ),
+    (
+        "rules/nats-cluster.rules",
+        include_str!("../../rules/nats-cluster.rules"),
+    ),
+    (
+        "rules/nats-core.rules",
+        include_str!("../../rules/nats-core.rules"),
+    ),
+    (
+        "rules/resources.rules",
+        include_str!("../../rules/resources.rules"),
+    ),
 ];
 
 /// A loaded pack.
@@ -91,7 +110,16 @@ impl RuleSet {
             let file: Arc<str> = file.as_str().into();
             let map = SourceMap::new(file.clone(), text);
             if text.len() > MAX_PACK_BYTES {
-                diags.push(map.diag("E0017", 0, 1, format!("pack is {} bytes; the limit is {MAX_PACK_BYTES}", text.len()), None));
+                diags.push(map.diag(
+                    "E0017",
+                    0,
+                    1,
+                    format!(
+                        "pack is {} bytes; the limit is {MAX_PACK_BYTES}",
+                        text.len()
+                    ),
+                    None,
+                ));
                 continue;
             }
             let (mut ast, issues) = syntax::parse_pack(text);
@@ -99,10 +127,24 @@ impl RuleSet {
                 diags.push(map.diag(i.code, i.start, i.end, i.msg, i.hint));
             }
             if ast.rules.len() > MAX_RULES_PER_PACK {
-                diags.push(map.diag("E0017", 0, 1, format!("pack has {} rules; the limit is {MAX_RULES_PER_PACK}", ast.rules.len()), None));
+                diags.push(map.diag(
+                    "E0017",
+                    0,
+                    1,
+                    format!(
+                        "pack has {} rules; the limit is {MAX_RULES_PER_PACK}",
+                        ast.rules.len()
+                    ),
+                    None,
+                ));
                 ast.rules.truncate(MAX_RULES_PER_PACK);
             }
-            let name: Arc<str> = ast.name.as_ref().map(|n| n.v.clone()).unwrap_or_else(|| file_stem(&file)).into();
+            let name: Arc<str> = ast
+                .name
+                .as_ref()
+                .map(|n| n.v.clone())
+                .unwrap_or_else(|| file_stem(&file))
+                .into();
             parsed.push(check::ParsedPack { name, map, ast });
         }
         let (templates, rules) = check::check(&parsed, &mut diags);
@@ -118,7 +160,15 @@ impl RuleSet {
             .collect();
         let classifier = Classifier::new(templates.iter().map(|t| t.compiled.clone()).collect());
         diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        (RuleSet { packs, templates, rules, classifier }, diags)
+        (
+            RuleSet {
+                packs,
+                templates,
+                rules,
+                classifier,
+            },
+            diags,
+        )
     }
 
     /// A classifier over all templates of all packs, in declaration order.
@@ -154,7 +204,10 @@ impl RuleSet {
 }
 
 fn builtin_sources() -> Vec<(String, String)> {
-    BUILTIN_PACKS.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect()
+    BUILTIN_PACKS
+        .iter()
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .collect()
 }
 
 fn file_stem(file: &str) -> String {
@@ -205,7 +258,10 @@ fn read_sources(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<Diagnostic>) {
     for f in files {
         match std::fs::metadata(&f) {
             Ok(m) if m.len() as usize > MAX_PACK_BYTES => {
-                diags.push(io_diag(&f, &format!("pack is {} bytes; the limit is {MAX_PACK_BYTES}", m.len())));
+                diags.push(io_diag(
+                    &f,
+                    &format!("pack is {} bytes; the limit is {MAX_PACK_BYTES}", m.len()),
+                ));
                 continue;
             }
             Err(e) => {
@@ -224,7 +280,27 @@ fn read_sources(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<Diagnostic>) {
 
 fn io_diag(p: &Path, msg: &str) -> Diagnostic {
     let map = SourceMap::new(p.display().to_string().into(), "");
-    let mut d = map.diag("E0021", 0, 0, format!("cannot read {}: {msg}", p.display()), None);
+    let mut d = map.diag(
+        "E0021",
+        0,
+        0,
+        format!("cannot read {}: {msg}", p.display()),
+        None,
+    );
     d.code = "E0021";
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_packs_load_without_diagnostics() {
+        let (set, diags) = RuleSet::from_sources(&builtin_sources());
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(diags.is_empty(), "{}", text.join("\n\n"));
+        assert!(set.rules().len() >= 40, "{} rules", set.rules().len());
+        assert!(set.templates().len() >= 60);
+    }
 }

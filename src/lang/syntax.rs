@@ -23,7 +23,13 @@ pub struct PErr<'a> {
 
 impl<'a> PErr<'a> {
     fn new(at: &'a str, msg: impl Into<String>) -> PErr<'a> {
-        PErr { at, msg: msg.into(), code: "E0001", hint: None, len: token_len(at) }
+        PErr {
+            at,
+            msg: msg.into(),
+            code: "E0001",
+            hint: None,
+            len: token_len(at),
+        }
     }
 }
 
@@ -44,7 +50,11 @@ impl<'a> ParseError<&'a str> for PErr<'a> {
     }
     fn or(self, other: Self) -> Self {
         // keep the error that got further
-        if other.at.len() <= self.at.len() { other } else { self }
+        if other.at.len() <= self.at.len() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -61,8 +71,17 @@ pub struct SyntaxIssue {
 }
 
 pub const RULE_ATTRS: &[&str] = &[
-    "title", "description", "severity", "category", "when", "message", "advice", "collect",
-    "explains", "merge", "example",
+    "title",
+    "description",
+    "severity",
+    "category",
+    "when",
+    "message",
+    "advice",
+    "collect",
+    "explains",
+    "merge",
+    "example",
 ];
 
 const KEYWORDS: &[&str] = &[
@@ -111,7 +130,10 @@ pub struct PackParser<'s> {
 
 /// Parses one pack file. Returns the items that parsed and every problem met.
 pub fn parse_pack(src: &str) -> (PackFile, Vec<SyntaxIssue>) {
-    let mut p = PackParser { src, issues: Vec::new() };
+    let mut p = PackParser {
+        src,
+        issues: Vec::new(),
+    };
     let pack = p.file();
     (pack, p.issues)
 }
@@ -181,7 +203,13 @@ impl<'s> PackParser<'s> {
             } else {
                 let word: String = i.chars().take_while(|c| is_rid_char(*c)).collect();
                 let hint = super::diag::did_you_mean(&word, ["pack", "template", "rule"]);
-                let mut e = PErr::new(i, format!("expected `pack`, `template` or `rule`, found `{}`", &i[..floor(i, token_len(i))]));
+                let mut e = PErr::new(
+                    i,
+                    format!(
+                        "expected `pack`, `template` or `rule`, found `{}`",
+                        &i[..floor(i, token_len(i))]
+                    ),
+                );
                 e.code = "E0002";
                 e.hint = hint;
                 Err(NErr::Failure(e))
@@ -218,17 +246,35 @@ impl<'s> PackParser<'s> {
         let (i, pattern) = self.must(i, "a quoted template pattern", self.string(i))?;
         let (i, catalog) = if peek_kw(ws_line(i), "catalog") {
             let (i, _) = kw("catalog")(ws_line(i))?;
-            let (i, c) = self.must(i, "a catalog id such as `C1`", self.rid(i))?;
-            (i, Some(c))
+            let t = ws_line(i);
+            let n = t.find(char::is_whitespace).unwrap_or(t.len());
+            if n == 0 {
+                return self.fail(t, "expected a catalog id such as `C1`");
+            }
+            (
+                &t[n..],
+                Some(Sp::new(t[..n].to_string(), self.span(t, &t[n..]))),
+            )
         } else {
             (i, None)
         };
         let rest = ws_line(i);
         if !(rest.is_empty() || rest.starts_with('\n')) {
-            return self.fail(rest, "unexpected text after template declaration (one template per line)");
+            return self.fail(
+                rest,
+                "unexpected text after template declaration (one template per line)",
+            );
         }
         let span = self.span(ws(i0), i);
-        Ok((i, TemplateDecl { kind, pattern, catalog, span }))
+        Ok((
+            i,
+            TemplateDecl {
+                kind,
+                pattern,
+                catalog,
+                span,
+            },
+        ))
     }
 
     fn rule_decl(&mut self, i0: &'s str) -> R<'s, RuleDecl> {
@@ -292,7 +338,11 @@ impl<'s> PackParser<'s> {
                 }
                 "severity" | "category" => {
                     let (rest, s) = self.must(rest, "a name", self.rid(rest))?;
-                    let slot = if attr.v == "severity" { &mut r.severity } else { &mut r.category };
+                    let slot = if attr.v == "severity" {
+                        &mut r.severity
+                    } else {
+                        &mut r.category
+                    };
                     let present = slot.is_some();
                     *slot = Some(s);
                     dup(self, present);
@@ -304,7 +354,8 @@ impl<'s> PackParser<'s> {
                     rest
                 }
                 "merge" => {
-                    let (rest, d) = self.must(rest, "a duration such as `5m`", self.duration(rest))?;
+                    let (rest, d) =
+                        self.must(rest, "a duration such as `5m`", self.duration(rest))?;
                     let present = r.merge.is_some();
                     r.merge = Some(d);
                     dup(self, present);
@@ -339,7 +390,12 @@ impl<'s> PackParser<'s> {
         let fire = match kind.v.as_str() {
             "fire" => true,
             "quiet" => false,
-            _ => return self.fail(self.src_at(kind.span.start), "expected `fire` or `quiet` after `example`"),
+            _ => {
+                return self.fail(
+                    self.src_at(kind.span.start),
+                    "expected `fire` or `quiet` after `example`",
+                );
+            }
         };
         let (i, name) = opt(|i| self.string(i)).parse(i)?;
         let (i, _) = self.must(i, "`{`", sym("{")(i))?;
@@ -359,7 +415,15 @@ impl<'s> PackParser<'s> {
             let t = line.trim();
             if t == "}" {
                 let end = &rest[line.find('}').unwrap_or(0) + 1..];
-                return Ok((end, Example { fire, name: name.map(|n| n.v), lines, span: self.span(start, end) }));
+                return Ok((
+                    end,
+                    Example {
+                        fire,
+                        name: name.map(|n| n.v),
+                        lines,
+                        span: self.span(start, end),
+                    },
+                ));
             }
             if !t.is_empty() && !t.starts_with('#') {
                 let lead = line.len() - line.trim_start().len();
@@ -377,11 +441,8 @@ impl<'s> PackParser<'s> {
 
     fn ident(&self, i: &'s str) -> R<'s, Sp<String>> {
         let i = ws(i);
-        let (rest, s) = recognize((
-            take_while1(is_ident_start),
-            take_while(is_ident_char),
-        ))
-        .parse(i)?;
+        let (rest, s) =
+            recognize((take_while1(is_ident_start), take_while(is_ident_char))).parse(i)?;
         Ok((rest, Sp::new(s.to_string(), self.span(i, rest))))
     }
 
@@ -389,7 +450,10 @@ impl<'s> PackParser<'s> {
     fn field(&self, i: &'s str) -> R<'s, Sp<String>> {
         let (rest, id) = self.ident(i)?;
         if KEYWORDS.contains(&id.v.as_str()) {
-            return Err(NErr::Error(PErr::new(ws(i), format!("`{}` is a keyword", id.v))));
+            return Err(NErr::Error(PErr::new(
+                ws(i),
+                format!("`{}` is a keyword", id.v),
+            )));
         }
         Ok((rest, id))
     }
@@ -397,7 +461,11 @@ impl<'s> PackParser<'s> {
     /// Rule ids, categories, pack names: identifiers that may contain `-`, `.` and `*`.
     fn rid(&self, i: &'s str) -> R<'s, Sp<String>> {
         let i = ws(i);
-        let (rest, s) = recognize((take_while1(|c: char| is_ident_start(c) || c == '*'), take_while(is_rid_char))).parse(i)?;
+        let (rest, s) = recognize((
+            take_while1(|c: char| is_ident_start(c) || c == '*'),
+            take_while(is_rid_char),
+        ))
+        .parse(i)?;
         Ok((rest, Sp::new(s.to_string(), self.span(i, rest))))
     }
 
@@ -443,7 +511,16 @@ impl<'s> PackParser<'s> {
         loop {
             let mut chars = rest.chars();
             match chars.next() {
-                None | Some('\n') => return self.fail(i, "unterminated string (strings end on the same line; write adjacent strings to continue)"),
+                None => return self.fail(i, "unterminated string"),
+                Some('\n') => {
+                    // a string may continue on the next line: the line break and
+                    // the indentation become one space
+                    let t = chars.as_str().trim_start_matches([' ', '\t', '\r']);
+                    if !out.ends_with(' ') {
+                        out.push(' ');
+                    }
+                    rest = t;
+                }
                 Some('"') => return Ok((chars.as_str(), out)),
                 Some('\\') => {
                     match chars.next() {
@@ -472,7 +549,9 @@ impl<'s> PackParser<'s> {
         loop {
             let mut chars = rest.chars();
             match chars.next() {
-                None | Some('\n') => return self.fail(start, "unterminated regex (write `/.../` on one line)"),
+                None | Some('\n') => {
+                    return self.fail(start, "unterminated regex (write `/.../` on one line)");
+                }
                 Some('/') => {
                     let r = chars.as_str();
                     return Ok((r, Sp::new(out, self.span(start, r))));
@@ -504,15 +583,28 @@ impl<'s> PackParser<'s> {
             };
             let n: f64 = digits.parse().unwrap_or(0.0);
             let units: &[(&str, f64, bool)] = &[
-                ("ms", 1e-3, true), ("ns", 1e-9, true), ("us", 1e-6, true), ("µs", 1e-6, true),
-                ("h", 3600.0, true), ("m", 60.0, true), ("s", 1.0, true),
-                ("KiB", 1024.0, false), ("MiB", 1048576.0, false), ("GiB", 1073741824.0, false),
-                ("KB", 1e3, false), ("MB", 1e6, false), ("GB", 1e9, false), ("%", 1.0, false),
+                ("ms", 1e-3, true),
+                ("ns", 1e-9, true),
+                ("us", 1e-6, true),
+                ("µs", 1e-6, true),
+                ("h", 3600.0, true),
+                ("m", 60.0, true),
+                ("s", 1.0, true),
+                ("KiB", 1024.0, false),
+                ("MiB", 1048576.0, false),
+                ("GiB", 1073741824.0, false),
+                ("KB", 1e3, false),
+                ("MB", 1e6, false),
+                ("GB", 1e9, false),
+                ("%", 1.0, false),
             ];
             let mut matched = None;
             for (u, mult, dur) in units {
                 if let Some(after) = r2.strip_prefix(u) {
-                    let boundary = after.chars().next().is_none_or(|c| !is_ident_char(c) || (*dur && c.is_ascii_digit()));
+                    let boundary = after
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !is_ident_char(c) || (*dur && c.is_ascii_digit()));
                     if boundary {
                         matched = Some((after, *mult, *dur));
                         break;
@@ -543,7 +635,10 @@ impl<'s> PackParser<'s> {
                     break;
                 }
                 _ => {
-                    return self.fail(r2, "a duration continues with a number and a unit, e.g. `1m30s`");
+                    return self.fail(
+                        r2,
+                        "a duration continues with a number and a unit, e.g. `1m30s`",
+                    );
                 }
             }
         }
@@ -554,7 +649,10 @@ impl<'s> PackParser<'s> {
     fn duration(&self, i: &'s str) -> R<'s, Sp<i64>> {
         let (rest, (n, is_dur)) = self.number(i)?;
         if !is_dur {
-            return self.fail(i, "expected a duration with a unit, e.g. `30s`, `2m`, `500ms`");
+            return self.fail(
+                i,
+                "expected a duration with a unit, e.g. `30s`, `2m`, `500ms`",
+            );
         }
         if n.v < 0.0 {
             return self.fail(i, "a duration cannot be negative");
@@ -565,8 +663,13 @@ impl<'s> PackParser<'s> {
     fn cmp_op(&self, i: &'s str) -> R<'s, CmpOp> {
         let i = ws(i);
         for (s, op) in [
-            ("==", CmpOp::Eq), ("!=", CmpOp::Ne), ("<=", CmpOp::Le), (">=", CmpOp::Ge),
-            ("<", CmpOp::Lt), (">", CmpOp::Gt), ("=", CmpOp::Eq),
+            ("==", CmpOp::Eq),
+            ("!=", CmpOp::Ne),
+            ("<=", CmpOp::Le),
+            (">=", CmpOp::Ge),
+            ("<", CmpOp::Lt),
+            (">", CmpOp::Gt),
+            ("=", CmpOp::Eq),
         ] {
             if let Some(r) = i.strip_prefix(s) {
                 if s == "=" && r.starts_with('~') {
@@ -575,7 +678,10 @@ impl<'s> PackParser<'s> {
                 return Ok((r, op));
             }
         }
-        Err(NErr::Error(PErr::new(i, "expected a comparison (== != < <= > >=)")))
+        Err(NErr::Error(PErr::new(
+            i,
+            "expected a comparison (== != < <= > >=)",
+        )))
     }
 
     // ---------- detections ----------
@@ -593,7 +699,15 @@ impl<'s> PackParser<'s> {
                 let (i, _) = self.must(i, "`within`", kw("within")(i))?;
                 let (i, within) = self.must(i, "a duration", self.duration(i))?;
                 let (i, by) = self.by_clause(i)?;
-                return Ok((i, Detect::NotFollowed { a: sel, b, within, by }));
+                return Ok((
+                    i,
+                    Detect::NotFollowed {
+                        a: sel,
+                        b,
+                        within,
+                        by,
+                    },
+                ));
             }
             let (i, by) = self.by_clause(i)?;
             return Ok((i, Detect::Event { sel, by }));
@@ -626,7 +740,11 @@ impl<'s> PackParser<'s> {
                     i = rest;
                 }
                 let start = ws(i);
-                let (rest, d) = self.must(i, "a sequence step (`event`, `count(...)`, `metric`, `gap`) or `}`", self.step_detect(i))?;
+                let (rest, d) = self.must(
+                    i,
+                    "a sequence step (`event`, `count(...)`, `metric`, `gap`) or `}`",
+                    self.step_detect(i),
+                )?;
                 let span = self.span(start, rest);
                 let (rest, without) = if peek_kw(ws(rest), "without") {
                     let (r, _) = kw("without")(rest)?;
@@ -635,7 +753,10 @@ impl<'s> PackParser<'s> {
                 } else {
                     (rest, None)
                 };
-                steps.push(Step { detect: Sp::new(d, span), without });
+                steps.push(Step {
+                    detect: Sp::new(d, span),
+                    without,
+                });
                 i = rest;
             }
             return Ok((i, Detect::Sequence { by, within, steps }));
@@ -659,7 +780,15 @@ impl<'s> PackParser<'s> {
             let (i, _) = self.must(i, "`for`", kw("for")(i))?;
             let (i, dur) = self.must(i, "a duration", self.duration(i))?;
             let (i, peers) = self.while_peers(i)?;
-            return Ok((i, Detect::Silence { sel, scrapes, dur, peers }));
+            return Ok((
+                i,
+                Detect::Silence {
+                    sel,
+                    scrapes,
+                    dur,
+                    peers,
+                },
+            ));
         }
         if peek_kw(t, "gap") {
             let (i, _) = kw("gap")(t)?;
@@ -683,7 +812,15 @@ impl<'s> PackParser<'s> {
             } else {
                 (i, 1)
             };
-            return Ok((i, Detect::Cascade { origin, then, within, min }));
+            return Ok((
+                i,
+                Detect::Cascade {
+                    origin,
+                    then,
+                    within,
+                    min,
+                },
+            ));
         }
         self.window(t)
     }
@@ -698,7 +835,13 @@ impl<'s> PackParser<'s> {
         if peek_kw(t, "event") {
             let (i, _) = kw("event")(t)?;
             let (i, sel) = self.must(i, "an event kind", self.selector(i))?;
-            return Ok((i, Detect::Event { sel, by: Vec::new() }));
+            return Ok((
+                i,
+                Detect::Event {
+                    sel,
+                    by: Vec::new(),
+                },
+            ));
         }
         self.detect(t)
     }
@@ -730,7 +873,9 @@ impl<'s> PackParser<'s> {
             let mut e = PErr::new(start, format!("expected a detection, found `{}`", name.v));
             e.hint = super::diag::did_you_mean(
                 &name.v,
-                ["event", "metric", "sequence", "silence", "gap", "cascade"].into_iter().chain(Agg::NAMES.iter().copied()),
+                ["event", "metric", "sequence", "silence", "gap", "cascade"]
+                    .into_iter()
+                    .chain(Agg::NAMES.iter().copied()),
             );
             return Err(NErr::Failure(e));
         };
@@ -753,7 +898,18 @@ impl<'s> PackParser<'s> {
         let (i, _) = self.must(i, "`within`", kw("within")(i))?;
         let (i, within) = self.must(i, "a duration", self.duration(i))?;
         let (i, by) = self.by_clause(i)?;
-        Ok((i, Detect::Window { agg, field, sel, op, value, within, by }))
+        Ok((
+            i,
+            Detect::Window {
+                agg,
+                field,
+                sel,
+                op,
+                value,
+                within,
+                by,
+            },
+        ))
     }
 
     fn selector(&self, i: &'s str) -> R<'s, Selector> {
@@ -772,7 +928,14 @@ impl<'s> PackParser<'s> {
         } else {
             (i, None)
         };
-        Ok((i, Selector { kinds, cond, span: self.span(start, i) }))
+        Ok((
+            i,
+            Selector {
+                kinds,
+                cond,
+                span: self.span(start, i),
+            },
+        ))
     }
 
     // ---------- event conditions ----------
@@ -823,7 +986,11 @@ impl<'s> PackParser<'s> {
         }
         if peek_kw(t, "in") || (peek_kw(t, "not") && peek_kw(ws(&t[3..]), "in")) {
             let negated = peek_kw(t, "not");
-            let rest = if negated { kw("in")(kw("not")(t)?.0)?.0 } else { kw("in")(t)?.0 };
+            let rest = if negated {
+                kw("in")(kw("not")(t)?.0)?.0
+            } else {
+                kw("in")(t)?.0
+            };
             let (mut rest, _) = self.must(rest, "`[`", sym("[")(rest))?;
             let mut items = Vec::new();
             loop {
@@ -938,8 +1105,14 @@ impl<'s> PackParser<'s> {
         if let Ok((r, (n, _))) = self.number(t) {
             return Ok((r, MExpr::Num(n.v)));
         }
-        let (r, name) = self.field(t)?;
-        if let Ok((mut r, _)) = sym("(")(r) {
+        let (r, name) = self.ident(t)?;
+        if KEYWORDS.contains(&name.v.as_str()) && !r.starts_with('(') {
+            return Err(NErr::Error(PErr::new(
+                t,
+                format!("`{}` is a keyword", name.v),
+            )));
+        }
+        if let Some(mut r) = r.strip_prefix('(') {
             let mut args = Vec::new();
             loop {
                 if let Ok((r2, _)) = sym(")")(r) {
@@ -982,12 +1155,15 @@ fn kw<'a>(word: &'static str) -> impl Fn(&'a str) -> R<'a, &'a str> {
 fn sym<'a>(s: &'static str) -> impl Fn(&'a str) -> R<'a, &'a str> {
     move |i: &'a str| {
         let t = ws(i);
-        tag(s).parse(t).map_err(|_: NErr<PErr<'a>>| NErr::Error(PErr::new(t, format!("expected `{s}`"))))
+        tag(s)
+            .parse(t)
+            .map_err(|_: NErr<PErr<'a>>| NErr::Error(PErr::new(t, format!("expected `{s}`"))))
     }
 }
 
 fn peek_kw(i: &str, word: &str) -> bool {
-    i.starts_with(word) && !i[word.len()..].starts_with(|c: char| is_rid_char(c) && c != '.' && c != '*')
+    i.starts_with(word)
+        && !i[word.len()..].starts_with(|c: char| is_rid_char(c) && c != '.' && c != '*')
 }
 
 /// Resumes after an error at the next line that starts a top-level item.
@@ -995,7 +1171,10 @@ fn recover(from: &str) -> &str {
     let mut rest = from;
     while let Some(n) = rest.find('\n') {
         rest = &rest[n + 1..];
-        if ["rule ", "template ", "pack "].iter().any(|k| rest.starts_with(k)) {
+        if ["rule ", "template ", "pack "]
+            .iter()
+            .any(|k| rest.starts_with(k))
+        {
             return rest;
         }
     }
@@ -1035,12 +1214,21 @@ rule demo.readloop {   # trailing comment
         assert_eq!(p.templates[0].catalog.as_ref().unwrap().v, "C1");
         let r = &p.rules[0];
         assert_eq!(r.id.v, "demo.readloop");
-        assert_eq!(r.advice.as_ref().unwrap().v, "Give the server more CPU and check GOMAXPROCS");
+        assert_eq!(
+            r.advice.as_ref().unwrap().v,
+            "Give the server more CPU and check GOMAXPROCS"
+        );
         assert_eq!(r.explains.len(), 2);
         assert_eq!(r.merge.as_ref().unwrap().v, 300_000_000_000);
         assert_eq!(r.examples[0].lines.len(), 1);
         match &r.when.as_ref().unwrap().v {
-            Detect::Window { agg, within, by, value, .. } => {
+            Detect::Window {
+                agg,
+                within,
+                by,
+                value,
+                ..
+            } => {
                 assert_eq!(agg.v, Agg::Count);
                 assert_eq!(within.v, 30_000_000_000);
                 assert_eq!(by[0].v, "node");
@@ -1087,13 +1275,20 @@ rule g { when max(elapsed of readloop_slow) >= 5s within 1m }
         assert_eq!(issues[0].code, "E0006");
         assert_eq!(issues[0].hint.as_deref(), Some("did you mean `severity`?"));
         assert_eq!(issues[1].code, "E0002");
-        assert!(issues[2].msg.contains("expected a number"), "{}", issues[2].msg);
+        assert!(
+            issues[2].msg.contains("expected a number"),
+            "{}",
+            issues[2].msg
+        );
     }
 
     #[test]
     fn numbers_and_units() {
         let n = |s: &'static str| {
-            let p = PackParser { src: s, issues: vec![] };
+            let p = PackParser {
+                src: s,
+                issues: vec![],
+            };
             p.number(s).map(|(_, (n, d))| (n.v, d)).ok()
         };
         assert_eq!(n("1m30s"), Some((90.0, true)));

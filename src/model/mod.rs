@@ -10,9 +10,9 @@ mod series;
 mod time;
 
 pub use event::{Event, Fields, Level, Location, Value};
-pub use finding::{Category, Evidence, Finding, Severity, CATEGORIES};
+pub use finding::{CATEGORIES, Category, Evidence, Finding, Severity};
 pub use series::{Point, Series, Span, WindowStats};
-pub use time::{format_duration, Nanos, Timestamp, NANOS_PER_SEC};
+pub use time::{NANOS_PER_SEC, Nanos, Timestamp, format_duration};
 
 use std::sync::Arc;
 

@@ -145,7 +145,12 @@ impl Series {
     /// Maximal intervals where `pred` holds on consecutive samples for at least
     /// `min_dur`. A gap in the data (more than `max_gap` between samples) breaks
     /// an interval: missing data is unknown, never true.
-    pub fn sustained(&self, pred: impl Fn(f64) -> bool, min_dur: Nanos, max_gap: Nanos) -> Vec<Span> {
+    pub fn sustained(
+        &self,
+        pred: impl Fn(f64) -> bool,
+        min_dur: Nanos,
+        max_gap: Nanos,
+    ) -> Vec<Span> {
         let mut out = Vec::new();
         let mut run: Option<(Timestamp, Timestamp)> = None;
         let mut prev_ts: Option<Timestamp> = None;
@@ -224,7 +229,15 @@ mod tests {
     #[test]
     fn sustained_broken_by_gap_and_value() {
         let sec = 1_000_000_000;
-        let x = s(&[(0, 99.0), (1, 99.0), (2, 99.0), (3, 10.0), (4, 99.0), (20, 99.0), (21, 99.0)]);
+        let x = s(&[
+            (0, 99.0),
+            (1, 99.0),
+            (2, 99.0),
+            (3, 10.0),
+            (4, 99.0),
+            (20, 99.0),
+            (21, 99.0),
+        ]);
         let spans = x.sustained(|v| v > 95.0, 2 * sec, 2 * sec);
         assert_eq!(spans, vec![Span::new(Timestamp(0), Timestamp(2 * sec))]);
     }
@@ -233,7 +246,13 @@ mod tests {
     fn window_and_percentile() {
         let x = s(&[(0, 1.0), (1, 2.0), (2, 3.0), (3, 4.0)]);
         let w = x.window(Timestamp(0), Timestamp(2_000_000_000));
-        assert_eq!((w.count, w.min, w.max, w.mean), (3, Some(1.0), Some(3.0), Some(2.0)));
-        assert_eq!(x.percentile(Timestamp(0), Timestamp(3_000_000_000), 0.5), Some(2.0));
+        assert_eq!(
+            (w.count, w.min, w.max, w.mean),
+            (3, Some(1.0), Some(3.0), Some(2.0))
+        );
+        assert_eq!(
+            x.percentile(Timestamp(0), Timestamp(3_000_000_000), 0.5),
+            Some(2.0)
+        );
     }
 }

@@ -70,9 +70,7 @@ impl Timestamp {
 
     /// `2026-11-24T19:00:04.440000Z` (microsecond precision, as nats-server logs).
     pub fn rfc3339(self) -> String {
-        self.datetime()
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
+        self.datetime().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
     }
 
     /// `19:00:04.440` for compact timelines.

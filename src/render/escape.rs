@@ -45,7 +45,8 @@ pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in terminal(s).chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|' | '~' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' => {
                 out.push('\\');
                 out.push(c);
             }

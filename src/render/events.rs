@@ -18,12 +18,20 @@ pub fn level_color(l: Level) -> &'static str {
 
 /// One aligned, escaped line per event.
 pub fn write_text(out: &mut dyn Write, events: &[&Event], style: Style) -> io::Result<()> {
-    let node_w = events.iter().map(|e| e.node.chars().count()).max().unwrap_or(1);
-    let kind_w = events.iter().map(|e| e.kind.len()).max().unwrap_or(1).min(28);
+    let node_w = events
+        .iter()
+        .map(|e| e.node.chars().count())
+        .max()
+        .unwrap_or(1);
+    let kind_w = events
+        .iter()
+        .map(|e| e.kind.len())
+        .max()
+        .unwrap_or(1)
+        .min(28);
     for e in events {
-        let ts = e
-            .ts
-            .map_or_else(|| "(no timestamp)         ".to_string(), |t| t.short());
+        let ts =
+            e.ts.map_or_else(|| "(no timestamp)         ".to_string(), |t| t.short());
         let lvl = style.paint(level_color(e.level), e.level.tag());
         writeln!(
             out,
@@ -57,7 +65,9 @@ fn is_zero(n: &u32) -> bool {
 pub fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Int(i) => (*i).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
         Value::Str(s) => serde_json::Value::String(s.to_string()),
         Value::Bool(b) => (*b).into(),
     }

@@ -181,7 +181,11 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
         )?;
         writeln!(out, "    levels: {}", levels.join(", "))?;
         if n.unmatched_warn_error > 0 {
-            writeln!(out, "    {} warn/error lines matched no template", n.unmatched_warn_error)?;
+            writeln!(
+                out,
+                "    {} warn/error lines matched no template",
+                n.unmatched_warn_error
+            )?;
         }
         for tl in &n.top_templates {
             writeln!(
@@ -224,13 +228,22 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
                 String::new()
             },
             if f.untimed > 0 {
-                format!(" ({} records without timestamp: ordered by line)", f.untimed)
+                format!(
+                    " ({} records without timestamp: ordered by line)",
+                    f.untimed
+                )
             } else {
                 String::new()
             }
         )?;
         for (line, text) in &f.unparsed_samples {
-            writeln!(out, "      unparsed {}:{}: {}", terminal(&f.file), line, terminal(text))?;
+            writeln!(
+                out,
+                "      unparsed {}:{}: {}",
+                terminal(&f.file),
+                line,
+                terminal(text)
+            )?;
         }
         if let Some(e) = &f.error {
             writeln!(out, "      {} {}", style.paint("31", "error:"), terminal(e))?;

@@ -38,7 +38,9 @@ pub(crate) fn clean_member_name(name: &str) -> String {
         .filter(|p| !p.is_empty() && *p != "." && *p != "..")
         .collect();
     let s = parts.join("/");
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 impl<T> Ctx<'_, T> {
@@ -119,7 +121,13 @@ impl<T> Ctx<'_, T> {
         let mut br = buffered(Box::new(br));
         match sniff_container(&head) {
             Some(_) if depth >= self.limits.max_depth => {
-                self.err(display, format!("archive nested deeper than {} levels: skipped", self.limits.max_depth));
+                self.err(
+                    display,
+                    format!(
+                        "archive nested deeper than {} levels: skipped",
+                        self.limits.max_depth
+                    ),
+                );
             }
             Some(Container::Tar) => self.read_tar(display, br, depth + 1),
             Some(Container::Zip) => {
@@ -160,7 +168,10 @@ impl<T> Ctx<'_, T> {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    self.err(display, format!("corrupt tar archive, stopped reading it: {e}"));
+                    self.err(
+                        display,
+                        format!("corrupt tar archive, stopped reading it: {e}"),
+                    );
                     return;
                 }
             };
@@ -192,7 +203,8 @@ impl<T> Ctx<'_, T> {
         idx.sort();
         for (raw, i) in idx {
             let name = clean_member_name(&raw);
-            if raw.ends_with('/') || name.is_empty() || name.split('/').any(|p| p.starts_with('.')) {
+            if raw.ends_with('/') || name.is_empty() || name.split('/').any(|p| p.starts_with('.'))
+            {
                 continue;
             }
             let member = format!("{display}!{name}");
@@ -221,4 +233,3 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
     Ok(n)
 }
-

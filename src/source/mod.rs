@@ -138,7 +138,9 @@ fn walk_dir(p: &Path, out: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
         entries.sort();
         for e in entries {
             // Hidden files and directories (.git, .DS_Store) are not evidence.
-            if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            if e.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
                 continue;
             }
             walk_dir(&e, out, errors);

@@ -3,10 +3,39 @@
 
 /// File stems that name the program or a log, not a node.
 const GENERIC: &[&str] = &[
-    "nats", "nats-server", "natsserver", "gnatsd", "server", "log", "logs", "messages", "syslog",
-    "output", "stdout", "stderr", "current", "console", "journal", "var", "tmp", "incident",
-    "bundle", "capture", "metrics", "data", "nats-logs", "export", "docker", "container",
-    "containers", "pods", "pod", "kubectl", "k8s", "journalctl", "all",
+    "nats",
+    "nats-server",
+    "natsserver",
+    "gnatsd",
+    "server",
+    "log",
+    "logs",
+    "messages",
+    "syslog",
+    "output",
+    "stdout",
+    "stderr",
+    "current",
+    "console",
+    "journal",
+    "var",
+    "tmp",
+    "incident",
+    "bundle",
+    "capture",
+    "metrics",
+    "data",
+    "nats-logs",
+    "export",
+    "docker",
+    "container",
+    "containers",
+    "pods",
+    "pod",
+    "kubectl",
+    "k8s",
+    "journalctl",
+    "all",
 ];
 
 /// Strips compression, archive, rotation and `.log`/`.txt`/`.json` suffixes.
@@ -15,8 +44,8 @@ pub fn stem(file_name: &str) -> &str {
     loop {
         let before = s;
         for ext in [
-            ".gz", ".zst", ".bz2", ".xz", ".tgz", ".tar", ".zip", ".log", ".txt", ".json", ".jsonl",
-            ".out", ".err", ".csv", ".prom",
+            ".gz", ".zst", ".bz2", ".xz", ".tgz", ".tar", ".zip", ".log", ".txt", ".json",
+            ".jsonl", ".out", ".err", ".csv", ".prom",
         ] {
             if let Some(x) = s.strip_suffix(ext) {
                 s = x;
@@ -26,7 +55,11 @@ pub fn stem(file_name: &str) -> &str {
         // or logrotate's -20261124.
         if let Some(pos) = s.rfind(['.', '-']) {
             let tail = &s[pos + 1..];
-            if !tail.is_empty() && tail.len() <= 9 && tail.bytes().all(|b| b.is_ascii_digit()) && pos > 0 {
+            if !tail.is_empty()
+                && tail.len() <= 9
+                && tail.bytes().all(|b| b.is_ascii_digit())
+                && pos > 0
+            {
                 let head = &s[..pos];
                 // Keep `nats-2` (a short node number), strip `.1`, `-20261124`.
                 if s.as_bytes()[pos] == b'.' || tail.len() >= 6 {
@@ -71,7 +104,16 @@ pub fn node_from_path(path: &str) -> Option<String> {
 fn looks_like_endpoint(s: &str) -> bool {
     matches!(
         s,
-        "varz" | "jsz" | "healthz" | "routez" | "connz" | "gatewayz" | "leafz" | "subsz" | "host" | "proc"
+        "varz"
+            | "jsz"
+            | "healthz"
+            | "routez"
+            | "connz"
+            | "gatewayz"
+            | "leafz"
+            | "subsz"
+            | "host"
+            | "proc"
     )
 }
 
@@ -89,10 +131,19 @@ mod tests {
 
     #[test]
     fn nodes() {
-        assert_eq!(node_from_path("incident/n2/nats-server.log").as_deref(), Some("n2"));
+        assert_eq!(
+            node_from_path("incident/n2/nats-server.log").as_deref(),
+            Some("n2")
+        );
         assert_eq!(node_from_path("nats-2.log").as_deref(), Some("nats-2"));
-        assert_eq!(node_from_path("b.tgz!var/log/nats/nats.log").as_deref(), Some("b"));
-        assert_eq!(node_from_path("metrics/n3.varz.jsonl").as_deref(), Some("n3"));
+        assert_eq!(
+            node_from_path("b.tgz!var/log/nats/nats.log").as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            node_from_path("metrics/n3.varz.jsonl").as_deref(),
+            Some("n3")
+        );
         assert_eq!(node_from_path("nats.log"), None);
     }
 }

@@ -38,7 +38,8 @@ pub struct EventsArgs {
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
-    Level::parse(s).ok_or_else(|| format!("unknown level `{s}`: use trace, debug, info, warn, error or fatal"))
+    Level::parse(s)
+        .ok_or_else(|| format!("unknown level `{s}`: use trace, debug, info, warn, error or fatal"))
 }
 
 pub fn events(a: &EventsArgs) -> Result<u8> {
@@ -70,8 +71,16 @@ pub fn events(a: &EventsArgs) -> Result<u8> {
         return Ok(if had_errors { 2 } else { 0 });
     }
     let anchor = bundle.span().map(|s| s.0);
-    let since = a.since.as_deref().map(|s| parse_time(s, anchor)).transpose()?;
-    let mut until = a.until.as_deref().map(|s| parse_time(s, anchor)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time(s, anchor))
+        .transpose()?;
+    let mut until = a
+        .until
+        .as_deref()
+        .map(|s| parse_time(s, anchor))
+        .transpose()?;
     if let (Some(s), Some(u)) = (since, until) {
         if u < s && a.until.as_deref().is_some_and(|x| x.len() <= 8) {
             until = Some(u.add(86_400 * 1_000_000_000)); // window crosses midnight
@@ -88,7 +97,9 @@ pub fn events(a: &EventsArgs) -> Result<u8> {
         .filter(|e| until.is_none_or(|u| e.ts.is_some_and(|t| t < u)))
         .collect();
     match a.format {
-        EventsFormat::Text => coroner::render::events::write_text(&mut out, &selected, a.input.style())?,
+        EventsFormat::Text => {
+            coroner::render::events::write_text(&mut out, &selected, a.input.style())?
+        }
         EventsFormat::Jsonl => coroner::render::events::write_jsonl(&mut out, &selected)?,
     }
     out.flush()?;
@@ -120,7 +131,9 @@ pub fn stats(a: &StatsArgs) -> Result<u8> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     match a.format {
-        StatsFormat::Text => coroner::render::stats::write_text(&mut out, &report, a.input.style())?,
+        StatsFormat::Text => {
+            coroner::render::stats::write_text(&mut out, &report, a.input.style())?
+        }
         StatsFormat::Json => coroner::render::stats::write_json(&mut out, &report)?,
     }
     out.flush()?;

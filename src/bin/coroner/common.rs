@@ -47,13 +47,20 @@ pub enum ColorChoice {
 
 impl InputArgs {
     pub fn node_filters(&self) -> Vec<String> {
-        self.node.iter().filter(|n| !n.contains('=')).cloned().collect()
+        self.node
+            .iter()
+            .filter(|n| !n.contains('='))
+            .cloned()
+            .collect()
     }
 
     pub fn overrides(&self) -> Vec<(String, String)> {
         self.node
             .iter()
-            .filter_map(|n| n.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+            .filter_map(|n| {
+                n.split_once('=')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            })
             .collect()
     }
 
@@ -62,7 +69,8 @@ impl InputArgs {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         };
         coroner::render::Style { color }
@@ -104,7 +112,10 @@ impl InputArgs {
 /// Prints source errors to stderr; returns whether there were any.
 pub fn report_errors(bundle: &Bundle) -> bool {
     for e in &bundle.errors {
-        eprintln!("coroner: {}", coroner::render::escape::terminal(&e.to_string()));
+        eprintln!(
+            "coroner: {}",
+            coroner::render::escape::terminal(&e.to_string())
+        );
     }
     !bundle.errors.is_empty()
 }
@@ -115,7 +126,12 @@ pub fn parse_time(s: &str, anchor: Option<Timestamp>) -> Result<Timestamp> {
     if let Some(t) = Timestamp::parse_rfc3339(s) {
         return Ok(t);
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S%.f", "%Y/%m/%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y/%m/%d %H:%M",
+    ] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             if let Some(n) = dt.and_utc().timestamp_nanos_opt() {
                 return Ok(Timestamp(n));
@@ -125,7 +141,9 @@ pub fn parse_time(s: &str, anchor: Option<Timestamp>) -> Result<Timestamp> {
     for fmt in ["%H:%M:%S%.f", "%H:%M"] {
         if let Ok(t) = chrono::NaiveTime::parse_from_str(s, fmt) {
             let Some(anchor) = anchor else {
-                bail!("`{s}` is a time of day, but the input has no timestamps to take the date from");
+                bail!(
+                    "`{s}` is a time of day, but the input has no timestamps to take the date from"
+                );
             };
             let day = chrono::DateTime::from_timestamp_nanos(anchor.0).date_naive();
             let dt = day.and_time(t).and_utc();

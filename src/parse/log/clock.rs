@@ -23,7 +23,10 @@ impl Zone {
     }
 
     pub fn named(tz: Tz) -> Zone {
-        Zone { tz: Some(tz), fixed: None }
+        Zone {
+            tz: Some(tz),
+            fixed: None,
+        }
     }
 
     pub fn is_utc(&self) -> bool {
@@ -39,7 +42,10 @@ impl Zone {
             return Ok(Zone::named(tz));
         }
         if let Some(off) = parse_offset(s) {
-            return Ok(Zone { tz: None, fixed: Some(off) });
+            return Ok(Zone {
+                tz: None,
+                fixed: Some(off),
+            });
         }
         Err(format!(
             "unknown time zone `{s}`: use an IANA name (Europe/Paris), UTC, or an offset (+02:00)"
@@ -70,10 +76,7 @@ impl Zone {
             // DST fall-back: the earlier of the two readings.
             LocalResult::Ambiguous(a, _) => a.fix().local_minus_utc() as i64,
             // DST spring-forward gap: the offset in force just after it.
-            LocalResult::None => tz
-                .offset_from_utc_datetime(&naive)
-                .fix()
-                .local_minus_utc() as i64,
+            LocalResult::None => tz.offset_from_utc_datetime(&naive).fix().local_minus_utc() as i64,
         };
         OFFSET_CACHE.with(|c| c.set((Some(tz), b, off)));
         off
@@ -126,7 +129,12 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
         return None;
     }
     let sep = b[4];
-    if (sep != b'/' && sep != b'-') || b[7] != sep || (b[10] != b' ' && b[10] != b'T') || b[13] != b':' || b[16] != b':' {
+    if (sep != b'/' && sep != b'-')
+        || b[7] != sep
+        || (b[10] != b' ' && b[10] != b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let y = digits(&b[0..4])? as i64;
@@ -186,7 +194,9 @@ pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, usize)> {
 /// Parses a BSD syslog time `Nov 24 19:02:17` (optionally with `.uuuuuu`),
 /// completing the year from `year_hint`. Returns naive seconds, nanos, bytes used.
 pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let b = s.as_bytes();
     if b.len() < 15 {
         return None;
@@ -258,6 +268,9 @@ mod tests {
     fn syslog_time() {
         let (s, _, used) = parse_syslog_time("Nov  4 19:02:17 host", 2026).unwrap();
         assert_eq!(used, 15);
-        assert_eq!(Timestamp(s * 1_000_000_000).rfc3339(), "2026-11-04T19:02:17.000000Z");
+        assert_eq!(
+            Timestamp(s * 1_000_000_000).rfc3339(),
+            "2026-11-04T19:02:17.000000Z"
+        );
     }
 }

@@ -44,7 +44,10 @@ fn ts_of(v: &J) -> Option<Timestamp> {
 pub fn parse_json_line(line: &str) -> Option<JsonRecord> {
     let v: J = serde_json::from_str(line).ok()?;
     let obj = v.as_object()?;
-    let msg = MSG_KEYS.iter().find_map(|k| obj.get(*k)?.as_str())?.to_string();
+    let msg = MSG_KEYS
+        .iter()
+        .find_map(|k| obj.get(*k)?.as_str())?
+        .to_string();
     let ts = TS_KEYS.iter().find_map(|k| ts_of(obj.get(*k)?));
     let level = LEVEL_KEYS
         .iter()
@@ -67,7 +70,12 @@ pub fn parse_json_line(line: &str) -> Option<JsonRecord> {
     let mut extra = Vec::new();
     for (k, v) in obj {
         let k = k.as_str();
-        if TS_KEYS.contains(&k) || LEVEL_KEYS.contains(&k) || MSG_KEYS.contains(&k) || NODE_KEYS.contains(&k) || k == "pid" {
+        if TS_KEYS.contains(&k)
+            || LEVEL_KEYS.contains(&k)
+            || MSG_KEYS.contains(&k)
+            || NODE_KEYS.contains(&k)
+            || k == "pid"
+        {
             continue;
         }
         let val = match v {
@@ -98,7 +106,10 @@ mod tests {
     #[test]
     fn shapes() {
         let r = parse_json_line(r#"{"ts":"2026-11-24T19:00:04.440Z","level":"warn","node":"n2","msg":"Readloop processing time: 2s","cid":5}"#).unwrap();
-        assert_eq!((r.level, r.node.as_deref(), r.msg.as_str()), (Level::Warn, Some("n2"), "Readloop processing time: 2s"));
+        assert_eq!(
+            (r.level, r.node.as_deref(), r.msg.as_str()),
+            (Level::Warn, Some("n2"), "Readloop processing time: 2s")
+        );
         assert_eq!(r.extra, vec![("cid".to_string(), Value::Int(5))]);
         let r = parse_json_line(r#"{"time":1764010804.5,"lvl":"ERR","message":"x"}"#).unwrap();
         assert_eq!(r.level, Level::Error);

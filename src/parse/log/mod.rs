@@ -94,7 +94,10 @@ impl FileAccount {
 
     /// The format most lines had.
     pub fn main_format(&self) -> Option<&'static str> {
-        self.formats.iter().max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k))).map(|(k, _)| *k)
+        self.formats
+            .iter()
+            .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
+            .map(|(k, _)| *k)
     }
 }
 
@@ -109,7 +112,11 @@ pub fn parse_line<'a>(line: &'a str, opts: &LogOptions) -> Option<Record<'a>> {
             msg: Cow::Borrowed(h.msg),
             pid: h.pid,
             node: None,
-            format: if h.ts.is_some() { "nats" } else { "nats-notime" },
+            format: if h.ts.is_some() {
+                "nats"
+            } else {
+                "nats-notime"
+            },
             extra: Vec::new(),
         });
     }
@@ -207,11 +214,16 @@ pub fn parse_line<'a>(line: &'a str, opts: &LogOptions) -> Option<Record<'a>> {
 }
 
 fn is_text(s: &str) -> bool {
-    !s.chars().any(|c| (c.is_control() && c != '\t') || c == '\u{fffd}')
+    !s.chars()
+        .any(|c| (c.is_control() && c != '\t') || c == '\u{fffd}')
 }
 
 /// Parses a whole stream; calls `sink` for every record and continuation.
-pub fn parse_stream(reader: &mut dyn BufRead, opts: &LogOptions, sink: &mut dyn Sink) -> FileAccount {
+pub fn parse_stream(
+    reader: &mut dyn BufRead,
+    opts: &LogOptions,
+    sink: &mut dyn Sink,
+) -> FileAccount {
     let mut acc = FileAccount::default();
     let mut lines = LineReader::new(reader, opts.max_line);
     let mut have_record = false;
@@ -248,7 +260,10 @@ pub fn parse_stream(reader: &mut dyn BufRead, opts: &LogOptions, sink: &mut dyn 
             acc.unparsed += 1;
             if acc.unparsed_samples.len() < opts.unparsed_samples {
                 let mut s: String = text_ref.chars().take(200).collect();
-                s = s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+                s = s
+                    .chars()
+                    .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                    .collect();
                 acc.unparsed_samples.push((number, s));
             }
         }
@@ -276,7 +291,10 @@ mod tests {
         let input = "garbage first\n[1] 2026/11/24 19:02:17.717340 [INF] Starting nats-server\n  continued\n\u{1}\u{2}binary\n[1] 2026/11/24 19:02:18.000000 [WRN] second\n";
         let mut c = Collect(Vec::new(), 0);
         let acc = parse_stream(&mut input.as_bytes(), &LogOptions::default(), &mut c);
-        assert_eq!((acc.lines_read, acc.parsed, acc.continuation, acc.unparsed), (5, 2, 1, 2));
+        assert_eq!(
+            (acc.lines_read, acc.parsed, acc.continuation, acc.unparsed),
+            (5, 2, 1, 2)
+        );
         assert!(acc.balanced());
         assert_eq!(acc.unparsed_samples[0].0, 1);
         assert_eq!(c.0[1], (5, "second".to_string(), Level::Warn));

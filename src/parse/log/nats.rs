@@ -159,7 +159,9 @@ pub fn parse_conn_prefix(msg: &str) -> Option<ConnPrefix<'_>> {
         return None;
     }
     let after = &rest[colon + 1..];
-    let digits_end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+    let digits_end = after
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(after.len());
     if digits_end == 0 {
         return None;
     }
@@ -184,7 +186,12 @@ pub fn parse_conn_prefix(msg: &str) -> Option<ConnPrefix<'_>> {
     // segment with `/` and a user kind marker is account/user (2.12+).
     let (client, account_user) = match segs {
         [Some(a), Some(b)] => (Some(a), Some(b)),
-        [Some(a), None] if a.contains('/') && ["user:", "nkey:", "jwt:", "token"].iter().any(|m| a.contains(m)) => {
+        [Some(a), None]
+            if a.contains('/')
+                && ["user:", "nkey:", "jwt:", "token"]
+                    .iter()
+                    .any(|m| a.contains(m)) =>
+        {
             (None, Some(a))
         }
         [a, _] => (a, None),
@@ -215,7 +222,11 @@ mod tests {
     #[test]
     fn headers() {
         let z = Zone::utc();
-        let h = parse_header("[2723] 2026/11/24 19:02:17.717340 [WRN] Plaintext passwords", &z).unwrap();
+        let h = parse_header(
+            "[2723] 2026/11/24 19:02:17.717340 [WRN] Plaintext passwords",
+            &z,
+        )
+        .unwrap();
         assert_eq!(h.pid, Some(2723));
         assert_eq!(h.level, Level::Warn);
         assert_eq!(h.msg, "Plaintext passwords");
@@ -234,25 +245,53 @@ mod tests {
 
     #[test]
     fn conn_prefixes() {
-        let p = parse_conn_prefix(r#"127.0.0.1:40520 - mid:238 - "dev-00202" - Readloop processing time: 2.1s"#).unwrap();
-        assert_eq!((p.kind, p.id, p.client, p.rest), ("mid", 238, Some("dev-00202"), "Readloop processing time: 2.1s"));
-        let p = parse_conn_prefix("127.0.0.1:16221 - rid:9 - Router connection closed: Client Closed").unwrap();
-        assert_eq!((p.kind, p.client, p.rest), ("rid", None, "Router connection closed: Client Closed"));
+        let p = parse_conn_prefix(
+            r#"127.0.0.1:40520 - mid:238 - "dev-00202" - Readloop processing time: 2.1s"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.kind, p.id, p.client, p.rest),
+            (
+                "mid",
+                238,
+                Some("dev-00202"),
+                "Readloop processing time: 2.1s"
+            )
+        );
+        let p =
+            parse_conn_prefix("127.0.0.1:16221 - rid:9 - Router connection closed: Client Closed")
+                .unwrap();
+        assert_eq!(
+            (p.kind, p.client, p.rest),
+            ("rid", None, "Router connection closed: Client Closed")
+        );
         let p = parse_conn_prefix(r#"10.0.0.1:52712 - cid:5 - "v1.31.0:go:orders-svc" - "APP/user:bob" - authentication error"#).unwrap();
-        assert_eq!((p.client, p.account_user), (Some("v1.31.0:go:orders-svc"), Some("APP/user:bob")));
+        assert_eq!(
+            (p.client, p.account_user),
+            (Some("v1.31.0:go:orders-svc"), Some("APP/user:bob"))
+        );
         let p = parse_conn_prefix("[::1]:4222 - cid:5 - Client connection created").unwrap();
         assert_eq!(p.addr, "[::1]:4222");
-        assert!(parse_conn_prefix("Error trying to connect to route (attempt 1): dial - x").is_none());
+        assert!(
+            parse_conn_prefix("Error trying to connect to route (attempt 1): dial - x").is_none()
+        );
     }
 
     #[test]
     fn raft_prefix() {
-        let (n, g, r) = parse_raft_prefix("RAFT [fjFyEjc1 - C-R3F-h0qGKue9] Request from follower").unwrap();
-        assert_eq!((n, g, r), ("fjFyEjc1", "C-R3F-h0qGKue9", "Request from follower"));
+        let (n, g, r) =
+            parse_raft_prefix("RAFT [fjFyEjc1 - C-R3F-h0qGKue9] Request from follower").unwrap();
+        assert_eq!(
+            (n, g, r),
+            ("fjFyEjc1", "C-R3F-h0qGKue9", "Request from follower")
+        );
     }
 
     #[test]
     fn windows() {
-        assert_eq!(parse_windows("pid[12][WARN]: x y"), Some((12, Level::Warn, "x y")));
+        assert_eq!(
+            parse_windows("pid[12][WARN]: x y"),
+            Some((12, Level::Warn, "x y"))
+        );
     }
 }

@@ -89,7 +89,10 @@ pub fn unwrap_line<'a>(line: &'a str, zone: &Zone, year_hint: i32) -> Option<Wra
             let (pod, rest) = kubectl_prefix(line)?;
             // kubectl --prefix --timestamps: `[pod/x/c] 2023-...Z rest`
             let (ts, inner) = match parse_rfc3339_prefix(rest) {
-                Some((ts, used)) => (Some(ts), rest[used..].strip_prefix(' ').unwrap_or(&rest[used..])),
+                Some((ts, used)) => (
+                    Some(ts),
+                    rest[used..].strip_prefix(' ').unwrap_or(&rest[used..]),
+                ),
                 None => (None, rest),
             };
             Some(Wrapped {
@@ -238,7 +241,9 @@ mod tests {
 
     #[test]
     fn kubectl() {
-        let w = u("[pod/nats-0/nats] 2023-04-28T18:18:19.790095123Z [7] 2023/04/28 18:18:19.790095 [INF] x");
+        let w = u(
+            "[pod/nats-0/nats] 2023-04-28T18:18:19.790095123Z [7] 2023/04/28 18:18:19.790095 [INF] x",
+        );
         assert_eq!(w.node.as_deref(), Some("nats-0"));
         assert!(w.inner.starts_with("[7] 2023"));
         let w = u("2023-04-28T18:18:19.790095123Z [7] 2023/04/28 18:18:19.790095 [INF] x");
@@ -248,22 +253,41 @@ mod tests {
 
     #[test]
     fn journald_and_syslog() {
-        let w = u("Nov 24 19:02:17 host1 nats-server[2723]: [2723] 2026/11/24 19:02:17.717340 [INF] Starting nats-server");
-        assert_eq!((w.format, w.node.as_deref(), w.pid), ("syslog", Some("host1"), Some(2723)));
+        let w = u(
+            "Nov 24 19:02:17 host1 nats-server[2723]: [2723] 2026/11/24 19:02:17.717340 [INF] Starting nats-server",
+        );
+        assert_eq!(
+            (w.format, w.node.as_deref(), w.pid),
+            ("syslog", Some("host1"), Some(2723))
+        );
         assert!(w.inner.starts_with("[2723]"));
         let w = u("2026-11-24T19:02:17+0000 host1 nats-server[2723]: Server is ready");
-        assert_eq!((w.format, w.inner.as_ref()), ("journald", "Server is ready"));
+        assert_eq!(
+            (w.format, w.inner.as_ref()),
+            ("journald", "Server is ready")
+        );
         let w = u("<28>Nov 24 19:02:17 nats-server[12]: Healthcheck failed");
         assert_eq!((w.level, w.node), (Some(Level::Warn), None));
         let w = u("<4>2026-11-24T19:02:17.5Z n1 nats-server[12]: x");
-        assert_eq!((w.level, w.node.as_deref()), (Some(Level::Warn), Some("n1")));
+        assert_eq!(
+            (w.level, w.node.as_deref()),
+            (Some(Level::Warn), Some("n1"))
+        );
     }
 
     #[test]
     fn compose_and_docker() {
         let w = u("n1    | [1] 2021/12/14 08:56:56.427316 [ERR] boom");
-        assert_eq!((w.node.as_deref(), w.inner.as_ref()), (Some("n1"), "[1] 2021/12/14 08:56:56.427316 [ERR] boom"));
-        let w = u(r#"{"log":"[1] 2021/12/14 08:56:56.427316 [ERR] boom\n","stream":"stderr","time":"2021-12-14T08:56:56.427Z"}"#);
-        assert_eq!(w.inner.as_ref(), "[1] 2021/12/14 08:56:56.427316 [ERR] boom");
+        assert_eq!(
+            (w.node.as_deref(), w.inner.as_ref()),
+            (Some("n1"), "[1] 2021/12/14 08:56:56.427316 [ERR] boom")
+        );
+        let w = u(
+            r#"{"log":"[1] 2021/12/14 08:56:56.427316 [ERR] boom\n","stream":"stderr","time":"2021-12-14T08:56:56.427Z"}"#,
+        );
+        assert_eq!(
+            w.inner.as_ref(),
+            "[1] 2021/12/14 08:56:56.427316 [ERR] boom"
+        );
     }
 }

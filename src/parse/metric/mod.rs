@@ -32,7 +32,9 @@ pub struct MetricFileReport {
 pub fn sniff(_name: &str, head: &[u8]) -> Option<MetricFormat> {
     let h = String::from_utf8_lossy(&head[..head.len().min(4096)]);
     let t = h.trim_start();
-    if t.starts_with('{') && (t.contains("\"fetched_at\"") || t.contains("\"server_id\"") || t.contains("\"status\"")) {
+    if t.starts_with('{')
+        && (t.contains("\"fetched_at\"") || t.contains("\"server_id\"") || t.contains("\"status\""))
+    {
         Some(MetricFormat::JsonSnapshots)
     } else if t.starts_with("# HELP") || t.starts_with("# TYPE") {
         Some(MetricFormat::Prometheus)
@@ -43,7 +45,12 @@ pub fn sniff(_name: &str, head: &[u8]) -> Option<MetricFormat> {
     }
 }
 
-pub fn parse(_format: MetricFormat, _name: &str, _node_hint: Option<&str>, reader: &mut dyn std::io::BufRead) -> MetricFileReport {
+pub fn parse(
+    _format: MetricFormat,
+    _name: &str,
+    _node_hint: Option<&str>,
+    reader: &mut dyn std::io::BufRead,
+) -> MetricFileReport {
     let mut r = MetricFileReport::default();
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap_or(0) > 0 {
