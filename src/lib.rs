@@ -9,7 +9,9 @@
 pub mod analyze;
 pub mod classify;
 pub mod diagnose;
+pub mod engine;
 pub mod ingest;
+pub mod lang;
 pub mod metrics;
 pub mod model;
 pub mod parse;

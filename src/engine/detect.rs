@@ -1,0 +1,490 @@
+//! Detections → hits. Each function documents its semantics; rules/README.md
+//! has the same text for rule authors.
+
+use super::{Ctx, Hit, metric, sequence};
+use crate::lang::ir::{Agg, Detect, Sel};
+use crate::model::{Evidence, Finding, Node, Timestamp, Value, format_duration};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub(crate) fn hits(cx: &Ctx<'_>, d: &Detect, key_override: Option<&[Arc<str>]>) -> Vec<Hit> {
+    match d {
+        Detect::Event { sel, by } => event(cx, sel, key_override.unwrap_or(by)),
+        Detect::Window {
+            agg,
+            field,
+            sel,
+            op,
+            value,
+            within,
+            by,
+        } => window(
+            cx,
+            *agg,
+            field.as_deref(),
+            sel,
+            *op,
+            *value,
+            *within,
+            key_override.unwrap_or(by),
+        ),
+        Detect::Metric(m) => metric::hits(cx, m),
+        Detect::NotFollowed { a, b, within, by } => {
+            not_followed(cx, a, b, *within, key_override.unwrap_or(by))
+        }
+        Detect::Sequence { by, within, steps } => sequence::hits(cx, by, *within, steps),
+        Detect::Silence {
+            sel,
+            scrapes,
+            dur,
+            peers,
+        } => silence(cx, sel.as_ref(), *scrapes, *dur, *peers),
+        Detect::Gap { dur, peers } => gap(cx, *dur, *peers),
+        Detect::Cascade { .. } => Vec::new(),
+    }
+}
+
+fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
+    let e = &cx.events[i as usize];
+    let ts = cx.ts(i);
+    Hit {
+        node: e.node.clone(),
+        key,
+        start: ts,
+        at: ts,
+        end: ts,
+        ord: i as u64,
+        events: vec![i],
+        notes: Vec::new(),
+        caps: cx.event_caps(i),
+    }
+}
+
+/// Every selected event is a hit.
+fn event(cx: &Ctx<'_>, sel: &Sel, by: &[Arc<str>]) -> Vec<Hit> {
+    cx.select(sel)
+        .into_iter()
+        .filter_map(|i| Some(event_hit(cx, i, cx.key_of(i, by)?)))
+        .collect()
+}
+
+/// Groups selected events by (node, key), in time order.
+pub(crate) fn groups(
+    cx: &Ctx<'_>,
+    idx: Vec<u32>,
+    by: &[Arc<str>],
+) -> BTreeMap<(Node, Vec<String>), Vec<u32>> {
+    let mut g: BTreeMap<(Node, Vec<String>), Vec<u32>> = BTreeMap::new();
+    for i in idx {
+        if let Some(k) = cx.key_of(i, by) {
+            g.entry((cx.events[i as usize].node.clone(), k))
+                .or_default()
+                .push(i);
+        }
+    }
+    g
+}
+
+/// Sliding window ending at each selected event: the events of the same
+/// group with `t_last - within <= t <= t_last`. When the aggregate passes the
+/// test, the window's events join the current episode; consecutive passing
+/// windows that share events form one hit (start = first event of the first
+/// passing window, at = the event where the test first passed).
+#[allow(clippy::too_many_arguments)]
+fn window(
+    cx: &Ctx<'_>,
+    agg: Agg,
+    field: Option<&str>,
+    sel: &Sel,
+    op: crate::lang::ir::CmpOp,
+    value: f64,
+    within: i64,
+    by: &[Arc<str>],
+) -> Vec<Hit> {
+    let mut out = Vec::new();
+    for ((node, key), evs) in groups(cx, cx.select(sel), by) {
+        let vals: Vec<Option<Value>> = evs
+            .iter()
+            .map(|&i| field.and_then(|f| cx.events[i as usize].field(f).cloned()))
+            .collect();
+        let mut left = 0usize;
+        let mut distinct: HashMap<String, usize> = HashMap::new();
+        let mut sum = 0.0;
+        let mut nsum = 0usize;
+        // current episode: (first group index, last group index, at, peak)
+        let mut ep: Option<(usize, usize, Timestamp, f64)> = None;
+        let flush = |ep: (usize, usize, Timestamp, f64), out: &mut Vec<Hit>| {
+            let (a, b, at, peak) = ep;
+            let events: Vec<u32> = evs[a..=b].to_vec();
+            let mut caps = vec![
+                (Arc::from("value"), Value::Float(peak)),
+                (Arc::from(agg.name()), Value::Float(peak)),
+            ];
+            if let Some(f) = field {
+                caps.push((Arc::from("field"), Value::Str(f.into())));
+            }
+            out.push(Hit {
+                node: node.clone(),
+                key: key.clone(),
+                start: cx.ts(evs[a]),
+                at,
+                end: cx.ts(evs[b]),
+                ord: evs[a] as u64,
+                events,
+                notes: Vec::new(),
+                caps,
+            });
+        };
+        for j in 0..evs.len() {
+            let tj = cx.ts(evs[j]);
+            if let Some(v) = &vals[j] {
+                *distinct.entry(v.to_string()).or_default() += 1;
+                if let Some(x) = v.as_f64() {
+                    sum += x;
+                    nsum += 1;
+                }
+            }
+            while tj.since(cx.ts(evs[left])) > within {
+                if let Some(v) = &vals[left] {
+                    let k = v.to_string();
+                    if let Some(c) = distinct.get_mut(&k) {
+                        *c -= 1;
+                        if *c == 0 {
+                            distinct.remove(&k);
+                        }
+                    }
+                    if let Some(x) = v.as_f64() {
+                        sum -= x;
+                        nsum -= 1;
+                    }
+                }
+                left += 1;
+            }
+            let agg_val: Option<f64> = match agg {
+                Agg::Count => Some((j - left + 1) as f64),
+                Agg::Distinct => Some(distinct.len() as f64),
+                Agg::Sum => (nsum > 0).then_some(sum),
+                Agg::Avg => (nsum > 0).then(|| sum / nsum as f64),
+                Agg::Max => vals[left..=j]
+                    .iter()
+                    .filter_map(|v| v.as_ref()?.as_f64())
+                    .reduce(f64::max),
+                Agg::Min => vals[left..=j]
+                    .iter()
+                    .filter_map(|v| v.as_ref()?.as_f64())
+                    .reduce(f64::min),
+            };
+            let pass = agg_val.is_some_and(|v| op.eval_f64(v, value));
+            if pass {
+                let v = agg_val.unwrap_or(0.0);
+                ep = Some(match ep {
+                    Some((a, b, at, peak)) if left <= b + 1 => (a, j.max(b), at, peak.max(v)),
+                    Some(old) => {
+                        flush(old, &mut out);
+                        (left, j, tj, v)
+                    }
+                    None => (left, j, tj, v),
+                });
+            }
+        }
+        if let Some(e) = ep {
+            flush(e, &mut out);
+        }
+    }
+    out
+}
+
+/// An `a` event with no `b` event of the same node and key after it within
+/// `within`. Decided only when `t_a + within` is inside the data: near the
+/// end of the capture nothing fires.
+fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) -> Vec<Hit> {
+    let Some(end) = cx.data_end else {
+        return Vec::new();
+    };
+    let bs = groups(cx, cx.select(b), by);
+    let mut out = Vec::new();
+    for ((node, key), evs) in groups(cx, cx.select(a), by) {
+        let follow = bs.get(&(node.clone(), key.clone()));
+        for i in evs {
+            let t = cx.ts(i);
+            let deadline = t.add(within);
+            if deadline > end {
+                continue;
+            }
+            let followed = follow.is_some_and(|f| {
+                let p = f.partition_point(|&j| (cx.ts(j), j) <= (t, i));
+                f.get(p).is_some_and(|&j| cx.ts(j) <= deadline)
+            });
+            if !followed {
+                let mut h = event_hit(cx, i, key.clone());
+                h.at = deadline;
+                h.end = deadline;
+                h.notes.push(Evidence {
+                    loc: None,
+                    ts: Some(deadline),
+                    node: Some(node.clone()),
+                    text: format!("not followed within {}", format_duration(within)),
+                });
+                out.push(h);
+            }
+        }
+    }
+    out
+}
+
+fn nodes_with_metrics(cx: &Ctx<'_>) -> Vec<Node> {
+    cx.metrics.nodes()
+}
+
+/// A node without selected log lines for at least `dur`: between two of its
+/// lines, or from its last line to the end of the data (only when that much
+/// data exists after it). Never before the node's first line. `and scrapes`:
+/// the silence must also lie inside one of the node's scrape gaps. `while
+/// peers active`: another node logged (or was scraped) during the silence.
+fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool) -> Vec<Hit> {
+    let Some(end) = cx.data_end else {
+        return Vec::new();
+    };
+    let idx = match sel {
+        Some(s) => cx.select(s),
+        None => cx.timed.clone(),
+    };
+    let mut per_node: BTreeMap<Node, Vec<u32>> = BTreeMap::new();
+    for i in idx {
+        per_node
+            .entry(cx.events[i as usize].node.clone())
+            .or_default()
+            .push(i);
+    }
+    let metric_nodes = nodes_with_metrics(cx);
+    let mut out = Vec::new();
+    for (node, evs) in &per_node {
+        let mut intervals: Vec<(Timestamp, Timestamp, u32)> = Vec::new();
+        for w in evs.windows(2) {
+            intervals.push((cx.ts(w[0]), cx.ts(w[1]), w[0]));
+        }
+        if let Some(&last) = evs.last() {
+            intervals.push((cx.ts(last), end, last));
+        }
+        for (a, b, last_ev) in intervals {
+            let mut pieces = vec![(a, b)];
+            if scrapes {
+                pieces = cx
+                    .metrics
+                    .gaps(node)
+                    .iter()
+                    .filter_map(|g| {
+                        let s = a.max(g.start);
+                        let e = b.min(g.end);
+                        (s < e).then_some((s, e))
+                    })
+                    .collect();
+            }
+            for (s, e) in pieces {
+                if e.since(s) < dur {
+                    continue;
+                }
+                let mut active: Vec<Node> = Vec::new();
+                if peers {
+                    for (other, oevs) in &per_node {
+                        if other == node {
+                            continue;
+                        }
+                        let p = oevs.partition_point(|&j| cx.ts(j) <= s);
+                        if oevs.get(p).is_some_and(|&j| cx.ts(j) < e) {
+                            active.push(other.clone());
+                        }
+                    }
+                    if scrapes {
+                        for other in &metric_nodes {
+                            if other == node || active.contains(other) {
+                                continue;
+                            }
+                            let mid = Timestamp(s.0 + (e.0 - s.0) / 2);
+                            if !cx.metrics.gaps(other).iter().any(|g| g.contains(mid)) {
+                                active.push(other.clone());
+                            }
+                        }
+                    }
+                    if active.is_empty() {
+                        continue;
+                    }
+                    active.sort();
+                }
+                let what = if scrapes {
+                    "no log line and no scrape"
+                } else {
+                    "no log line"
+                };
+                let peers_txt = if peers {
+                    format!(" while {} kept going", join(&active))
+                } else {
+                    String::new()
+                };
+                out.push(Hit {
+                    node: node.clone(),
+                    key: Vec::new(),
+                    start: s,
+                    at: s.add(dur),
+                    end: e,
+                    ord: u64::MAX,
+                    events: if s == a { vec![last_ev] } else { Vec::new() },
+                    notes: vec![Evidence {
+                        loc: None,
+                        ts: Some(s),
+                        node: Some(node.clone()),
+                        text: format!(
+                            "{what} from {node} for {} ({} → {}){peers_txt}",
+                            format_duration(e.since(s)),
+                            s.hms_millis(),
+                            e.hms_millis()
+                        ),
+                    }],
+                    caps: vec![
+                        ("silent_for".into(), Value::Float(e.since(s) as f64 / 1e9)),
+                        ("peers".into(), Value::Str(join(&active).into())),
+                    ],
+                });
+            }
+        }
+    }
+    out
+}
+
+fn join(nodes: &[Node]) -> String {
+    nodes.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
+}
+
+/// A scrape gap of the node (from the metric source) lasting at least `dur`.
+/// `while peers active`: another node was scraped during the gap (so the
+/// collector itself was working).
+fn gap(cx: &Ctx<'_>, dur: i64, peers: bool) -> Vec<Hit> {
+    let nodes = nodes_with_metrics(cx);
+    let mut out = Vec::new();
+    for node in &nodes {
+        for g in cx.metrics.gaps(node) {
+            if g.duration() < dur {
+                continue;
+            }
+            let mid = Timestamp(g.start.0 + g.duration() / 2);
+            let active: Vec<Node> = nodes
+                .iter()
+                .filter(|o| *o != node && !cx.metrics.gaps(o).iter().any(|x| x.contains(mid)))
+                .cloned()
+                .collect();
+            if peers && active.is_empty() {
+                continue;
+            }
+            let peers_txt = if active.is_empty() {
+                String::new()
+            } else {
+                format!(" while {} answered", join(&active))
+            };
+            out.push(Hit {
+                node: node.clone(),
+                key: Vec::new(),
+                start: g.start,
+                at: g.start.add(dur),
+                end: g.end,
+                ord: u64::MAX,
+                events: Vec::new(),
+                notes: vec![Evidence {
+                    loc: None,
+                    ts: Some(g.start),
+                    node: Some(node.clone()),
+                    text: format!(
+                        "{node} answered no scrape for {} ({} → {}){peers_txt}",
+                        format_duration(g.duration()),
+                        g.start.hms_millis(),
+                        g.end.hms_millis()
+                    ),
+                }],
+                caps: vec![
+                    ("gap".into(), Value::Float(g.duration() as f64 / 1e9)),
+                    ("peers".into(), Value::Str(join(&active).into())),
+                ],
+            });
+        }
+    }
+    out
+}
+
+/// A finding of an `origin` rule on node A, followed within `within` (after
+/// its start) by findings of the `then` rules on at least `min` other nodes.
+pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> Vec<Hit> {
+    let Detect::Cascade {
+        origin,
+        then,
+        within,
+        min,
+    } = d
+    else {
+        return Vec::new();
+    };
+    let thens: Vec<&Finding> = then
+        .iter()
+        .filter_map(|r| by_rule.get(r))
+        .flatten()
+        .collect();
+    let mut out = Vec::new();
+    for f in origin.iter().filter_map(|r| by_rule.get(r)).flatten() {
+        let Some(node) = &f.node else { continue };
+        let deadline = f.start.add(*within);
+        let mut followers: Vec<&Finding> = thens
+            .iter()
+            .copied()
+            .filter(|g| {
+                g.node.as_ref().is_some_and(|n| n != node)
+                    && g.start > f.start
+                    && g.start <= deadline
+            })
+            .collect();
+        followers.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        let mut peers: Vec<Node> = followers.iter().filter_map(|g| g.node.clone()).collect();
+        peers.sort();
+        peers.dedup();
+        if peers.len() < *min {
+            continue;
+        }
+        let mut notes: Vec<Evidence> = f.evidence.iter().take(3).cloned().collect();
+        notes.push(Evidence {
+            loc: None,
+            ts: Some(f.start),
+            node: Some(node.clone()),
+            text: format!("{} on {node}: {}", f.rule, f.message),
+        });
+        for g in followers.iter().take(8) {
+            notes.push(Evidence {
+                loc: None,
+                ts: Some(g.start),
+                node: g.node.clone(),
+                text: format!(
+                    "then {} on {}: {}",
+                    g.rule,
+                    g.node.as_deref().unwrap_or("?"),
+                    g.message
+                ),
+            });
+        }
+        out.push(Hit {
+            node: node.clone(),
+            key: Vec::new(),
+            start: f.start,
+            at: followers.first().map_or(f.start, |g| g.start),
+            end: followers.iter().map(|g| g.start).max().unwrap_or(f.end),
+            ord: u64::MAX,
+            events: Vec::new(),
+            notes,
+            caps: vec![
+                ("peers".into(), Value::Str(join(&peers).into())),
+                ("peers_count".into(), Value::Int(peers.len() as i64)),
+                ("origin".into(), Value::Str(f.rule.to_string().into())),
+                (
+                    "origin_message".into(),
+                    Value::Str(f.message.as_str().into()),
+                ),
+            ],
+        });
+    }
+    out
+}

@@ -1,0 +1,127 @@
+//! Ordered sequences (EQL-like semantics, written down in rules/README.md):
+//!
+//! * Hits of all steps are processed in time order (onset, then event order);
+//!   for one event matching several steps, later steps are tried first, so an
+//!   event never fills two steps of one match.
+//! * Per key (node + `by` fields, equal across ALL steps) at most one partial
+//!   match waits at each step; a newer hit of step 1 replaces the waiting one
+//!   (tightest match wins).
+//! * Step k+1 advances the partial of step k only if it comes strictly after
+//!   it (order enforced at every step), if the time it is established is within
+//!   `within` of the first step's onset (the window never stretches), and if
+//!   no `without` event of the same key lies between the two steps.
+//! * A complete match clears the key's partials: matches do not overlap.
+
+use super::{Ctx, Hit, detect};
+use crate::lang::ir::{Sel, Step};
+use crate::model::{Node, Timestamp, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+type Key = (Node, Vec<String>);
+
+pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -> Vec<Hit> {
+    let n = steps.len();
+    // (start, ord, reversed step index, step, hit)
+    let mut all: Vec<(Timestamp, u64, usize, usize, Hit)> = Vec::new();
+    for (s, step) in steps.iter().enumerate() {
+        for h in detect::hits(cx, &step.detect, Some(by)) {
+            // metric/gap steps carry only the node: give them an empty extra key;
+            // the checker allows that only when `by` is node only.
+            all.push((h.start, h.ord, n - s, s, h));
+        }
+    }
+    all.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let withouts: Vec<Option<BTreeMap<Key, Vec<(Timestamp, u64)>>>> = steps
+        .iter()
+        .map(|st| st.without.as_ref().map(|w| without_index(cx, w, by)))
+        .collect();
+
+    let mut partials: HashMap<Key, Vec<Option<Vec<Hit>>>> = HashMap::new();
+    let mut out = Vec::new();
+    for (start, ord, _, s, h) in all {
+        let key: Key = (h.node.clone(), h.key.clone());
+        let slots = partials.entry(key.clone()).or_insert_with(|| vec![None; n]);
+        if s == 0 {
+            slots[0] = Some(vec![h]);
+            continue;
+        }
+        let Some(prev) = slots[s - 1].as_ref() else {
+            continue;
+        };
+        let first = &prev[0];
+        let last = &prev[prev.len() - 1];
+        if start > first.start.add(within) {
+            slots[s - 1] = None; // expired
+            continue;
+        }
+        let in_order = (start, ord) > (last.start, last.ord);
+        let in_span = h.at <= first.start.add(within);
+        let blocked = withouts[s].as_ref().is_some_and(|idx| {
+            idx.get(&key).is_some_and(|ws| {
+                let lo = (last.start, last.ord);
+                let p = ws.partition_point(|w| *w <= lo);
+                ws.get(p).is_some_and(|w| *w < (start, ord))
+            })
+        });
+        if blocked {
+            slots[s - 1] = None;
+            continue;
+        }
+        if !(in_order && in_span) {
+            continue;
+        }
+        let mut chain = slots[s - 1].take().unwrap_or_default();
+        chain.push(h);
+        if s + 1 == n {
+            for slot in slots.iter_mut() {
+                *slot = None;
+            }
+            out.push(combine(chain));
+        } else {
+            slots[s] = Some(chain);
+        }
+    }
+    out
+}
+
+fn without_index(cx: &Ctx<'_>, w: &Sel, by: &[Arc<str>]) -> BTreeMap<Key, Vec<(Timestamp, u64)>> {
+    detect::groups(cx, cx.select(w), by)
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(|i| (cx.ts(i), i as u64)).collect()))
+        .collect()
+}
+
+fn combine(chain: Vec<Hit>) -> Hit {
+    let first = &chain[0];
+    let mut h = Hit {
+        node: first.node.clone(),
+        key: first.key.clone(),
+        start: first.start,
+        at: chain[chain.len() - 1].at,
+        end: chain.iter().map(|c| c.end).max().unwrap_or(first.end),
+        ord: first.ord,
+        events: Vec::new(),
+        notes: Vec::new(),
+        caps: Vec::new(),
+    };
+    for (i, c) in chain.iter().enumerate() {
+        h.events.extend(&c.events);
+        h.notes.extend(c.notes.iter().cloned());
+        for (k, v) in &c.caps {
+            h.caps.push((format!("s{}.{k}", i + 1).into(), v.clone()));
+        }
+        h.caps.push((
+            format!("s{}.at", i + 1).into(),
+            Value::Str(c.start.hms_millis().into()),
+        ));
+    }
+    for c in &chain {
+        for (k, v) in &c.caps {
+            if !h.caps.iter().any(|(x, _)| x == k) {
+                h.caps.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    h
+}
