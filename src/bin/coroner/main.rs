@@ -5,6 +5,7 @@
 //! above `--fail-on`, 2 = an error (unreadable input, bad arguments); partial
 //! results are still printed before exiting with 2.
 
+mod cmd_analyze;
 mod cmd_events;
 mod cmd_metrics;
 mod common;
@@ -26,6 +27,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Name the failing node, the root cause and its chain, with evidence (exit 1 on findings at --fail-on).
+    Analyze(cmd_analyze::AnalyzeArgs),
+    /// List every finding of the rule packs, in time order.
+    Findings(cmd_analyze::FindingsArgs),
     /// Print the merged, normalized event stream of all nodes on one clock.
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
@@ -45,6 +50,8 @@ struct MetricsCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Analyze(a) => cmd_analyze::analyze(a),
+        Command::Findings(a) => cmd_analyze::findings(a),
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
         Command::Metrics(m) => metrics(m),
@@ -69,6 +76,11 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
     cmd_metrics::run(&set, &args, &mut out)?;
     std::io::Write::flush(&mut out)?;
     Ok(if had_errors { 2 } else { 0 })
+}
+
+/// Charts to embed in the HTML report (none until the chart renderer lands).
+pub(crate) fn charts_for_html(_a: &coroner::analyze::Analysis) -> Vec<String> {
+    Vec::new()
 }
 
 #[cfg(test)]
