@@ -55,7 +55,8 @@ pub struct AnalyzeArgs {
 }
 
 pub fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("unknown severity `{s}`: use info, low, medium, high or critical"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity `{s}`: use info, low, medium, high or critical"))
 }
 
 pub fn analyze_inputs(input: &InputArgs, rules: &RulesArgs) -> Result<Analysis> {
@@ -82,14 +83,17 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     match args.format {
-        ReportFormat::Text => coroner::render::report::text::write(&mut out, &a, args.input.style())?,
+        ReportFormat::Text => {
+            coroner::render::report::text::write(&mut out, &a, args.input.style())?
+        }
         ReportFormat::Json => coroner::render::report::json::write(&mut out, &a)?,
         ReportFormat::Markdown => coroner::render::report::markdown::write(&mut out, &a, None)?,
     }
     out.flush()?;
     if let Some(path) = &args.html {
         let mut f = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         );
         coroner::render::report::html::write(&mut f, &a, &crate::charts_for_html(&a))?;
         f.flush()?;
@@ -122,10 +126,17 @@ pub fn findings(args: &FindingsArgs) -> Result<u8> {
     report_errors(&a.bundle);
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
-    let shown: Vec<_> = a.findings.iter().filter(|f| f.severity >= args.min_severity).collect();
+    let shown: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.severity >= args.min_severity)
+        .collect();
     match args.format {
         FindingsFormat::Json => {
-            let v: Vec<_> = shown.iter().map(|f| coroner::render::report::json::finding_out(f)).collect();
+            let v: Vec<_> = shown
+                .iter()
+                .map(|f| coroner::render::report::json::finding_out(f))
+                .collect();
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
@@ -143,7 +154,11 @@ pub fn findings(args: &FindingsArgs) -> Result<u8> {
                     coroner::render::escape::terminal(&f.message)
                 )?;
                 for e in f.evidence.iter().take(2) {
-                    let loc = e.loc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "metrics".into());
+                    let loc = e
+                        .loc
+                        .as_ref()
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "metrics".into());
                     writeln!(
                         out,
                         "      {}: {}",

@@ -114,7 +114,9 @@ impl InputArgs {
         let opts = self.ingest_options(keep)?;
         let inputs = self.inputs();
         let rules = coroner::lang::RuleSet::builtin();
-        Ok(self.pool()?.install(|| coroner::ingest::ingest(&inputs, rules.classifier_ref(), &opts)))
+        Ok(self
+            .pool()?
+            .install(|| coroner::ingest::ingest(&inputs, rules.classifier_ref(), &opts)))
     }
 }
 
