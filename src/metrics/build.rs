@@ -115,7 +115,6 @@ fn kind_of(metric: &str) -> u32 {
 }
 
 /// Row columns before polars.
-#[derive(Default)]
 struct Cols {
     ts: Vec<i64>,
     node: Vec<u32>,
@@ -138,22 +137,26 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
     // server_id → server_name, from snapshots that carry both.
     let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
     for s in &samples {
-        if &*s.metric == "server_id_seen" {
-            if let (Some(n), Some((_, id))) =
+        if &*s.metric == "server_id_seen"
+            && let (Some(n), Some((_, id))) =
                 (&s.node, s.labels.iter().find(|(k, _)| &**k == "server_id"))
-            {
-                id_names.insert(id.clone(), n.clone());
-            }
+        {
+            id_names.insert(id.clone(), n.clone());
         }
     }
     let unknown: Arc<str> = Arc::from(UNKNOWN_NODE);
     let mut dict = Dicts::default();
     dict.lset_id(Vec::new());
-    let mut c = Cols::default();
     let n = samples.len();
-    for v in [&mut c.ts] {
-        v.reserve(n);
-    }
+    let mut c = Cols {
+        ts: Vec::with_capacity(n),
+        node: Vec::with_capacity(n),
+        metric: Vec::with_capacity(n),
+        lset: Vec::with_capacity(n),
+        ep: Vec::with_capacity(n),
+        kind: Vec::with_capacity(n),
+        value: Vec::with_capacity(n),
+    };
     // Per-metric kind cache, and a one-entry cache on Arc pointers (samples of
     // one file share their names).
     let mut kinds: Vec<u32> = Vec::new();

@@ -160,10 +160,10 @@ fn up_and_gaps(
                     .first()
                     .filter(|&&p| p < first - step * 3 / 2)
                     .copied();
-                if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min() {
-                    if first - s > step * 3 / 2 {
-                        spans.push(Span::new(Timestamp(s), Timestamp(first)));
-                    }
+                if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min()
+                    && first - s > step * 3 / 2
+                {
+                    spans.push(Span::new(Timestamp(s), Timestamp(first)));
                 }
                 for w in a.windows(2) {
                     let (x, y) = (w[0], w[1]);
@@ -177,10 +177,10 @@ fn up_and_gaps(
                 // After the last answer.
                 let tail_fail = me.failed.last().filter(|&&f| f > last).copied();
                 let tail_peer = peers.last().filter(|&&p| p > last + step * 3 / 2).copied();
-                if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max() {
-                    if e - last > step * 3 / 2 {
-                        spans.push(Span::new(Timestamp(last), Timestamp(e)));
-                    }
+                if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max()
+                    && e - last > step * 3 / 2
+                {
+                    spans.push(Span::new(Timestamp(last), Timestamp(e)));
                 }
             }
             _ => {
