@@ -7,6 +7,11 @@
 //! or in the `$SYS` envelope (`{"server": {...}, "data": {...}}`) of
 //! `nats audit gather` archives.
 //!
+//! Time: the snapshot's `now`, else the wrapper's `fetched_at` plus
+//! `elapsed_ms` (when the answer arrived), else the envelope's `server.time`,
+//! else a time in the file name. A failed fetch is dated `fetched_at` and
+//! becomes `up = 0` for the node the path names.
+//!
 //! Values are cut out of the stream with serde_json's `StreamDeserializer`.
 //! After a syntax error the parser resynchronises on the next line that starts
 //! a value at column 0, so one bad record costs one record.
