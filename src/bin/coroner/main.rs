@@ -6,6 +6,7 @@
 //! results are still printed before exiting with 2.
 
 mod cmd_events;
+mod cmd_rules;
 mod common;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
     Stats(cmd_events::StatsArgs),
+    /// List, check, test and explain the rule packs.
+    #[command(subcommand)]
+    Rules(cmd_rules::RulesCmd),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
+        Command::Rules(c) => {
+            cmd_rules::run(c, &mut std::io::stdout().lock()).map(|c| c.clamp(0, 255) as u8)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
