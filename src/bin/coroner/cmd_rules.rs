@@ -64,11 +64,11 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                 .iter()
                 .filter(|r| pack.as_deref().is_none_or(|p| *r.pack == *p))
                 .collect();
-            if rows.is_empty() {
-                if let Some(p) = pack {
-                    let names: Vec<&str> = set.packs().iter().map(|p| &*p.name).collect();
-                    anyhow::bail!("no pack `{p}`; packs: {}", names.join(", "));
-                }
+            if rows.is_empty()
+                && let Some(p) = pack
+            {
+                let names: Vec<&str> = set.packs().iter().map(|p| &*p.name).collect();
+                anyhow::bail!("no pack `{p}`; packs: {}", names.join(", "));
             }
             let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(2);
             writeln!(
@@ -193,10 +193,11 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                     }
                 }
             }
-            if let Some(id) = rule {
-                if total == 0 && set.rule(id).is_none() {
-                    anyhow::bail!("no rule `{id}`");
-                }
+            if let Some(id) = rule
+                && total == 0
+                && set.rule(id).is_none()
+            {
+                anyhow::bail!("no rule `{id}`");
             }
             writeln!(
                 out,
