@@ -6,10 +6,13 @@
 //! [`classify`] (events) and [`metrics`] (series) → [`engine`] (findings) →
 //! [`diagnose`] (verdict) → [`render`].
 
+pub mod analyze;
 pub mod classify;
+pub mod diagnose;
 pub mod engine;
 pub mod ingest;
 pub mod lang;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod render;

@@ -177,24 +177,61 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             });
         }
     }
-    for m in &metric_files {
-        if let Some(e) = &m.report.error {
-            errors.push(SourceError {
-                file: m.meta.display.to_string(),
-                message: e.clone(),
-            });
-        }
-    }
     errors.sort();
     errors.dedup();
     let mut bundle = attribution::resolve(logs, opts);
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
+    for m in &metric_files {
+        bundle.files.push(metric_file_report(m));
+    }
+    bundle.files.sort_by(|a, b| a.display.cmp(&b.display));
     bundle.metric_files = metric_files;
     bundle
         .events
         .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
     bundle
+}
+
+/// The accounting of a metric dump, in the same shape as a log's.
+fn metric_file_report(m: &MetricFile) -> FileReport {
+    let r = &m.report;
+    let unparsed = r.lines_read.saturating_sub(r.lines_parsed);
+    let first = r.samples.iter().map(|s| s.ts).min();
+    let last = r.samples.iter().map(|s| s.ts).max();
+    let node: Option<Node> = r
+        .node
+        .clone()
+        .or_else(|| m.node_hint.as_deref().map(Arc::from));
+    let account = FileAccount {
+        lines_read: r.lines_read,
+        parsed: r.lines_parsed,
+        continuation: 0,
+        unparsed,
+        unparsed_samples: r.unparsed.iter().take(20).cloned().collect(),
+        formats: [("metric", r.lines_parsed)].into_iter().collect(),
+        ..FileAccount::default()
+    };
+    FileReport {
+        display: m.meta.display.clone(),
+        kind: FileKind::Metric,
+        attribution: if r.node.is_some() {
+            Attribution::MetricContent
+        } else if m.node_hint.is_some() {
+            Attribution::Path
+        } else {
+            Attribution::Unattributed
+        },
+        nodes: node
+            .iter()
+            .map(|n| (n.clone(), r.samples.len() as u64))
+            .collect(),
+        node,
+        account,
+        compression: m.meta.compression.iter().map(|c| c.name()).collect(),
+        first,
+        last,
+    }
 }
 
 fn progress_bar(files: &[Input], enabled: bool) -> Option<indicatif::ProgressBar> {

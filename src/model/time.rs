@@ -27,10 +27,12 @@ impl Timestamp {
         self.0
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, d: Nanos) -> Timestamp {
         Timestamp(self.0.saturating_add(d))
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, d: Nanos) -> Timestamp {
         Timestamp(self.0.saturating_sub(d))
     }

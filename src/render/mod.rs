@@ -4,6 +4,7 @@
 
 pub mod escape;
 pub mod events;
+pub mod report;
 pub mod stats;
 
 /// Output options shared by the text renderers.

@@ -100,7 +100,7 @@ pub fn list_files(inputs: &[Input]) -> (Vec<Input>, Vec<SourceError>) {
             Input::Path(p) => walk_dir(p, &mut out, &mut errors),
         }
     }
-    out.sort_by(|a, b| input_key(a).cmp(&input_key(b)));
+    out.sort_by_key(input_key);
     out.dedup();
     (out, errors)
 }

@@ -6,6 +6,7 @@
 //! results are still printed before exiting with 2.
 
 mod cmd_events;
+mod cmd_metrics;
 mod cmd_rules;
 mod common;
 
@@ -33,6 +34,16 @@ enum Command {
     /// List, check, test and explain the rule packs.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCmd),
+    /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
+    Metrics(MetricsCmd),
+}
+
+#[derive(clap::Args, Debug)]
+struct MetricsCmd {
+    #[command(flatten)]
+    input: common::InputArgs,
+    #[command(flatten)]
+    args: cmd_metrics::MetricsArgs,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +54,7 @@ fn main() -> ExitCode {
         Command::Rules(c) => {
             cmd_rules::run(c, &mut std::io::stdout().lock()).map(|c| c.clamp(0, 255) as u8)
         }
+        Command::Metrics(m) => metrics(m),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -51,6 +63,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
+    let bundle = m.input.ingest(coroner::ingest::Keep::Counts)?;
+    let had_errors = common::report_errors(&bundle);
+    let set = coroner::analyze::metric_set(&bundle);
+    let mut args = m.args.clone();
+    args.node = m.input.node_filters();
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    cmd_metrics::run(&set, &args, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(if had_errors { 2 } else { 0 })
 }
 
 #[cfg(test)]

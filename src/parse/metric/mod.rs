@@ -1,61 +1,348 @@
-//! Metric dumps → samples. (Interim interface; the metrics work replaces it.)
+//! Metric dumps → [`Sample`]s: NATS monitoring JSON snapshots (`/varz`,
+//! `/jsz`, `/healthz`, `/routez`, `/connz`, bare, wrapped with a fetch time, or
+//! in the `$SYS` envelope of audit archives), Prometheus text exposition and
+//! CSV (long `ts,node,metric,value` or wide `ts,node,col,...`).
+//!
+//! Parsers read a stream, never panic, and count every line they cannot use
+//! (with its line number and a reason) in the [`MetricFileReport`].
+//!
+//! Metric names are canonical where the source has an obvious meaning (see
+//! [`crate::metrics`] for the table); everything else keeps its source name
+//! (Prometheus) or becomes `csv_<column>` (CSV).
+
+mod json;
+mod names;
+mod prom;
+mod table;
+
+pub use names::{VARZ_FIELDS, canonical_prom};
 
 use crate::model::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-#[derive(Clone, Debug)]
+/// One observation of one metric on one node.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
     pub ts: Timestamp,
+    /// The node (server name) it was attributed to; `None` when nothing told.
     pub node: Option<Arc<str>>,
+    /// Canonical name (`cpu`, `js_api_total`, ...) or the source's own name.
     pub metric: Arc<str>,
     pub value: f64,
+    /// Extra dimensions. Two reserved keys: `endpoint` (which monitoring
+    /// endpoint produced it, used to prefer one source when two give the same
+    /// metric) and `server_id` (an id not yet mapped to a server name: the
+    /// metric set maps it using the names seen elsewhere).
     pub labels: Vec<(Arc<str>, Arc<str>)>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+impl Sample {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+}
+
+/// Which kind of metric dump a file holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MetricFormat {
+    /// NATS monitoring JSON: one or many snapshots (JSON lines, pretty-printed
+    /// and concatenated, arrays), bare, wrapped (`{fetched_at, body|error}`) or
+    /// in the `$SYS` envelope (`{server, data}`).
     JsonSnapshots,
+    /// Prometheus text exposition, one or many scrapes.
     Prometheus,
+    /// CSV with a header: long (`ts,node,metric,value`) or wide.
     Csv,
 }
 
+impl MetricFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricFormat::JsonSnapshots => "json",
+            MetricFormat::Prometheus => "prometheus",
+            MetricFormat::Csv => "csv",
+        }
+    }
+}
+
+/// What parsing one file produced.
 #[derive(Clone, Debug, Default)]
 pub struct MetricFileReport {
     pub samples: Vec<Sample>,
+    /// Physical lines read.
     pub lines_read: u64,
+    /// Lines that contributed to at least one sample or were valid but empty
+    /// of data (comments, headers, NaN values).
     pub lines_parsed: u64,
+    /// `(1-based line, reason)` for every record that could not be used.
     pub unparsed: Vec<(u64, String)>,
+    /// The node the file was attributed to (the last one seen), if any.
     pub node: Option<Arc<str>>,
-    pub error: Option<String>,
 }
 
-pub fn sniff(_name: &str, head: &[u8]) -> Option<MetricFormat> {
-    let h = String::from_utf8_lossy(&head[..head.len().min(4096)]);
-    let t = h.trim_start();
-    if t.starts_with('{')
-        && (t.contains("\"fetched_at\"") || t.contains("\"server_id\"") || t.contains("\"status\""))
-    {
-        Some(MetricFormat::JsonSnapshots)
-    } else if t.starts_with("# HELP") || t.starts_with("# TYPE") {
-        Some(MetricFormat::Prometheus)
-    } else if t.starts_with("ts,") || t.starts_with("time,") || t.starts_with("timestamp,") {
-        Some(MetricFormat::Csv)
-    } else {
-        None
+/// Content sniffing: given the first few KB of a file (and its display name),
+/// is it a metric dump, and which kind?
+pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let lname = base_name(name).to_ascii_lowercase();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        const MARKERS: &[&str] = &[
+            "\"server_id\"",
+            "\"server_name\"",
+            "\"fetched_at\"",
+            "\"meta_cluster\"",
+            "\"num_routes\"",
+            "\"num_connections\"",
+        ];
+        let marked = MARKERS.iter().any(|m| trimmed.contains(m))
+            || (trimmed.contains("\"server\"") && trimmed.contains("\"data\""))
+            || (trimmed.contains("\"status\"")
+                && (endpoint_from_name(&lname).is_some() || trimmed.len() < 400));
+        return marked.then_some(MetricFormat::JsonSnapshots);
     }
+    let mut lines = trimmed.lines().filter(|l| !l.trim().is_empty());
+    if let Some(first) = lines.next() {
+        if table::looks_like_header(first) {
+            return Some(MetricFormat::Csv);
+        }
+    }
+    // Prometheus: `# TYPE`/`# HELP` lines, or sample lines only.
+    let mut samples = 0;
+    let mut others = 0;
+    for line in trimmed.lines().take(64) {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        if l.starts_with("# TYPE ") || l.starts_with("# HELP ") {
+            samples += 2;
+        } else if l.starts_with('#') {
+            continue;
+        } else if prom::parse_line(l).is_ok() {
+            samples += 1;
+        } else {
+            others += 1;
+        }
+    }
+    (samples >= 2 && samples > others * 4).then_some(MetricFormat::Prometheus)
 }
 
+/// Parses one file read as a stream. `name` is the display path (may be
+/// `bundle.tgz!n2/varz.json`), `node_hint` the node the ingestion layer
+/// attributed from the path (may be `None`).
 pub fn parse(
-    _format: MetricFormat,
-    _name: &str,
-    _node_hint: Option<&str>,
+    format: MetricFormat,
+    name: &str,
+    node_hint: Option<&str>,
     reader: &mut dyn std::io::BufRead,
 ) -> MetricFileReport {
-    let mut r = MetricFileReport::default();
-    let mut line = String::new();
-    while reader.read_line(&mut line).unwrap_or(0) > 0 {
-        r.lines_read += 1;
-        line.clear();
+    let mut cx = Ctx::new(name, node_hint);
+    match format {
+        MetricFormat::JsonSnapshots => json::parse(&mut cx, reader),
+        MetricFormat::Prometheus => prom::parse(&mut cx, reader),
+        MetricFormat::Csv => table::parse(&mut cx, reader),
     }
-    r
+    cx.report
+}
+
+/// Shared state of one file's parse: interned names, the report being filled.
+pub(crate) struct Ctx {
+    pub name: String,
+    pub node_hint: Option<Arc<str>>,
+    /// Time found in the file name, if any.
+    pub name_time: Option<Timestamp>,
+    /// Monitoring endpoint suggested by the file name (`varz`, ...).
+    pub name_endpoint: Option<&'static str>,
+    pub report: MetricFileReport,
+    strings: HashMap<Box<str>, Arc<str>>,
+}
+
+impl Ctx {
+    fn new(name: &str, node_hint: Option<&str>) -> Ctx {
+        let base = base_name(name).to_ascii_lowercase();
+        Ctx {
+            name: name.to_string(),
+            node_hint: node_hint.filter(|h| !h.is_empty()).map(Arc::from),
+            name_time: time_from_name(base_name(name)),
+            name_endpoint: endpoint_from_name(&base),
+            report: MetricFileReport::default(),
+            strings: HashMap::new(),
+        }
+    }
+
+    /// An interned `Arc<str>`: every sample of a file shares its names.
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(s.into(), a.clone());
+        a
+    }
+
+    pub fn unparsed(&mut self, line: u64, reason: impl Into<String>) {
+        self.report.unparsed.push((line, reason.into()));
+    }
+
+    pub fn push(
+        &mut self,
+        ts: Timestamp,
+        node: &Option<Arc<str>>,
+        metric: &str,
+        value: f64,
+        labels: &[(Arc<str>, Arc<str>)],
+    ) {
+        if !value.is_finite() {
+            return;
+        }
+        let metric = self.intern(metric);
+        self.report.samples.push(Sample {
+            ts,
+            node: node.clone(),
+            metric,
+            value,
+            labels: labels.to_vec(),
+        });
+    }
+
+    pub fn set_node(&mut self, node: &Option<Arc<str>>) {
+        if node.is_some() {
+            self.report.node = node.clone();
+        }
+    }
+}
+
+/// The last path component of a display name (after `!` and `/`).
+pub fn base_name(name: &str) -> &str {
+    let n = name.rsplit('!').next().unwrap_or(name);
+    n.rsplit(['/', '\\']).next().unwrap_or(n)
+}
+
+/// `varz`, `jsz`, `healthz`, `routez`, `connz` if the file name says so
+/// (also the audit-archive artifact names `variables`, `jetstream_info`, ...).
+pub fn endpoint_from_name(lower_name: &str) -> Option<&'static str> {
+    const NAMES: &[(&str, &str)] = &[
+        ("healthz", "healthz"),
+        ("varz", "varz"),
+        ("jsz", "jsz"),
+        ("routez", "routez"),
+        ("connz", "connz"),
+        ("health", "healthz"),
+        ("variables", "varz"),
+        ("jetstream_info", "jsz"),
+        ("routes", "routez"),
+        ("connections", "connz"),
+    ];
+    NAMES
+        .iter()
+        .find(|(k, _)| lower_name.contains(k))
+        .map(|(_, v)| *v)
+}
+
+/// A time written in a file name: `20261124T190004Z`, `2026-11-24T19:00:04Z`,
+/// `2026-11-24T19-00-04`, `2026-11-24_190004`, or a 10-digit Unix time.
+pub fn time_from_name(base: &str) -> Option<Timestamp> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    static EPOCH: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(\d{4})-?(\d{2})-?(\d{2})[T_ -]?(\d{2})[:\-_]?(\d{2})[:\-_]?(\d{2})(?:[.,](\d{1,9}))?",
+        )
+        .expect("static regex")
+    });
+    if let Some(c) = re.captures(base) {
+        let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+        let frac = c
+            .get(7)
+            .map(|m| {
+                let s = m.as_str();
+                s.parse::<u32>().unwrap_or(0) * 10u32.pow(9 - s.len() as u32)
+            })
+            .unwrap_or(0);
+        if let Some(t) =
+            Timestamp::from_utc_parts(n(1)? as i32, n(2)?, n(3)?, n(4)?, n(5)?, n(6)?, frac)
+        {
+            return Some(t);
+        }
+    }
+    let epoch =
+        EPOCH.get_or_init(|| regex::Regex::new(r"(?:^|\D)(1\d{9})(?:\D|$)").expect("static regex"));
+    let c = epoch.captures(base)?;
+    let s: i64 = c.get(1)?.as_str().parse().ok()?;
+    Some(Timestamp(s * 1_000_000_000))
+}
+
+/// Parses a time value found in a data file: RFC 3339, `YYYY-MM-DD HH:MM:SS`
+/// (UTC), or a Unix time in s / ms / µs / ns (chosen by magnitude).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim().trim_matches('"');
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(t) = Timestamp::parse_rfc3339(s) {
+        return Some(t);
+    }
+    if let Ok(x) = s.parse::<f64>() {
+        if !x.is_finite() || x <= 0.0 {
+            return None;
+        }
+        let ns = if x < 1e11 {
+            x * 1e9
+        } else if x < 1e14 {
+            x * 1e6
+        } else if x < 1e17 {
+            x * 1e3
+        } else {
+            x
+        };
+        return Some(Timestamp(ns as i64));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y/%m/%d %H:%M:%S%.f",
+    ] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return dt.and_utc().timestamp_nanos_opt().map(Timestamp);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_times() {
+        let t = time_from_name("varz-20261124T190004Z.json").unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-24T19:00:04.000000Z");
+        let t = time_from_name("n1_2026-11-24T19-00-04.json").unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-24T19:00:04.000000Z");
+        let t = time_from_name("varz.1795633204.json").unwrap();
+        assert_eq!(t.0 / 1_000_000_000, 1795633204);
+        assert!(time_from_name("varz.json").is_none());
+        assert!(time_from_name("n1.varz.jsonl").is_none());
+    }
+
+    #[test]
+    fn data_times() {
+        let a = parse_time("2026-11-24T19:00:04.5Z").unwrap();
+        assert_eq!(parse_time("2026-11-24 19:00:04.5"), Some(a));
+        assert_eq!(
+            parse_time("1795633204.5"),
+            Some(Timestamp(1_795_633_204_500_000_000))
+        );
+        assert_eq!(
+            parse_time("1795633204500"),
+            Some(Timestamp(1_795_633_204_500_000_000))
+        );
+        assert!(parse_time("yesterday").is_none());
+    }
 }

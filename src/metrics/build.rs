@@ -1,0 +1,347 @@
+//! Samples → polars frame → deduplicated, sorted, aggregated series and rates.
+
+use super::derive;
+use super::names::{COUNTERS, GAUGE_DIFFS, INTERNAL, MIN_AGG, counter_rate, endpoint_rank};
+use super::{MetricSet, UNKNOWN_NODE};
+use crate::model::{Point, Series, Span, Timestamp};
+use crate::parse::metric::Sample;
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Row kinds, decided per metric.
+pub(super) const KIND_GAUGE: u32 = 0;
+pub(super) const KIND_COUNTER: u32 = 1;
+pub(super) const KIND_GAUGE_DIFF: u32 = 2;
+pub(super) const KIND_MIN: u32 = 3;
+/// Not a series by itself (`up` per endpoint, `meta_leader{leader}`): handled in [`derive`].
+pub(super) const KIND_SPECIAL: u32 = 4;
+
+type Labels = Vec<(Arc<str>, Arc<str>)>;
+
+/// Interned nodes, metrics and label sets (row columns hold their ids).
+#[derive(Default)]
+pub(super) struct Dicts {
+    pub nodes: Vec<Arc<str>>,
+    pub metrics: Vec<Arc<str>>,
+    pub lsets: Vec<Labels>,
+    node_ids: HashMap<Arc<str>, u32>,
+    metric_ids: HashMap<Arc<str>, u32>,
+    lset_ids: HashMap<Labels, u32>,
+}
+
+impl Dicts {
+    fn id(map: &mut HashMap<Arc<str>, u32>, list: &mut Vec<Arc<str>>, s: &Arc<str>) -> u32 {
+        if let Some(&i) = map.get(s) {
+            return i;
+        }
+        let i = list.len() as u32;
+        list.push(s.clone());
+        map.insert(s.clone(), i);
+        i
+    }
+
+    pub fn node_id(&mut self, s: &Arc<str>) -> u32 {
+        Self::id(&mut self.node_ids, &mut self.nodes, s)
+    }
+
+    pub fn metric_id(&mut self, s: &Arc<str>) -> u32 {
+        Self::id(&mut self.metric_ids, &mut self.metrics, s)
+    }
+
+    pub fn find_metric(&self, s: &str) -> Option<u32> {
+        self.metric_ids.get(s).copied()
+    }
+
+    fn lset_id(&mut self, mut l: Labels) -> u32 {
+        if self.lsets.is_empty() {
+            self.lsets.push(Vec::new());
+            self.lset_ids.insert(Vec::new(), 0);
+        }
+        if l.is_empty() {
+            return 0;
+        }
+        l.sort();
+        if let Some(&i) = self.lset_ids.get(&l) {
+            return i;
+        }
+        let i = self.lsets.len() as u32;
+        self.lsets.push(l.clone());
+        self.lset_ids.insert(l, i);
+        i
+    }
+
+    pub fn label(&self, lset: u32, key: &str) -> Option<&Arc<str>> {
+        self.lsets
+            .get(lset as usize)?
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// `k=v,k2=v2`.
+    pub fn lset_text(&self, lset: u32) -> String {
+        let mut s = String::new();
+        for (i, (k, v)) in self
+            .lsets
+            .get(lset as usize)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(k);
+            s.push('=');
+            s.push_str(v);
+        }
+        s
+    }
+}
+
+fn kind_of(metric: &str) -> u32 {
+    if metric == "up" || metric == "meta_leader" {
+        KIND_SPECIAL
+    } else if COUNTERS.iter().any(|(m, _)| *m == metric) {
+        KIND_COUNTER
+    } else if GAUGE_DIFFS.iter().any(|(m, _)| *m == metric) {
+        KIND_GAUGE_DIFF
+    } else if MIN_AGG.contains(&metric) {
+        KIND_MIN
+    } else {
+        KIND_GAUGE
+    }
+}
+
+/// Row columns before polars.
+#[derive(Default)]
+struct Cols {
+    ts: Vec<i64>,
+    node: Vec<u32>,
+    metric: Vec<u32>,
+    lset: Vec<u32>,
+    ep: Vec<u32>,
+    kind: Vec<u32>,
+    value: Vec<f64>,
+}
+
+pub(super) fn build(samples: Vec<Sample>) -> MetricSet {
+    match try_build(samples) {
+        Ok(set) => set,
+        // polars errors here would be bugs (schema is fixed); fail soft, loudly.
+        Err(e) => panic!("building the metric set failed: {e}"),
+    }
+}
+
+fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
+    // server_id → server_name, from snapshots that carry both.
+    let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
+    for s in &samples {
+        if &*s.metric == "server_id_seen" {
+            if let (Some(n), Some((_, id))) =
+                (&s.node, s.labels.iter().find(|(k, _)| &**k == "server_id"))
+            {
+                id_names.insert(id.clone(), n.clone());
+            }
+        }
+    }
+    let unknown: Arc<str> = Arc::from(UNKNOWN_NODE);
+    let mut dict = Dicts::default();
+    dict.lset_id(Vec::new());
+    let mut c = Cols::default();
+    let n = samples.len();
+    for v in [&mut c.ts] {
+        v.reserve(n);
+    }
+    // Per-metric kind cache, and a one-entry cache on Arc pointers (samples of
+    // one file share their names).
+    let mut kinds: Vec<u32> = Vec::new();
+    let mut last_node: Option<(Arc<str>, u32)> = None;
+    let mut last_metric: Option<(Arc<str>, u32)> = None;
+    let mut lset_ep: Vec<u32> = vec![0];
+    for s in samples {
+        if INTERNAL.contains(&&*s.metric) && &*s.metric != "meta_leader" {
+            continue;
+        }
+        let mut labels = s.labels;
+        let mut node = s.node;
+        if let Some(i) = labels.iter().position(|(k, _)| &**k == "server_id") {
+            let (_, id) = labels.remove(i);
+            match id_names.get(&id) {
+                Some(name) => node = Some(name.clone()),
+                None if node.is_none() => node = Some(id),
+                None => {}
+            }
+        }
+        let node = node.unwrap_or_else(|| unknown.clone());
+        let nid = match &last_node {
+            Some((a, i)) if Arc::ptr_eq(a, &node) => *i,
+            _ => {
+                let i = dict.node_id(&node);
+                last_node = Some((node, i));
+                i
+            }
+        };
+        let mid = match &last_metric {
+            Some((a, i)) if Arc::ptr_eq(a, &s.metric) => *i,
+            _ => {
+                let i = dict.metric_id(&s.metric);
+                if kinds.len() <= i as usize {
+                    kinds.push(kind_of(&s.metric));
+                }
+                last_metric = Some((s.metric, i));
+                i
+            }
+        };
+        let lid = dict.lset_id(labels);
+        if lset_ep.len() <= lid as usize {
+            let ep = dict.label(lid, "endpoint").map_or(0, |e| endpoint_rank(e));
+            lset_ep.push(ep);
+        }
+        c.ts.push(s.ts.0);
+        c.node.push(nid);
+        c.metric.push(mid);
+        c.lset.push(lid);
+        c.ep.push(lset_ep[lid as usize]);
+        c.kind.push(kinds[mid as usize]);
+        c.value.push(s.value);
+    }
+    let height = c.ts.len();
+    let df = DataFrame::new(
+        height,
+        vec![
+            Column::new("ts".into(), c.ts),
+            Column::new("node".into(), c.node),
+            Column::new("metric".into(), c.metric),
+            Column::new("lset".into(), c.lset),
+            Column::new("ep".into(), c.ep),
+            Column::new("kind".into(), c.kind),
+            Column::new("value".into(), c.value),
+        ],
+    )?;
+    let keys = || [col("node"), col("metric"), col("lset"), col("ts")];
+    // Sort (stable: among duplicates the last one read stays last), dedup.
+    let raw = df
+        .lazy()
+        .sort_by_exprs(
+            keys(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .unique_stable_generic(Some(keys().to_vec()), UniqueKeepStrategy::Last)
+        .collect()?;
+
+    // Canonical series: one source endpoint per (node, metric), label sets
+    // aggregated per timestamp, then counters → rates.
+    let same_group = col("node")
+        .eq(col("node").shift(lit(1)))
+        .and(col("metric").eq(col("metric").shift(lit(1))));
+    let dv = col("value") - col("value").shift(lit(1));
+    let dt = (col("ts") - col("ts").shift(lit(1))).cast(DataType::Float64);
+    let rate_ok = same_group.clone().and(dt.clone().gt(lit(0.0))).and(
+        col("kind").eq(lit(KIND_GAUGE_DIFF)).or(col("kind")
+            .eq(lit(KIND_COUNTER))
+            .and(dv.clone().gt_eq(lit(0.0)))),
+    );
+    let canon = raw
+        .clone()
+        .lazy()
+        .filter(col("kind").neq(lit(KIND_SPECIAL)))
+        .filter(col("ep").eq(col("ep").min().over([col("node"), col("metric")])?))
+        .group_by([col("node"), col("metric"), col("ts")])
+        .agg([
+            col("value").sum().alias("vsum"),
+            col("value").min().alias("vmin"),
+            col("kind").first().alias("kind"),
+        ])
+        .with_column(
+            when(col("kind").eq(lit(KIND_MIN)))
+                .then(col("vmin"))
+                .otherwise(col("vsum"))
+                .alias("value"),
+        )
+        .sort_by_exprs(
+            [col("node"), col("metric"), col("ts")],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            when(rate_ok)
+                .then(dv / dt * lit(1e9))
+                .otherwise(lit(NULL))
+                .cast(DataType::Float64)
+                .alias("rate"),
+        )
+        .select([
+            col("ts"),
+            col("node"),
+            col("metric"),
+            col("value"),
+            col("rate"),
+        ])
+        .collect()?;
+
+    // Into plain series.
+    let ts = canon.column("ts")?.i64()?.rechunk();
+    let node = canon.column("node")?.u32()?.rechunk();
+    let metric = canon.column("metric")?.u32()?.rechunk();
+    let value = canon.column("value")?.f64()?.rechunk();
+    let rate = canon.column("rate")?.f64()?.rechunk();
+    let ts = ts.cont_slice()?;
+    let node = node.cont_slice()?;
+    let metric = metric.cont_slice()?;
+    let value = value.cont_slice()?;
+    let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
+    let mut i = 0;
+    while i < ts.len() {
+        let (nid, mid) = (node[i], metric[i]);
+        let mut j = i;
+        while j < ts.len() && node[j] == nid && metric[j] == mid {
+            j += 1;
+        }
+        let node_name = dict.nodes[nid as usize].clone();
+        let metric_name = dict.metrics[mid as usize].clone();
+        let points: Vec<Point> = (i..j)
+            .map(|k| Point {
+                ts: Timestamp(ts[k]),
+                value: value[k],
+            })
+            .collect();
+        let entry = series.entry(node_name.clone()).or_default();
+        if let Some(rname) = counter_rate(&metric_name) {
+            let rpoints: Vec<Point> = (i..j)
+                .filter_map(|k| {
+                    Some(Point {
+                        ts: Timestamp(ts[k]),
+                        value: rate.get(k)?,
+                    })
+                })
+                .collect();
+            if !rpoints.is_empty() {
+                let rname: Arc<str> = Arc::from(rname);
+                entry.insert(
+                    rname.clone(),
+                    Series::new(node_name.clone(), rname, rpoints),
+                );
+            }
+        }
+        entry.insert(
+            metric_name.clone(),
+            Series::new(node_name, metric_name, points),
+        );
+        i = j;
+    }
+
+    let derived = derive::derive(&raw, &dict, &mut series)?;
+    let span = series
+        .values()
+        .flat_map(|m| m.values())
+        .filter_map(Series::span)
+        .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)));
+    Ok(MetricSet {
+        series,
+        gaps: derived.gaps,
+        raw,
+        dict,
+        span,
+    })
+}

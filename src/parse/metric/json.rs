@@ -1,0 +1,575 @@
+//! NATS monitoring JSON snapshots.
+//!
+//! Accepted layouts, mixed freely in one file: one snapshot, JSON lines,
+//! pretty-printed snapshots one after another, arrays of snapshots; each
+//! snapshot bare, wrapped with a fetch time (`{"fetched_at", "body"}`, or
+//! `{"fetched_at", "error"}` when the fetch failed: the node did not answer),
+//! or in the `$SYS` envelope (`{"server": {...}, "data": {...}}`) of
+//! `nats audit gather` archives.
+//!
+//! Values are cut out of the stream with serde_json's `StreamDeserializer`.
+//! After a syntax error the parser resynchronises on the next line that starts
+//! a value at column 0, so one bad record costs one record.
+
+use super::names::{JSZ_FIELDS, VARZ_FIELDS, shared_between_endpoints};
+use super::{Ctx, parse_time};
+use crate::model::Timestamp;
+use serde_json::{Map, Value};
+use std::io::BufRead;
+use std::sync::Arc;
+
+pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
+    let mut st = Chunker {
+        buf: String::new(),
+        buf_start: 1,
+        skipping: false,
+    };
+    let mut raw = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    loop {
+        raw.clear();
+        match reader.read_until(b'\n', &mut raw) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                cx.unparsed(line_no + 1, format!("read error: {e}"));
+                break;
+            }
+        }
+        line_no += 1;
+        cx.report.lines_read += 1;
+        let line = String::from_utf8_lossy(&raw);
+        let starts_value = line.starts_with('{') || line.starts_with('[');
+        if st.skipping {
+            if !starts_value {
+                continue;
+            }
+            st.skipping = false;
+        }
+        let t = line.trim();
+        let col0_text = line.starts_with(|c: char| !c.is_whitespace() && c != '}' && c != ']');
+        if col0_text && st.buf.starts_with('{') && !st.buf.trim().is_empty() {
+            // Text at column 0 while an object is still open: the object was
+            // cut (pretty-printed members are indented, JSON lines are whole).
+            cx.unparsed(
+                st.buf_start,
+                "truncated: JSON value not closed before the next line",
+            );
+            st.buf.clear();
+        }
+        if st.buf.trim().is_empty() {
+            st.buf.clear();
+            st.buf_start = line_no;
+            if t.is_empty() {
+                cx.report.lines_parsed += 1;
+                continue;
+            }
+            if !(t.starts_with('{') || t.starts_with('[')) {
+                cx.unparsed(line_no, "not a JSON value");
+                continue;
+            }
+        }
+        st.buf.push_str(&line);
+        let col0 = starts_value || line.starts_with('}') || line.starts_with(']');
+        if col0 && (t.ends_with('}') || t.ends_with(']')) {
+            st.drain(cx, false);
+        }
+    }
+    if !st.buf.trim().is_empty() {
+        st.drain(cx, true);
+    }
+}
+
+struct Chunker {
+    /// Text not yet turned into values.
+    buf: String,
+    /// Line number of the first line of `buf`.
+    buf_start: u64,
+    /// After a syntax error: skip lines until one starts a value at column 0.
+    skipping: bool,
+}
+
+impl Chunker {
+    /// Parses every complete value in `buf`; keeps an incomplete tail unless
+    /// `eof` (then it is a truncated record).
+    fn drain(&mut self, cx: &mut Ctx, eof: bool) {
+        loop {
+            let (consumed, outcome) = {
+                let mut de = serde_json::Deserializer::from_str(&self.buf).into_iter::<Value>();
+                let mut consumed = 0usize;
+                let outcome = loop {
+                    let before = consumed;
+                    match de.next() {
+                        None => break Outcome::Done,
+                        Some(Ok(v)) => {
+                            consumed = de.byte_offset();
+                            let text = &self.buf[before..consumed];
+                            let lead = text.len() - text.trim_start().len();
+                            let start = self.buf_start + count_nl(&self.buf[..before + lead]);
+                            let span = count_nl(text.trim()) + 1;
+                            match handle_top(cx, &v) {
+                                Ok(()) => cx.report.lines_parsed += span,
+                                Err(reason) => cx.unparsed(start, reason),
+                            }
+                        }
+                        Some(Err(e)) if e.is_eof() => break Outcome::Incomplete(consumed),
+                        Some(Err(e)) => break Outcome::Error(consumed, e),
+                    }
+                };
+                (consumed, outcome)
+            };
+            match outcome {
+                Outcome::Done => {
+                    self.buf.clear();
+                    return;
+                }
+                Outcome::Incomplete(at) => {
+                    if eof {
+                        let line = self.value_line(at);
+                        cx.unparsed(line, "truncated: JSON value not closed at end of file");
+                        self.buf.clear();
+                    } else {
+                        self.cut(at);
+                    }
+                    return;
+                }
+                Outcome::Error(at, e) => {
+                    let start = self.value_line(at);
+                    let err_line = self.buf_start + count_nl(&self.buf[..at]) + e.line() as u64 - 1;
+                    let err_line = err_line.max(start);
+                    cx.unparsed(err_line, format!("malformed JSON: {e}"));
+                    // Resume at the next line after the bad value's first line
+                    // that starts a value at column 0.
+                    let from = at
+                        + self.buf[at..]
+                            .find(|c: char| !c.is_whitespace())
+                            .unwrap_or(0);
+                    let next = self.buf[from..]
+                        .match_indices('\n')
+                        .map(|(i, _)| from + i + 1)
+                        .find(|&i| {
+                            self.buf[i..].starts_with('{') || self.buf[i..].starts_with('[')
+                        });
+                    match next {
+                        Some(i) => {
+                            self.cut(i);
+                            let _ = consumed;
+                            continue;
+                        }
+                        None => {
+                            self.buf.clear();
+                            self.skipping = !eof;
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Line of the first non-blank character at or after byte `at`.
+    fn value_line(&self, at: usize) -> u64 {
+        let rest = &self.buf[at..];
+        let lead = rest.len() - rest.trim_start().len();
+        self.buf_start + count_nl(&self.buf[..at + lead])
+    }
+
+    fn cut(&mut self, at: usize) {
+        self.buf_start += count_nl(&self.buf[..at]);
+        self.buf.drain(..at);
+    }
+}
+
+enum Outcome {
+    Done,
+    Incomplete(usize),
+    Error(usize, serde_json::Error),
+}
+
+fn count_nl(s: &str) -> u64 {
+    memchr::memchr_iter(b'\n', s.as_bytes()).count() as u64
+}
+
+/// Where a body came from when its wrapper tells more than the body.
+#[derive(Default)]
+struct Origin {
+    ts: Option<Timestamp>,
+    node: Option<Arc<str>>,
+}
+
+fn handle_top(cx: &mut Ctx, v: &Value) -> Result<(), String> {
+    match v {
+        Value::Array(items) => {
+            let mut errs = Vec::new();
+            for it in items {
+                if let Err(e) = handle_top(cx, it) {
+                    errs.push(e);
+                }
+            }
+            match errs.len() {
+                0 => Ok(()),
+                n => Err(format!(
+                    "{n} of {} array items unusable: {}",
+                    items.len(),
+                    errs[0]
+                )),
+            }
+        }
+        Value::Object(obj) => handle_object(cx, obj),
+        _ => Err("top-level JSON value is not an object".into()),
+    }
+}
+
+fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
+    if obj.contains_key("fetched_at") && (obj.contains_key("body") || obj.contains_key("error")) {
+        let ts = obj
+            .get("fetched_at")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
+        // An answer without its own `now` is dated when it arrived.
+        let answered = ts.map(|t| {
+            let ms = obj.get("elapsed_ms").and_then(Value::as_f64).unwrap_or(0.0);
+            t.add((ms.max(0.0) * 1e6) as i64)
+        });
+        return match obj.get("body") {
+            Some(Value::Object(body)) => handle_body(
+                cx,
+                body,
+                Origin {
+                    ts: answered,
+                    node: None,
+                },
+            ),
+            _ => {
+                // A failed fetch: the node did not answer. A data point.
+                let ts = ts
+                    .or(cx.name_time)
+                    .ok_or("failed fetch without a parsable `fetched_at`")?;
+                let ep = cx.name_endpoint.unwrap_or("unknown");
+                let ep = cx.intern(ep);
+                let key = cx.intern("endpoint");
+                let node = cx.node_hint.clone();
+                cx.set_node(&node);
+                cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
+                Ok(())
+            }
+        };
+    }
+    if let Some(Value::Object(server)) = obj.get("server") {
+        if obj.contains_key("data") || obj.contains_key("error") {
+            let ts = server
+                .get("time")
+                .and_then(Value::as_str)
+                .and_then(parse_time);
+            let node = server
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(|s| cx.intern(s));
+            return match obj.get("data") {
+                Some(Value::Object(data)) => handle_body(cx, data, Origin { ts, node }),
+                Some(Value::Array(items)) if !items.is_empty() => {
+                    for it in items {
+                        if let Value::Object(data) = it {
+                            handle_body(
+                                cx,
+                                data,
+                                Origin {
+                                    ts,
+                                    node: node.clone(),
+                                },
+                            )?;
+                        }
+                    }
+                    Ok(())
+                }
+                _ => {
+                    // The server answered, with an error: it is up.
+                    let ts = ts.or(cx.name_time).ok_or("$SYS envelope without a time")?;
+                    let node = node.or(cx.node_hint.clone());
+                    cx.set_node(&node);
+                    let ep = cx.intern(cx.name_endpoint.unwrap_or("unknown"));
+                    let key = cx.intern("endpoint");
+                    cx.push(ts, &node, "up", 1.0, &[(key, ep)]);
+                    Ok(())
+                }
+            };
+        }
+    }
+    handle_body(cx, obj, Origin::default())
+}
+
+/// Which monitoring endpoint produced this body, by its fields.
+pub(crate) fn detect_endpoint(b: &Map<String, Value>) -> Option<&'static str> {
+    let has = |k: &str| b.contains_key(k);
+    if has("cpu") && has("mem") || has("in_msgs") && has("start") && has("server_id") {
+        return Some("varz");
+    }
+    if has("meta_cluster")
+        || has("account_details")
+        || has("api") && (has("streams") || has("memory") || has("config"))
+        || has("disabled") && has("server_id")
+    {
+        return Some("jsz");
+    }
+    if has("num_routes") || b.get("routes").is_some_and(Value::is_array) {
+        return Some("routez");
+    }
+    if has("num_connections") || b.get("connections").is_some_and(Value::is_array) {
+        return Some("connz");
+    }
+    if b.get("status").is_some_and(Value::is_string) && b.len() <= 6 {
+        return Some("healthz");
+    }
+    None
+}
+
+fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), String> {
+    let ep = match detect_endpoint(b) {
+        Some(ep) => ep,
+        None => {
+            let keys: Vec<&str> = b.keys().take(8).map(String::as_str).collect();
+            return Err(format!("unknown JSON shape (keys: {})", keys.join(", ")));
+        }
+    };
+    let now = b.get("now").and_then(Value::as_str).and_then(parse_time);
+    let ts = now
+        .or(o.ts)
+        .or(cx.name_time)
+        .ok_or("snapshot without a time (no `now`, no fetch time, no time in the file name)")?;
+    let name = b
+        .get("server_name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let id = b
+        .get("server_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let mut base: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+    let node = if let Some(n) = name {
+        Some(cx.intern(n))
+    } else if o.node.is_some() {
+        o.node.clone()
+    } else {
+        if let Some(id) = id {
+            base.push((cx.intern("server_id"), cx.intern(id)));
+        }
+        cx.node_hint.clone()
+    };
+    if node.is_none() && base.is_empty() {
+        return Err(
+            "snapshot names no server (no server_name/server_id) and the path gives no node".into(),
+        );
+    }
+    cx.set_node(&node);
+    // The id → name link, for snapshots of the same server that carry only the id.
+    if let (Some(n), Some(id)) = (name, id) {
+        let labels = [(cx.intern("server_id"), cx.intern(id))];
+        let node = Some(cx.intern(n));
+        cx.push(ts, &node, "server_id_seen", 1.0, &labels);
+    }
+    let mut with_ep = base.clone();
+    with_ep.push((cx.intern("endpoint"), cx.intern(ep)));
+    let mut e = Emit {
+        cx,
+        ts,
+        node,
+        base,
+        with_ep,
+    };
+    e.put("up", 1.0);
+    match ep {
+        "varz" => {
+            for (ptr, canon) in VARZ_FIELDS {
+                if let Some(x) = b_num(b, ptr) {
+                    e.put(canon, x);
+                }
+            }
+            if let Some(api) = pointer(b, "/jetstream/stats/api") {
+                if api.get("inflight").is_none() {
+                    e.put("js_api_inflight", 0.0);
+                }
+            }
+            let version = b.get("version").and_then(Value::as_str);
+            if let Some(meta) = pointer(b, "/jetstream/meta").and_then(Value::as_object) {
+                e.meta(meta, version);
+            }
+            let start = b.get("start").and_then(Value::as_str).and_then(parse_time);
+            if let Some(s) = start {
+                e.put("start_time", s.as_secs_f64());
+                if let Some(n) = now {
+                    e.put("uptime_s", n.since(s) as f64 / 1e9);
+                }
+            } else if let Some(u) = b
+                .get("uptime")
+                .and_then(Value::as_str)
+                .and_then(parse_uptime)
+            {
+                e.put("uptime_s", u);
+            }
+        }
+        "jsz" => {
+            for (ptr, canon) in JSZ_FIELDS {
+                if let Some(x) = b_num(b, ptr) {
+                    e.put(canon, x);
+                }
+            }
+            if let Some(api) = b.get("api") {
+                if api.get("inflight").is_none() {
+                    e.put("js_api_inflight", 0.0);
+                }
+            }
+            if let Some(meta) = b.get("meta_cluster").and_then(Value::as_object) {
+                e.meta(meta, None);
+            }
+        }
+        "healthz" => {
+            let ok = b.get("status").and_then(Value::as_str) == Some("ok");
+            e.put("healthy", if ok { 1.0 } else { 0.0 });
+        }
+        "routez" => {
+            let routes = b.get("routes").and_then(Value::as_array);
+            let n = b
+                .get("num_routes")
+                .and_then(Value::as_f64)
+                .or(routes.map(|r| r.len() as f64));
+            if let Some(n) = n {
+                e.put("routes", n);
+            }
+            if let Some(r) = routes {
+                let pending: f64 = r
+                    .iter()
+                    .filter_map(|x| x.get("pending_size").and_then(Value::as_f64))
+                    .sum();
+                e.put("route_pending", pending);
+            }
+        }
+        "connz" => {
+            if let Some(n) = b.get("num_connections").and_then(Value::as_f64) {
+                e.put("connections", n);
+            }
+            if let Some(c) = b.get("connections").and_then(Value::as_array) {
+                let pending: f64 = c
+                    .iter()
+                    .filter_map(|x| x.get("pending_bytes").and_then(Value::as_f64))
+                    .sum();
+                e.put("conn_pending_bytes", pending);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn pointer<'a>(b: &'a Map<String, Value>, ptr: &str) -> Option<&'a Value> {
+    let mut parts = ptr.trim_start_matches('/').split('/');
+    let mut cur = b.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.get(p)?;
+    }
+    Some(cur)
+}
+
+fn b_num(b: &Map<String, Value>, ptr: &str) -> Option<f64> {
+    pointer(b, ptr).and_then(Value::as_f64)
+}
+
+struct Emit<'a> {
+    cx: &'a mut Ctx,
+    ts: Timestamp,
+    node: Option<Arc<str>>,
+    base: Vec<(Arc<str>, Arc<str>)>,
+    with_ep: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl Emit<'_> {
+    fn put(&mut self, metric: &str, v: f64) {
+        let labels = if shared_between_endpoints(metric) {
+            &self.with_ep
+        } else {
+            &self.base
+        };
+        self.cx.push(self.ts, &self.node, metric, v, labels);
+    }
+
+    /// JetStream meta group view: leader, API queue (`pending`, 2.10.21+).
+    fn meta(&mut self, meta: &Map<String, Value>, version: Option<&str>) {
+        let leader = meta
+            .get("leader")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        self.put("meta_has_leader", if leader.is_some() { 1.0 } else { 0.0 });
+        if let Some(l) = leader {
+            let mut labels = self.with_ep.clone();
+            labels.push((self.cx.intern("leader"), self.cx.intern(l)));
+            self.cx
+                .push(self.ts, &self.node, "meta_leader", 1.0, &labels);
+        }
+        if meta.get("pending").is_none() {
+            // `omitempty`: absent means 0 on servers that have the field.
+            let has_field = meta.contains_key("pending_requests")
+                || version
+                    .and_then(parse_version)
+                    .is_some_and(|v| v >= (2, 10, 21));
+            if has_field {
+                self.put("js_api_pending", 0.0);
+            }
+        }
+        if let Some(x) = meta.get("pending_requests").and_then(Value::as_f64) {
+            self.put("js_api_pending_requests", x);
+        }
+        if let Some(x) = meta.get("pending_infos").and_then(Value::as_f64) {
+            self.put("js_api_pending_infos", x);
+        }
+    }
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let v = v.trim_start_matches('v');
+    let mut it = v.split(|c: char| !c.is_ascii_digit());
+    Some((
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next().and_then(|x| x.parse().ok()).unwrap_or(0),
+    ))
+}
+
+/// nats-server `myUptime`: `2y3d4h5m6s`, `45s`.
+fn parse_uptime(s: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            'y' => 365.0 * 86400.0,
+            'd' => 86400.0,
+            'h' => 3600.0,
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+    }
+    num.is_empty().then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_and_version() {
+        assert_eq!(
+            parse_uptime("2d3h4m5s"),
+            Some(2.0 * 86400.0 + 3.0 * 3600.0 + 245.0)
+        );
+        assert_eq!(parse_uptime("0s"), Some(0.0));
+        assert_eq!(parse_uptime("3x"), None);
+        assert_eq!(parse_version("2.10.21"), Some((2, 10, 21)));
+        assert_eq!(parse_version("2.11.0-RC.1"), Some((2, 11, 0)));
+    }
+}

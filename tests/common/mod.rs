@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use coroner::classify::{Classifier, builtin_templates};
+use coroner::ingest::{Bundle, IngestOptions, Keep, ingest};
+use coroner::source::Input;
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    root().join("samples/real").join(format!("{name}.tar.gz"))
+}
+
+pub const SCENARIOS: &[&str] = &[
+    "healthy",
+    "node-freeze",
+    "crash-restart",
+    "slow-consumer",
+    "store-full",
+    "mqtt-storm",
+];
+
+pub fn classifier() -> Classifier {
+    Classifier::new(builtin_templates())
+}
+
+pub fn read(paths: &[&Path], opts: &IngestOptions) -> Bundle {
+    let inputs: Vec<Input> = paths.iter().map(|p| Input::Path(p.to_path_buf())).collect();
+    ingest(&inputs, &classifier(), opts)
+}
+
+pub fn read_all(paths: &[&Path]) -> Bundle {
+    read(
+        paths,
+        &IngestOptions {
+            keep: Keep::All,
+            ..IngestOptions::default()
+        },
+    )
+}
+
+/// Every file's accounting adds up.
+pub fn assert_balanced(b: &Bundle) {
+    for f in &b.files {
+        assert!(
+            f.account.balanced(),
+            "{}: {} read != {} parsed + {} continuation + {} unparsed",
+            f.display,
+            f.account.lines_read,
+            f.account.parsed,
+            f.account.continuation,
+            f.account.unparsed
+        );
+    }
+}
+
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+pub fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+pub fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A short nats-server log of node `name`.
+pub fn nats_log(name: &str, minute: u32) -> String {
+    format!(
+        "[7] 2026/11/24 19:{minute:02}:00.000001 [INF] Starting nats-server\n\
+         [7] 2026/11/24 19:{minute:02}:00.000002 [INF]   Version:  2.10.12\n\
+         [7] 2026/11/24 19:{minute:02}:00.000003 [INF]   Name:     {name}\n\
+         [7] 2026/11/24 19:{minute:02}:01.000000 [WRN] JetStream request queue has high pending count: 1234\n\
+         [7] 2026/11/24 19:{minute:02}:02.000000 [WRN] 10.0.0.1:4222 - mid:5 - \"dev-1\" - Readloop processing time: 2.5s\n"
+    )
+}

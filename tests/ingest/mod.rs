@@ -1,0 +1,4 @@
+mod archives;
+mod bad_input;
+mod real;
+mod variants;

@@ -1,0 +1,4 @@
+//! All integration tests link into one binary; one module per area.
+
+mod common;
+mod ingest;
