@@ -336,10 +336,10 @@ fn with_deps(rules: &RuleSet, rule: &Rule) -> Vec<Rule> {
     let mut i = 0;
     while i < out.len() {
         for d in out[i].detect.depends_on() {
-            if !out.iter().any(|r| r.id == d) {
-                if let Some(r) = rules.rule(&d) {
-                    out.push(r.clone());
-                }
+            if !out.iter().any(|r| r.id == d)
+                && let Some(r) = rules.rule(&d)
+            {
+                out.push(r.clone());
             }
         }
         i += 1;

@@ -229,11 +229,11 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
             });
         };
         for p in &series.points {
-            if let (Some(pt), Some(r)) = (prev, run) {
-                if p.ts.since(pt) > gap {
-                    emit(r, &mut out);
-                    run = None;
-                }
+            if let (Some(pt), Some(r)) = (prev, run)
+                && p.ts.since(pt) > gap
+            {
+                emit(r, &mut out);
+                run = None;
             }
             prev = Some(p.ts);
             if eval_c(cx, node, p.ts, &m.cond) == Some(true) {

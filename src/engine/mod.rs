@@ -336,10 +336,10 @@ fn findings_of(rule: &Rule, mut hits: Vec<Hit>, cx: &Ctx<'_>) -> Vec<Finding> {
                 for (k, v) in h.caps {
                     match c.caps.iter_mut().find(|(ck, _)| *ck == k) {
                         Some((_, cv)) if matches!(&*k, "value" | "peak" | "peers_count") => {
-                            if let (Some(a), Some(b)) = (cv.as_f64(), v.as_f64()) {
-                                if b > a {
-                                    *cv = v;
-                                }
+                            if let (Some(a), Some(b)) = (cv.as_f64(), v.as_f64())
+                                && b > a
+                            {
+                                *cv = v;
                             }
                         }
                         Some(_) => {}

@@ -101,10 +101,10 @@ pub fn eval(p: &Pred, e: &Event) -> Option<bool> {
 
 /// True when the event is of one of the selector's kinds and its predicate holds.
 pub fn selects(sel: &Sel, e: &Event) -> bool {
-    if let Some(kinds) = &sel.kinds {
-        if !kinds.iter().any(|k| **k == *e.kind) {
-            return false;
-        }
+    if let Some(kinds) = &sel.kinds
+        && !kinds.iter().any(|k| **k == *e.kind)
+    {
+        return false;
     }
     match &sel.pred {
         None => true,

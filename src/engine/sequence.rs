@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 type Key = (Node, Vec<String>);
+/// Per key, the (time, order) of the `without` events of one step.
+type WithoutIndex = BTreeMap<Key, Vec<(Timestamp, u64)>>;
 
 pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -> Vec<Hit> {
     let n = steps.len();
@@ -31,8 +33,8 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
             all.push((h.start, h.ord, n - s, s, h));
         }
     }
-    all.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-    let withouts: Vec<Option<BTreeMap<Key, Vec<(Timestamp, u64)>>>> = steps
+    all.sort_by_key(|a| (a.0, a.1, a.2));
+    let withouts: Vec<Option<WithoutIndex>> = steps
         .iter()
         .map(|st| st.without.as_ref().map(|w| without_index(cx, w, by)))
         .collect();

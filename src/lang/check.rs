@@ -157,8 +157,8 @@ pub fn check(
     (templates, rules)
 }
 
-fn reaches<'a>(
-    deps: &HashMap<&'a str, Vec<Arc<str>>>,
+fn reaches(
+    deps: &HashMap<&str, Vec<Arc<str>>>,
     from: &str,
     target: &str,
     seen: &mut HashSet<String>,
@@ -660,8 +660,11 @@ impl Cx<'_, '_> {
     }
 
     fn field_known(&self, f: &Sp<String>, sel: &ast::Selector, diags: &mut Vec<Diagnostic>) {
-        if let Some(set) = self.fields_for(sel) {
-            if !set.contains(&f.v) && !Level::ALL.iter().any(|l| l.name() == f.v) {
+        if let Some(set) = self.fields_for(sel)
+            && !set.contains(&f.v)
+            && !Level::ALL.iter().any(|l| l.name() == f.v)
+        {
+            {
                 let kinds: Vec<&str> = sel.kinds.iter().map(|k| k.v.as_str()).collect();
                 self.err(
                     diags,

@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod explain;
 pub mod ir;
 pub mod syntax;
 
@@ -221,8 +222,10 @@ fn file_stem(file: &str) -> String {
 fn pack_name(file: &str, text: &str) -> String {
     for line in text.lines() {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix("pack ") {
-            if let Some(n) = rest.split_whitespace().next() {
+        if let Some(rest) = t.strip_prefix("pack ")
+            && let Some(n) = rest.split_whitespace().next()
+        {
+            {
                 return n.to_string();
             }
         }

@@ -8,6 +8,7 @@
 mod cmd_analyze;
 mod cmd_events;
 mod cmd_metrics;
+mod cmd_rules;
 mod common;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,9 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
     Stats(cmd_events::StatsArgs),
+    /// List, check, test and explain the rule packs.
+    #[command(subcommand)]
+    Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
 }
@@ -54,6 +58,9 @@ fn main() -> ExitCode {
         Command::Findings(a) => cmd_analyze::findings(a),
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
+        Command::Rules(c) => {
+            cmd_rules::run(c, &mut std::io::stdout().lock()).map(|c| c.clamp(0, 255) as u8)
+        }
         Command::Metrics(m) => metrics(m),
     };
     match result {
