@@ -1,4 +1,5 @@
 //! All integration tests link into one binary; one module per area.
 
+mod chart;
 mod common;
 mod ingest;
