@@ -1,5 +1,6 @@
 //! All integration tests link into one binary; one module per area.
 
 mod analyze;
+mod chart;
 mod common;
 mod ingest;
