@@ -6,17 +6,26 @@ fn run(scenario: &str) -> coroner::analyze::Analysis {
     // A relative path: cargo runs tests from the package root, and snapshots
     // must not hold a machine's paths.
     let input = Input::Path(format!("samples/real/{scenario}.tar.gz").into());
-    coroner::analyze::run(&[input], &coroner::lang::RuleSet::builtin(), &Default::default())
+    coroner::analyze::run(
+        &[input],
+        &coroner::lang::RuleSet::builtin(),
+        &Default::default(),
+    )
 }
 
 fn render(a: &coroner::analyze::Analysis) -> (String, String, String) {
     let mut text = Vec::new();
-    coroner::render::report::text::write(&mut text, a, coroner::render::Style { color: false }).unwrap();
+    coroner::render::report::text::write(&mut text, a, coroner::render::Style { color: false })
+        .unwrap();
     let mut json = Vec::new();
     coroner::render::report::json::write(&mut json, a).unwrap();
     let mut md = Vec::new();
     coroner::render::report::markdown::write(&mut md, a, None).unwrap();
-    (String::from_utf8(text).unwrap(), String::from_utf8(json).unwrap(), String::from_utf8(md).unwrap())
+    (
+        String::from_utf8(text).unwrap(),
+        String::from_utf8(json).unwrap(),
+        String::from_utf8(md).unwrap(),
+    )
 }
 
 macro_rules! snapshot_case {

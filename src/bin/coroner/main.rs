@@ -58,10 +58,8 @@ fn main() -> ExitCode {
         Command::Findings(a) => cmd_analyze::findings(a),
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
-        Command::Rules(c) => {
-            cmd_rules::run(c, &mut std::io::stdout().lock()).map(|c| c.clamp(0, 255) as u8)
-        }
         Command::Metrics(m) => metrics(m),
+        Command::Rules(r) => rules(r),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -72,6 +70,14 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<u8> {
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let code = cmd_rules::run(r, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(u8::try_from(code).unwrap_or(2))
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -94,9 +100,32 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
     Ok(if had_errors { 2 } else { 0 })
 }
 
-/// Charts to embed in the HTML report (none until the chart renderer lands).
-pub(crate) fn charts_for_html(_a: &coroner::analyze::Analysis) -> Vec<String> {
-    Vec::new()
+/// The incident chart as inline SVG for the HTML report.
+pub(crate) fn charts_for_html(a: &coroner::analyze::Analysis) -> Vec<String> {
+    let root = a.verdict.root_cause.as_ref().map(|r| {
+        (
+            r.at,
+            format!(
+                "root cause: {} on {}",
+                r.category,
+                r.node.as_deref().unwrap_or("cluster")
+            ),
+        )
+    });
+    let input = coroner::render::chart::chart_input_from(
+        &a.bundle,
+        &a.metrics,
+        &a.findings,
+        a.verdict.failing_node.clone(),
+        root,
+    );
+    match coroner::render::chart::render_svg(&input, 1600, 900) {
+        Ok(svg) => vec![svg],
+        Err(e) => {
+            eprintln!("coroner: cannot draw the chart: {e:#}");
+            Vec::new()
+        }
+    }
 }
 
 #[cfg(test)]
