@@ -334,7 +334,7 @@ impl Sim {
                     continue;
                 }
                 // Raft heartbeats and internal traffic on every live route.
-                let hb = 20.0 + 2.0 * (self.hosted[a].min(self.hosted[b]) as f64);
+                let hb = 10.0 + (self.hosted[a].min(self.hosted[b]) as f64);
                 for side in 0..2 {
                     let (x, y) = if side == 0 { (a, b) } else { (b, a) };
                     if !self.links[li].open[side] || !self.nodes[x].running() {
@@ -406,8 +406,8 @@ impl Sim {
                         }
                     }
                     // A starved read loop on a route.
-                    let lat = self.nodes[x].io_latency;
-                    if lat >= 2.0 && self.tick_n % 200 == (li as u64 % 200) {
+                    let lat = self.nodes[x].route_latency;
+                    if lat >= 2.0 && self.tick_n % 1200 == (li as u64 * 7 % 1200) {
                         let addr = self.links[li].addr[side].clone();
                         let rid = self.links[li].rid[side];
                         let mut d = Vec::new();
@@ -431,7 +431,7 @@ impl Sim {
                     if self.links[li].pending[side] > 0.0 && self.can_talk(x, y) {
                         let bytes = std::mem::take(&mut self.links[li].pending[side]);
                         self.links[li].blocked_since[side] = None;
-                        self.nodes[y].io_backlog += bytes / 600.0 * cost::ROUTE_MSG;
+                        self.nodes[y].route_backlog += bytes / 600.0 * cost::ROUTE_MSG;
                     }
                 }
             }
@@ -457,14 +457,14 @@ impl Sim {
         l.last_out[side] = t;
         self.nodes[x].out_msgs += msgs;
         self.nodes[x].out_bytes += bytes;
-        self.nodes[x].io_backlog += msgs * cost::ROUTE_MSG;
+        self.nodes[x].route_backlog += msgs * cost::ROUTE_MSG;
         if talk && l.open[other] {
             l.in_msgs[other] += msgs;
             l.in_bytes[other] += bytes;
             l.last_in[other] = t;
             self.nodes[y].in_msgs += msgs;
             self.nodes[y].in_bytes += bytes;
-            self.nodes[y].io_backlog += msgs * cost::ROUTE_MSG;
+            self.nodes[y].route_backlog += msgs * cost::ROUTE_MSG;
         } else {
             l.pending[side] += bytes;
             if l.pending[side] > sock_buf && l.blocked_since[side].is_none() {

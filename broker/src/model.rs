@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 /// Work costs in core-seconds (one full core busy for that long).
 pub mod cost {
     /// Go runtime, timers, internal subscriptions: always-on load per node (cores).
-    pub const BASELINE_CORES: f64 = 0.10;
+    pub const BASELINE_CORES: f64 = 0.05;
     /// A client message in or out.
     pub const CLIENT_MSG: f64 = 60e-6;
     /// A message crossing a route (each side).
@@ -21,9 +21,11 @@ pub mod cost {
     /// Applying one meta-group entry (stream/consumer assignment).
     pub const META_APPLY: f64 = 250e-6;
     /// Accepting one MQTT connection (CONNECT, session lookup, CONNACK).
-    pub const MQTT_CONNECT: f64 = 400e-6;
+    pub const MQTT_CONNECT: f64 = 150e-6;
     /// Persisting an MQTT session to `$MQTT_sess`.
-    pub const MQTT_SESSION: f64 = 300e-6;
+    pub const MQTT_SESSION: f64 = 200e-6;
+    /// Creating a Raft group replica (WAL, filestore, subscriptions).
+    pub const GROUP_CREATE: f64 = 2.5e-3;
     /// Serving one monitoring HTTP request.
     pub const HTTP: f64 = 300e-6;
 }
@@ -70,8 +72,10 @@ pub struct Node {
     pub quota: f64,
     pub quota_since: Micros,
     pub io_backlog: f64,
+    pub route_backlog: f64,
     pub raft_backlog: f64,
     pub io_latency: f64,
+    pub route_latency: f64,
     pub raft_latency: f64,
     pub hiccup_until: Micros,
     pub next_hiccup: Micros,
@@ -130,8 +134,10 @@ impl Node {
             quota: 0.0,
             quota_since: 0,
             io_backlog: 0.0,
+            route_backlog: 0.0,
             raft_backlog: 0.0,
             io_latency: 0.0,
+            route_latency: 0.0,
             raft_latency: 0.0,
             hiccup_until: 0,
             next_hiccup: 0,
@@ -274,6 +280,7 @@ pub struct Device {
     pub durable: String,
     pub consumer: Option<u32>,
     pub connected: bool,
+    pub session: bool,
 }
 
 /// The hung core-NATS subscriber of the slow-consumer scenario.

@@ -196,14 +196,6 @@ impl Sim {
             }
             Proc::Running => {
                 let lat = self.nodes[i].io_latency;
-                if std::env::var("BROKER_DEBUG").is_ok() && lat > 0.5 {
-                    eprintln!(
-                        "sample n{} lat={lat} io={} raft={}",
-                        i + 1,
-                        self.nodes[i].io_backlog,
-                        self.nodes[i].raft_backlog
-                    );
-                }
                 for k in 0..4u8 {
                     let at = t + k as Micros * MS;
                     let ms =

@@ -136,7 +136,7 @@ impl Default for Params {
             mqtt_clients: 4000,
             mqtt_rate: 400.0,
             mqtt_timeout: 4 * SEC,
-            api_cost_ms: 4.0,
+            api_cost_ms: 0.12,
             api_queue_limit: 10_000,
             max_memory: 512 << 20,
             max_storage: 4 << 30,

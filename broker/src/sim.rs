@@ -56,6 +56,12 @@ pub enum Ev {
     FlapDown(usize),
     FlapUp(usize),
     LoadStop,
+    /// A log line whose time lies beyond the current tick.
+    Log {
+        node: usize,
+        lvl: Level,
+        msg: String,
+    },
 }
 
 struct Entry {
@@ -293,6 +299,16 @@ impl Sim {
         }
     }
 
+    /// Logs now, or schedules the line if `t` is more than a tick ahead
+    /// (a node's log must never run ahead of the clock).
+    pub fn log_at(&mut self, node: usize, t: Micros, lvl: Level, msg: String) {
+        if t <= self.now + TICK {
+            self.logs[node].log(t, lvl, format_args!("{msg}"));
+        } else {
+            self.at(t, Ev::Log { node, lvl, msg });
+        }
+    }
+
     pub fn can_talk(&self, a: usize, b: usize) -> bool {
         self.talk[a * self.p.nodes + b]
     }
@@ -445,6 +461,11 @@ impl Sim {
             Ev::FlapDown(k) => self.flap(k, true, t),
             Ev::FlapUp(k) => self.flap(k, false, t),
             Ev::LoadStop => self.load_on = false,
+            Ev::Log { node, lvl, msg } => {
+                if self.nodes[node].running() {
+                    self.logs[node].log(t, lvl, format_args!("{msg}"));
+                }
+            }
         }
     }
 
@@ -468,6 +489,8 @@ impl Sim {
             n.started = t;
             n.next_id = 7 + 5 * (n.lifetimes as u64 - 1);
             n.io_backlog = 0.0;
+            n.route_backlog = 0.0;
+            n.route_latency = 0.0;
             n.raft_backlog = 0.0;
             n.io_latency = 0.0;
             n.raft_latency = 0.0;
@@ -1194,13 +1217,7 @@ impl Sim {
             let bytes = self.links[li].pending[side];
             self.links[li].pending[side] = 0.0;
             self.links[li].blocked_since[side] = None;
-            self.nodes[i].io_backlog += bytes / 600.0 * cost::ROUTE_MSG;
-        }
-        if std::env::var("BROKER_DEBUG").is_ok() {
-            eprintln!(
-                "resume io={} raft={} lat={}",
-                self.nodes[i].io_backlog, self.nodes[i].raft_backlog, self.nodes[i].io_latency
-            );
+            self.nodes[i].route_backlog += bytes / 600.0 * cost::ROUTE_MSG;
         }
         // Health probes queued while stopped are answered in a burst.
         let queued = std::mem::take(&mut self.nodes[i].pending_probes);
@@ -1295,34 +1312,37 @@ impl Sim {
         };
         let base = (cost::BASELINE_CORES + gc) * dt;
         let api_d = n.api_work.min(dt);
-        let demand = base + n.io_backlog + n.raft_backlog + api_d;
-        let f = if demand <= cap { 1.0 } else { cap / demand };
-        let served_io = n.io_backlog * f;
-        let served_raft = n.raft_backlog * f;
-        let served_api = api_d * f;
+        let demand = base + n.io_backlog + n.route_backlog + n.raft_backlog + api_d;
+        // The runtime takes its part first; I/O, Raft and the API worker then
+        // share the rest max-min fairly (a busy class cannot starve a light one).
+        let want = [n.io_backlog, n.route_backlog, n.raft_backlog, api_d];
+        let weight = [1.0 + (n.connections as f64 / 50.0).min(40.0), 2.0, 2.0, 3.0];
+        let got = fair_share((cap - base).max(0.0), want, weight);
+        let rate = fair_share(((nominal * dt) - base).max(0.0), want, weight);
+        let (served_io, served_route, served_raft, served_api) = (got[0], got[1], got[2], got[3]);
         let raft_before = n.raft_backlog;
         n.io_backlog -= served_io;
+        n.route_backlog -= served_route;
         n.raft_backlog -= served_raft;
         // Latency: time to drain what is left at the rate this class gets once
         // any momentary hiccup is over.
-        let share = |d: f64| {
-            if demand > 0.0 {
-                (d / demand) * nominal.min(demand / dt)
-            } else {
-                nominal
-            }
-        };
         n.io_latency = if n.io_backlog > 1e-9 {
-            n.io_backlog / (served_io / dt).max(share(served_io / f)).max(1e-4)
+            n.io_backlog / (rate[0] / dt).max(1e-4)
+        } else {
+            0.0
+        };
+        n.route_latency = if n.route_backlog > 1e-9 {
+            n.route_backlog / (rate[1] / dt).max(1e-4)
         } else {
             0.0
         };
         n.raft_latency = if n.raft_backlog > 1e-9 {
-            n.raft_backlog / (served_raft / dt).max(share(served_raft / f)).max(1e-4)
+            n.raft_backlog / (rate[2] / dt).max(1e-4)
         } else {
             0.0
         };
-        n.cpu_window += demand.min(cap);
+        let used = (base.min(cap) + served_io + served_route + served_raft + served_api).min(cap);
+        n.cpu_window += used;
         if n.quota > 0.0 {
             n.cg_periods += 5;
             if demand > cap {
@@ -1331,8 +1351,9 @@ impl Sim {
                 n.throttled_window += dt;
             }
         }
-        n.ctx_vol += 30.0 + 400.0 * demand.min(cap);
-        n.ctx_nonvol += 10.0 + 200.0 * demand.min(cap) * if f < 1.0 { 3.0 } else { 1.0 };
+        let busy = demand > cap;
+        n.ctx_vol += 30.0 + 400.0 * used;
+        n.ctx_nonvol += 10.0 + 200.0 * used * if busy { 3.0 } else { 1.0 };
         let frac = if raft_before > 1e-12 {
             n.raft_backlog / raft_before
         } else {
@@ -1415,6 +1436,39 @@ impl Sim {
             }
         }
     }
+}
+
+/// Weighted max-min fair split of `cap` between demands `want` (Go's scheduler
+/// shares time per runnable goroutine, so a class's weight is roughly how many
+/// goroutines it keeps busy).
+fn fair_share(cap: f64, want: [f64; 4], weight: [f64; 4]) -> [f64; 4] {
+    let mut got = [0.0; 4];
+    let mut left = cap;
+    let mut open: Vec<usize> = (0..4).filter(|&k| want[k] > 0.0).collect();
+    while !open.is_empty() && left > 1e-15 {
+        let wsum: f64 = open.iter().map(|&k| weight[k]).sum();
+        let mut next = Vec::new();
+        let mut spent = 0.0;
+        for &k in &open {
+            let each = left * weight[k] / wsum;
+            let need = want[k] - got[k];
+            if need <= each {
+                got[k] = want[k];
+                spent += need;
+            } else {
+                next.push(k);
+            }
+        }
+        if next.len() == open.len() {
+            for &k in &next {
+                got[k] += left * weight[k] / wsum;
+            }
+            break;
+        }
+        left -= spent;
+        open = next;
+    }
+    got
 }
 
 /// `8972` → `8,972` (Go's humanize-style thousands separator used in restore lines).

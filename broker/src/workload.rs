@@ -523,7 +523,8 @@ impl Sim {
             n.in_msgs += 2.0;
             n.in_bytes += 120.0;
         }
-        if self.devices[c as usize].consumer.is_none() {
+        if !self.devices[c as usize].session {
+            self.devices[c as usize].session = true;
             self.nodes[i].mqtt_sessions += 1;
         }
         // Session persistence: a write to $MQTT_sess.
@@ -552,7 +553,7 @@ impl Sim {
         let issue = t + (lat * SEC as f64) as Micros + 300 + self.jit(700);
         let exists = self.devices[c as usize].consumer.is_some();
         let base = self.p.api_cost_ms / 1000.0;
-        let cost = if exists { base * 0.3 } else { base };
+        let cost = if exists { base * 0.1 } else { base };
         let req = ApiReq {
             kind: ApiKind::ConsumerCreate,
             client: c,
@@ -629,6 +630,21 @@ impl Sim {
             let Some(head) = self.nodes[m].api_q.front() else {
                 break;
             };
+            // A consumer that already exists makes the create a cheap lookup.
+            let (c, full) = (head.client as usize, head.cost);
+            let cheap = self.p.api_cost_ms / 1000.0 * 0.1;
+            if self.nodes[m].api_head_done == 0.0
+                && full > cheap
+                && self.devices.get(c).is_some_and(|d| d.consumer.is_some())
+            {
+                self.nodes[m].api_work -= full - cheap;
+                if let Some(h) = self.nodes[m].api_q.front_mut() {
+                    h.cost = cheap;
+                }
+            }
+            let Some(head) = self.nodes[m].api_q.front() else {
+                break;
+            };
             let need = head.cost - self.nodes[m].api_head_done;
             if budget < need {
                 self.nodes[m].api_head_done += budget;
@@ -694,35 +710,36 @@ impl Sim {
             t,
         );
         self.devices[c].consumer = Some(g as u32);
-        let lt = t + (self.nodes[best].raft_latency * SEC as f64) as Micros + self.jit(2 * MS);
-        self.log_new_leader(g, best, lt);
+        let lt =
+            t + (self.nodes[best].raft_latency.min(3.0) * SEC as f64) as Micros + self.jit(2 * MS);
+        let asset = self.groups[g].asset.clone();
+        self.log_at(
+            best,
+            lt,
+            Level::Inf,
+            format!("JetStream cluster new consumer leader for '{asset}'"),
+        );
         for (s, &r) in reps.iter().enumerate() {
             if r == best || !self.nodes[r].running() {
                 continue;
             }
+            self.nodes[r].raft_backlog += cost::GROUP_CREATE + 3.0 * cost::APPLY;
             let lat = self.nodes[r].raft_latency;
             self.add_lag(g, s, 3.0);
-            self.nodes[r].raft_backlog += 3.0 * cost::APPLY;
-            if lat > 0.5 {
+            if lat > 0.3 {
                 let raft = self.groups[g].raft.clone();
-                let ft = t + (lat * SEC as f64) as Micros + self.jit(3 * MS);
+                let ft = t + (lat.min(3.0) * SEC as f64) as Micros + self.jit(3 * MS);
                 let fid = self.raft_ids[r].clone();
-                log!(
-                    self,
-                    r,
-                    ft,
-                    Wrn,
+                let msg = format!(
                     "RAFT [{fid} - {raft}] Expected first catchup entry to be a snapshot and peerstate, will retry"
                 );
+                self.log_at(r, ft, Level::Wrn, msg);
                 let lid = self.raft_ids[best].clone();
                 let lt2 = ft + 200 + self.jit(2 * MS);
-                log!(
-                    self,
-                    best,
-                    lt2,
-                    Wrn,
+                let msg = format!(
                     "RAFT [{lid} - {raft}] Request from follower for index [1] possibly beyond our last index [3] - no message found"
                 );
+                self.log_at(best, lt2, Level::Wrn, msg);
                 let what = format!(
                     "{} lags on new consumer Raft groups (catch-up retries)",
                     self.names[r]
@@ -779,7 +796,7 @@ impl Sim {
         self.devices[c as usize].connected = false;
         let rid = self.raft_ids[i].clone();
         let reply = format!("{}{}", self.nuid, self.rng.alnum(4));
-        let lt = log!(
+        log!(
             self,
             i,
             t,
@@ -787,17 +804,14 @@ impl Sim {
             "127.0.0.1:{port} - mid:{mid} - \"dev-{c:05}\" - Unable to add JetStream consumer for subscription on \"devices.dev-{c:05}.cmd\": err=timeout for request type \"CC\" on \"$JS.API.CONSUMER.DURABLE.CREATE.$MQTT_msgs.{durable}\" (reply=\"$MQTT.JSA.{rid}.CC.{reply}\")"
         );
         let extra = self.rng.range(2 * MS, 250 * MS);
-        let ns = (lt + extra - start) * 1000 + self.rng.range(0, 999);
+        let ns = (t + extra - start) * 1000 + self.rng.range(0, 999);
         let mut buf = Vec::new();
         crate::clock::go_duration(ns, &mut buf);
-        log!(
-            self,
-            i,
-            lt + extra,
-            Wrn,
-            "127.0.0.1:{port} - mid:{mid} - \"dev-{c:05}\" - Readloop processing time: {}",
-            String::from_utf8_lossy(&buf)
+        let d = String::from_utf8_lossy(&buf);
+        let msg = format!(
+            "127.0.0.1:{port} - mid:{mid} - \"dev-{c:05}\" - Readloop processing time: {d}"
         );
+        self.log_at(i, t + extra, Level::Wrn, msg);
         let what = format!(
             "MQTT subscriptions on {} fail: JetStream consumer create timed out after {}s; devices reconnect and retry",
             self.names[i],
@@ -805,7 +819,7 @@ impl Sim {
         );
         self.chain(t, Some(i), "mqtt-timeout", what);
         self.nodes[i].connections = self.nodes[i].connections.saturating_sub(1);
-        let back = t + SEC + self.jit(2 * SEC);
+        let back = t + 3 * SEC + self.jit(9 * SEC);
         self.at(back, Ev::MqttConnect(c));
     }
 
@@ -835,23 +849,17 @@ impl Sim {
             let mut buf = Vec::new();
             crate::clock::go_duration((took * 1e9) as i64, &mut buf);
             let tt = t + (took * SEC as f64) as Micros;
-            log!(
-                self,
-                b,
-                tt,
-                Wrn,
-                "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - Readloop processing time: {}",
-                String::from_utf8_lossy(&buf)
+            let d = String::from_utf8_lossy(&buf);
+            let msg = format!(
+                "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - Readloop processing time: {d}"
             );
+            self.log_at(b, tt, Level::Wrn, msg);
             let dev = self.rng.range(0, self.p.mqtt_clients.max(1) as i64 - 1);
             let reply = format!("{}{}", self.nuid, self.rng.alnum(4));
-            log!(
-                self,
-                b,
-                tt + 30,
-                Err,
+            let msg = format!(
                 "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - timeout for request type \"MS\" on \"$MQTT.msgs.devices.dev-{dev:05}.cmd\" (reply=\"$MQTT.JSA.{rid}.MS.{reply}\")"
             );
+            self.log_at(b, tt + 30, Level::Err, msg);
             // The backend reconnects.
             self.backend_mid = self.nodes[b].id();
             self.backend_port = self.nodes[b].port();
@@ -864,14 +872,11 @@ impl Sim {
                     &mut buf,
                 );
                 let tt = t + (wait * SEC as f64) as Micros;
-                log!(
-                    self,
-                    b,
-                    tt,
-                    Wrn,
-                    "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - Readloop processing time: {}",
-                    String::from_utf8_lossy(&buf)
+                let d = String::from_utf8_lossy(&buf);
+                let msg = format!(
+                    "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - Readloop processing time: {d}"
                 );
+                self.log_at(b, tt, Level::Wrn, msg);
             }
             let next = t + ((wait.max(0.5)) * SEC as f64) as Micros + self.jit(200 * MS);
             self.at(next, Ev::Backend);
