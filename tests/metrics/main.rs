@@ -5,6 +5,5 @@
 mod cmd_metrics;
 
 mod common;
-mod perf;
 mod real;
 mod shapes;

@@ -1,0 +1,110 @@
+//! The log line parsers on real nats-server lines (samples/real), single
+//! thread: `parse_line`, `parse_stream`, parse + classify (the ingestion hot
+//! path without attribution and merging), and `parse_json_line`.
+//!
+//! Target (issue 8): parse + classify >= 400 MB/s on real lines.
+
+mod common;
+
+use coroner::classify::Classifier;
+use coroner::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
+use coroner::parse::log::{LogOptions, Record, Sink, json::parse_json_line, parse_line};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+
+/// Counts records; does nothing else.
+struct Count(u64);
+impl Sink for Count {
+    fn record(&mut self, rec: Record<'_>, _line: u64) {
+        self.0 += rec.msg.len() as u64;
+    }
+    fn continuation(&mut self, _line: u64, _text: &str) {}
+}
+
+/// What the ingestion sink does per record before its bookkeeping: take the
+/// connection / RAFT prefix off, classify the body.
+struct Classify<'a> {
+    classifier: &'a Classifier,
+    matched: u64,
+}
+impl Sink for Classify<'_> {
+    fn record(&mut self, rec: Record<'_>, _line: u64) {
+        let msg: &str = &rec.msg;
+        let body = if let Some(p) = parse_conn_prefix(msg) {
+            p.rest
+        } else if let Some((_, _, rest)) = parse_raft_prefix(msg) {
+            rest
+        } else {
+            msg
+        };
+        let c = self.classifier.classify(body);
+        if c.template.is_some() {
+            self.matched += 1;
+        }
+    }
+    fn continuation(&mut self, _line: u64, _text: &str) {}
+}
+
+fn parsers(c: &mut Criterion) {
+    let lines = common::real_lines();
+    let text = common::real_text();
+    let bytes = text.len() as u64;
+    let opts = LogOptions::default();
+    let rules = coroner::lang::RuleSet::builtin();
+    let classifier = rules.classifier();
+
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("parse_line/real", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for l in &lines {
+                if let Some(r) = parse_line(black_box(l), &opts) {
+                    n += r.msg.len();
+                }
+            }
+            n
+        })
+    });
+    g.bench_function("parse_stream/real", |b| {
+        b.iter(|| {
+            let mut sink = Count(0);
+            let acc = coroner::parse::log::parse_stream(
+                &mut black_box(text.as_bytes()),
+                &opts,
+                &mut sink,
+            );
+            (acc.lines_read, sink.0)
+        })
+    });
+    g.bench_function("parse_classify/real", |b| {
+        b.iter(|| {
+            let mut sink = Classify {
+                classifier: &classifier,
+                matched: 0,
+            };
+            coroner::parse::log::parse_stream(&mut black_box(text.as_bytes()), &opts, &mut sink);
+            sink.matched
+        })
+    });
+    g.finish();
+
+    let json = common::json_lines();
+    let json_bytes: u64 = json.iter().map(|l| l.len() as u64 + 1).sum();
+    let mut g = c.benchmark_group("parse_json");
+    g.throughput(Throughput::Bytes(json_bytes));
+    g.bench_function("parse_json_line/real", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for l in &json {
+                if let Some(r) = parse_json_line(black_box(l)) {
+                    n += r.msg.len();
+                }
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parsers);
+criterion_main!(benches);
