@@ -72,37 +72,119 @@ FULL=$BENCH_DIR/corpus-${BENCH_GB}g
 target_bytes=$(python3 -c "print(int(float('$BENCH_GB') * 1e9))")
 
 log_bytes() { cat "$1"/n*.log 2>/dev/null | wc -c; }
-
-gen_broker() { # gen_broker DIR DURATION
-	rm -rf "$1"
-	"$BROKER" run "$SCENARIO" --seed "$SEED" --set nodes=5 --duration "$2" --out "$1" >&2
-	# the broker's answer key is not part of an incident bundle
-	mkdir -p "$1.truth"
-	mv "$1"/truth.json "$1"/verdict.json "$1.truth/" 2>/dev/null || true
+# The broker writes what a 5-node cluster logs; even an incident writes only
+# a few MB per 10 virtual minutes, far from 2 GB. So the corpus is built from
+# broker runs (every scenario, and an MQTT storm hitting each node in turn, laid
+# end to end in virtual time) whose logs are then repeated, each copy shifted
+# later in time by the span of the runs, until the logs reach the size asked.
+# The 1-second metric dumps of the runs are kept once (not repeated).
+gen_base() { # gen_base DIR
+	local base=$1 t i=0 spec
+	rm -rf "$base"
+	mkdir -p "$base"
+	t=$(date -u -d 2026-11-24T00:00:00Z +%s)
+	for spec in \
+		"mqtt-storm 10m --set fail_node=n1 --set fault_for=9m" \
+		"healthy 5m" \
+		"mqtt-storm 10m --set fail_node=n2 --set fault_for=9m" \
+		"node-freeze 5m" \
+		"mqtt-storm 10m --set fail_node=n3 --set fault_for=9m" \
+		"crash-restart 5m" \
+		"mqtt-storm 10m --set fail_node=n4 --set fault_for=9m" \
+		"slow-consumer 5m" \
+		"store-full 5m" \
+		"mqtt-storm 10m --set fail_node=n5 --set fault_for=9m" \
+		"route-flap 5m" \
+		"memory-growth 5m"; do
+		set -- $spec
+		local sc=$1 dur=$2
+		shift 2
+		"$BROKER" run "$sc" --seed $((SEED + i)) --set nodes=5 --set duration="$dur" \
+			--set start="$(date -u -d @"$t" +%Y-%m-%dT%H:%M:%SZ)" "$@" --out "$base/run$(printf %02d $i)" >&2
+		t=$((t + ${dur%m} * 60 + 60))
+		i=$((i + 1))
+	done
+	echo "$t" >"$base/end"
 }
 
-if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$FULL/.complete" ]; then
-	log "calibrating the broker: $SCENARIO, 5 nodes, 10 virtual minutes"
-	t0=$(date +%s.%N)
-	gen_broker "$BENCH_DIR/calib" 10m
-	t1=$(date +%s.%N)
-	per10=$(log_bytes "$BENCH_DIR/calib")
-	[ "$per10" -gt 0 ] || {
-		echo "run.sh: the broker wrote no log lines" >&2
-		exit 1
-	}
-	minutes=$(python3 -c "import math; print(math.ceil($target_bytes / $per10 * 10 * 1.02) + 1)")
-	eta=$(python3 -c "print(round(($t1 - $t0) * $minutes / 10))")
-	log "broker: $per10 log bytes per 10 virtual minutes; generating ${minutes}m (about ${eta}s)"
-	rm -rf "$BENCH_DIR/calib" "$BENCH_DIR/calib.truth"
-	gen_broker "$FULL" "${minutes}m"
-	got=$(log_bytes "$FULL")
-	[ "$got" -ge "$target_bytes" ] || log "warning: only $got log bytes (wanted $target_bytes)"
+assemble() { # assemble BASE OUT TARGET_BYTES
+	python3 - "$@" <<'PY'
+import datetime as dt, os, re, sys
+base, out, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs = sorted(d for d in os.listdir(base) if d.startswith("run"))
+t0 = dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc)
+end = dt.datetime.fromtimestamp(int(open(os.path.join(base, "end")).read()), dt.timezone.utc)
+span = int((end - t0).total_seconds())
+os.makedirs(os.path.join(out, "metrics"), exist_ok=True)
+# metric dumps: each endpoint file of each node, the runs one after the other
+names = sorted({f for r in runs for f in os.listdir(os.path.join(base, r, "metrics"))})
+for name in names:
+    with open(os.path.join(out, "metrics", name), "wb") as o:
+        header = None
+        for r in runs:
+            p = os.path.join(base, r, "metrics", name)
+            if not os.path.exists(p):
+                continue
+            data = open(p, "rb").read()
+            if name.endswith(".csv"):
+                first, _, rest = data.partition(b"\n")
+                if header is None:
+                    header = first
+                    o.write(first + b"\n")
+                data = rest
+            o.write(data)
+# logs: per node, the runs in order, then copies shifted by `span` seconds
+nodes = sorted({f for r in runs for f in os.listdir(os.path.join(base, r)) if f.endswith(".log")})
+head = re.compile(rb"^(\[\d+\] )(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)(.*)$", re.S)
+pieces = {}
+for n in nodes:
+    lines = []
+    for r in runs:
+        p = os.path.join(base, r, n)
+        if os.path.exists(p):
+            lines.extend(open(p, "rb").read().splitlines(keepends=True))
+    split = []
+    for l in lines:
+        m = head.match(l)
+        split.append((m.group(1), m.group(2), m.group(3)) if m else (None, None, l))
+    pieces[n] = split
+per_copy = sum(len(l) for n in nodes for (a, b, c) in pieces[n] for l in [(a or b"") + (b or b"") + c])
+copies = max(1, -(-target // per_copy))
+fmt = "%Y/%m/%d %H:%M:%S"
+total = 0
+for n in nodes:
+    with open(os.path.join(out, n), "wb") as o:
+        for k in range(copies):
+            shift = dt.timedelta(seconds=k * span)
+            cache = {}
+            buf = []
+            for a, b, c in pieces[n]:
+                if a is None:
+                    buf.append(c)
+                    continue
+                s = cache.get(b)
+                if s is None:
+                    t = dt.datetime.strptime(b.decode(), fmt) + shift
+                    s = cache[b] = t.strftime(fmt).encode()
+                buf.append(a + s + c)
+            data = b"".join(buf)
+            total += len(data)
+            o.write(data)
+print("%d broker runs, logs repeated %d times: %.2f GB of logs, span %d s per copy" % (len(runs), copies, total / 1e9, span), file=sys.stderr)
+PY
+}
+
+if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$FULL.complete" ]; then
+	log "broker runs (5 nodes, every scenario, 1-s metric dumps)"
+	gen_base "$BENCH_DIR/base"
+	log "assembling ${BENCH_GB} GB of logs from them"
+	rm -rf "$FULL"
+	assemble "$BENCH_DIR/base" "$FULL" "$target_bytes" 2> >(tee "$FULL.info" >&2)
 	# smaller corpora for the memory curve: the first 1/4 and 1/2 of every file
 	for frac in 4 2; do
 		d=$BENCH_DIR/corpus-frac$frac
 		rm -rf "$d"
-		(cd "$FULL" && find . -type f ! -name .complete) | while read -r f; do
+		(cd "$FULL" && find . -type f) | while read -r f; do
 			mkdir -p "$d/$(dirname "$f")"
 			n=$(stat -c %s "$FULL/$f")
 			head -c $((n / frac)) "$FULL/$f" | sed '$d' >"$d/$f"
@@ -114,19 +196,19 @@ if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$FULL/.complete" ]; then
 	else
 		tar -C "$BENCH_DIR" -czf "$FULL.tar.gz" "$(basename "$FULL")"
 	fi
-	touch "$FULL/.complete"
+	touch "$FULL.complete"
 fi
 HALF=$BENCH_DIR/corpus-frac2
 QUARTER=$BENCH_DIR/corpus-frac4
 
 # sizes and line counts (every file the tools are given: logs and metric dumps)
-bytes_of() { find "$1" -type f ! -name .complete -printf '%s\n' | awk '{s+=$1} END {print s}'; }
-lines_of() { find "$1" -type f ! -name .complete -exec cat {} + | wc -l; }
+bytes_of() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {print s}'; }
+lines_of() { find "$1" -type f -exec cat {} + | wc -l; }
 FULL_BYTES=$(bytes_of "$FULL")
 FULL_LINES=$(lines_of "$FULL")
 FULL_LOG_BYTES=$(log_bytes "$FULL")
 GZ_BYTES=$(stat -c %s "$FULL.tar.gz")
-NFILES=$(find "$FULL" -type f ! -name .complete | wc -l)
+NFILES=$(find "$FULL" -type f | wc -l)
 
 # lnav needs a format for nats-server lines; install it in a private HOME
 LNAV_HOME=$BENCH_DIR/lnav-home
