@@ -12,6 +12,7 @@
 #   BENCH_SEED       seed of the first broker run (default 1)
 #   BENCH_CRITERION  1 = also run `cargo bench` (all criterion benches) first
 #   BENCH_REGEN      1 = generate the corpus again even if it exists
+#   BENCH_REPORT_ONLY 1 = only rewrite bench/RESULTS.md from the last raw results
 #
 # Writes bench/RESULTS.md (keeping its "## Profile" section, which is written
 # by hand from perf/callgrind runs) and leaves the raw hyperfine JSON and
@@ -37,6 +38,7 @@ esac
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
 # --- tools ------------------------------------------------------------------
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -328,10 +330,16 @@ export QUARTER_LOG_BYTES=$(log_bytes "$QUARTER") HALF_LOG_BYTES=$(log_bytes "$HA
 export NPROC=$(nproc) CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 export MEM=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
 export COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src benches bench Cargo.toml || echo "+dirty")
-export CMDS=$(printf '%s\n' "$CMD_STATS" "$CMD_ANALYZE" "$CMD_ANALYZE_GZ" "$CMD_RG" "${extra[@]:1}" "$CMD_LNAV" "$COR stats \$D --threads 1|2" "$COR analyze \$D --threads 1|2" | sed -e "s#$FULL#\$D#g" -e "s#$HALF#\$D_half#g" -e "s#$QUARTER#\$D_quarter#g" -e "s#$TARGET/release/##g" -e "s#$LNAV_HOME#\$BENCH_DIR/lnav-home#g")
+export CMDS=$(printf '%s\n' "$CMD_STATS" "$CMD_ANALYZE" "$CMD_ANALYZE_GZ" "$CMD_RG" "${extra[@]:2}" "$CMD_LNAV" "$CMD_STATS --threads 1|2" "$CMD_ANALYZE --threads 1|2" | sed -e "s#$FULL#\$D#g" -e "s#$HALF#\$D_half#g" -e "s#$QUARTER#\$D_quarter#g" -e "s#$TARGET/release/##g" -e "s#$LNAV_HOME#\$BENCH_DIR/lnav-home#g")
 export CORPUS_INFO=$(tail -n1 "$FULL.info" 2>/dev/null || echo "?")
 export DATE=$(date -u +'%Y-%m-%d %H:%M UTC')
 export VERSIONS="$(rg --version | head -1); lnav $(lnav -V | awk '{print $2}'); hyperfine $(hyperfine --version | awk '{print $2}')"
+# what the report needs, so that BENCH_REPORT_ONLY=1 can rewrite it from the raw results
+export -p | grep -E '^declare -x (RES|TARGET|FULL_BYTES|FULL_LINES|FULL_LOG_BYTES|GZ_BYTES|NFILES|RUNS|SEED|LOAD_BEFORE|LOAD_AFTER|BENCH_GB|AN_NAME|AN_BYTES|AN_LINES|QUARTER_BYTES|HALF_BYTES|QUARTER_LOG_BYTES|HALF_LOG_BYTES|NPROC|CPU|MEM|COMMIT|CMDS|CORPUS_INFO|DATE|VERSIONS)=' >"$RES/report.env"
+else
+	# shellcheck disable=SC1091
+	source "$RES/report.env"
+fi
 python3 - "$ROOT/bench/RESULTS.md" <<'PY'
 import glob, json, os, re, sys
 
@@ -369,7 +377,7 @@ an_lines = int(E["AN_LINES"])
 an_full = E["AN_NAME"] == "full"
 rows = [
     ("coroner stats", "stats", full_bytes, full_lines, "full"),
-    ("coroner analyze", "analyze", an_bytes, an_lines, E["AN_NAME"]),
+    ("coroner analyze", {"full": "analyze", "1/2": "analyze-half", "1/4": "analyze-quarter"}[E["AN_NAME"]], an_bytes, an_lines, E["AN_NAME"]),
     ("coroner analyze (.tar.gz)", "analyze-gz", an_bytes, an_lines, E["AN_NAME"] + " (.tar.gz)"),
     ("rg -c '\\[WRN\\]'", "rg", full_bytes, full_lines, "full"),
     ("rg -c (analyze's input)", None, an_bytes, an_lines, E["AN_NAME"]),
@@ -403,15 +411,15 @@ w("- All commands in one hyperfine invocation, %s runs each, page cache warm. MB
 w("")
 w("## Whole process")
 w("")
-w("| command | input | wall time (s), mean ± σ | MB/s | lines/s | peak RSS (MB) | time / rg -c on the same input |")
-w("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+w("| command | input | wall time (s), mean ± σ | CPU time (s, user + sys) | MB/s | lines/s | peak RSS (MB) | time / rg -c on the same input |")
+w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for cmd, key, b, n, inp in rows:
     if cmd not in main:
         continue
     r = main[cmd]
     ref = rg if b == full_bytes else rg_an
-    w("| `%s` | %s | %.2f ± %.2f | %.0f | %s | %s | %.1f× |" % (
-        cmd, inp, r["mean"], r["stddev"] or 0.0, b / 1e6 / r["mean"],
+    w("| `%s` | %s | %.2f ± %.2f | %.2f | %.0f | %s | %s | %.1f× |" % (
+        cmd, inp, r["mean"], r["stddev"] or 0.0, r["user"] + r["system"], b / 1e6 / r["mean"],
         f"{n / r['mean']:,.0f}", fmt(rss_mb(key)) if key else "", r["mean"] / ref))
 w("")
 w("Exact commands (`$D` is `$BENCH_DIR/corpus-%sg`):" % E["BENCH_GB"])
@@ -432,16 +440,19 @@ for lb, b, s, a in [
 ]:
     w("| %.2f GB | %.2f GB | %s | %s |" % (int(lb) / 1e9, int(b) / 1e9, fmt(rss_mb(s)), fmt(rss_mb(a))))
 w("")
-w("## Threads (same corpus)")
+w("## Threads (`--threads 1` vs `--threads 2`; stats on the full corpus, analyze on the %s one)" % E["AN_NAME"])
 w("")
-w("| command | 1 thread (s) | 2 threads (s) | speed-up |")
-w("| --- | ---: | ---: | ---: |")
+w("Wall time is what counts, but on a loaded machine it is far above the CPU time; both are shown.")
+w("")
+w("| command | 1 thread (s) | 2 threads (s) | CPU s, 1 thread | CPU s, 2 threads | speed-up |")
+w("| --- | ---: | ---: | ---: | ---: | ---: |")
 speedups = {}
 for c in ["stats", "analyze"]:
-    t1 = thr["%s --threads 1" % c]["mean"]
-    t2 = thr["%s --threads 2" % c]["mean"]
+    r1 = thr["%s --threads 1" % c]
+    r2 = thr["%s --threads 2" % c]
+    t1, t2 = r1["mean"], r2["mean"]
     speedups[c] = t1 / t2
-    w("| `coroner %s` | %.2f | %.2f | %.2f× |" % (c, t1, t2, t1 / t2))
+    w("| `coroner %s` | %.2f | %.2f | %.2f | %.2f | %.2f× |" % (c, t1, t2, r1["user"] + r1["system"], r2["user"] + r2["system"], t1 / t2))
 w("")
 
 # criterion

@@ -156,7 +156,10 @@ fn classification(c: &mut Criterion) {
     };
     let reference = kinds(&sets[0].1);
     for (n, s) in &sets[1..] {
-        assert!(kinds(s) == reference, "the {n}-template set classifies differently");
+        assert!(
+            kinds(s) == reference,
+            "the {n}-template set classifies differently"
+        );
     }
     let matched = reference.iter().filter(|k| *k != "unknown").count();
     eprintln!(
@@ -174,10 +177,9 @@ fn classification(c: &mut Criterion) {
             b.iter(|| classify_all(s, &msgs))
         });
     }
-    g.bench_function(
-        BenchmarkId::new("builtin", builtin.len()),
-        |b| b.iter(|| classify_all(&builtin, &msgs)),
-    );
+    g.bench_function(BenchmarkId::new("builtin", builtin.len()), |b| {
+        b.iter(|| classify_all(&builtin, &msgs))
+    });
     g.finish();
 }
 

@@ -110,11 +110,7 @@ fn scale(captures: &[Vec<Event>], n: usize) -> Vec<Event> {
                 }
                 let mut e = e.clone();
                 e.ts = e.ts.map(|t| Timestamp(t.0 - first + clock));
-                let idx = e
-                    .node
-                    .trim_start_matches('n')
-                    .parse::<usize>()
-                    .unwrap_or(1);
+                let idx = e.node.trim_start_matches('n').parse::<usize>().unwrap_or(1);
                 e.node = nodes[(idx - 1 + round) % 5].clone();
                 out.push(e);
             }

@@ -29,7 +29,11 @@ fn ingestion(c: &mut Criterion) {
     let tars = common::capture_paths();
     let tmp = tempfile::tempdir().unwrap();
     for p in &tars {
-        let name = p.file_name().unwrap().to_string_lossy().replace(".tar.gz", "");
+        let name = p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".tar.gz", "");
         let f = std::fs::File::open(p).unwrap();
         tar::Archive::new(flate2::read::GzDecoder::new(f))
             .unpack(tmp.path().join(name))

@@ -12,7 +12,12 @@ use std::time::{Duration, Instant};
 
 fn files(hours: i64) -> Vec<(String, String)> {
     (1..=5)
-        .map(|n| (format!("n{n}.varz.jsonl"), common::varz_jsonl(n, hours * 3600)))
+        .map(|n| {
+            (
+                format!("n{n}.varz.jsonl"),
+                common::varz_jsonl(n, hours * 3600),
+            )
+        })
         .collect()
 }
 

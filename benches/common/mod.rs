@@ -35,7 +35,11 @@ pub fn real_logs() -> Vec<(String, Vec<u8>)> {
             if base.ends_with(".log") && !name.contains("metrics/") {
                 let mut data = Vec::new();
                 e.read_to_end(&mut data).unwrap();
-                let cap = p.file_name().unwrap().to_string_lossy().replace(".tar.gz", "");
+                let cap = p
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace(".tar.gz", "");
                 out.push((format!("{cap}/{base}"), data));
             }
         }
