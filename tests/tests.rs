@@ -1,5 +1,7 @@
 //! All integration tests link into one binary; one module per area.
 
+mod analyze;
+mod chart;
 mod common;
 mod ingest;
 mod rules;

@@ -568,6 +568,7 @@ fn advice_and_collect(
             }
         }
     }
+    let generic_start = collect.len();
     let when = root.map(|r| r.at.hms_millis()).unwrap_or_default();
     let who = failing
         .map(|n| n.to_string())
@@ -604,8 +605,21 @@ fn advice_and_collect(
     if bundle.nodes.values().all(|n| n.levels[1] == 0) && root.is_some() {
         collect.push("if the incident recurs: debug logging (-D) on the failing node shows client connects and RAFT state changes".into());
     }
+    // The generic, evidence-gap items go right after the rules' first few.
+    let generic: Vec<String> = collect.drain(generic_start..).collect();
+    let at = collect.len().min(4);
+    for (i, g) in generic.into_iter().enumerate() {
+        collect.insert(at + i, g);
+    }
+    // A tired engineer reads the first few: the failing node's come first.
+    advice.truncate(MAX_ADVICE);
+    collect.truncate(MAX_COLLECT);
     (advice, collect)
 }
+
+/// How many pieces of advice and of what-to-collect the verdict keeps.
+pub const MAX_ADVICE: usize = 6;
+pub const MAX_COLLECT: usize = 8;
 
 fn headline(
     scope: &Scope,

@@ -115,7 +115,6 @@ fn kind_of(metric: &str) -> u32 {
 }
 
 /// Row columns before polars.
-#[derive(Default)]
 struct Cols {
     ts: Vec<i64>,
     node: Vec<u32>,
@@ -138,22 +137,26 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
     // server_id → server_name, from snapshots that carry both.
     let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
     for s in &samples {
-        if &*s.metric == "server_id_seen" {
-            if let (Some(n), Some((_, id))) =
+        if &*s.metric == "server_id_seen"
+            && let (Some(n), Some((_, id))) =
                 (&s.node, s.labels.iter().find(|(k, _)| &**k == "server_id"))
-            {
-                id_names.insert(id.clone(), n.clone());
-            }
+        {
+            id_names.insert(id.clone(), n.clone());
         }
     }
     let unknown: Arc<str> = Arc::from(UNKNOWN_NODE);
     let mut dict = Dicts::default();
     dict.lset_id(Vec::new());
-    let mut c = Cols::default();
     let n = samples.len();
-    for v in [&mut c.ts] {
-        v.reserve(n);
-    }
+    let mut c = Cols {
+        ts: Vec::with_capacity(n),
+        node: Vec::with_capacity(n),
+        metric: Vec::with_capacity(n),
+        lset: Vec::with_capacity(n),
+        ep: Vec::with_capacity(n),
+        kind: Vec::with_capacity(n),
+        value: Vec::with_capacity(n),
+    };
     // Per-metric kind cache, and a one-entry cache on Arc pointers (samples of
     // one file share their names).
     let mut kinds: Vec<u32> = Vec::new();
@@ -207,112 +210,175 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
         c.kind.push(kinds[mid as usize]);
         c.value.push(s.value);
     }
+    // Row keys: `nm` = (node, metric), `key` = (node, metric, label set), so
+    // polars sorts on two integer columns instead of four.
+    if dict.nodes.len() >= 1 << 20 || dict.metrics.len() >= 1 << 20 || dict.lsets.len() >= 1 << 24 {
+        return Err(PolarsError::ComputeError(
+            "too many nodes, metrics or label sets".into(),
+        ));
+    }
+    let nm: Vec<u64> = c
+        .node
+        .iter()
+        .zip(&c.metric)
+        .map(|(&n, &m)| (u64::from(n) << 20) | u64::from(m))
+        .collect();
+    let key: Vec<u64> = nm
+        .iter()
+        .zip(&c.lset)
+        .map(|(&k, &l)| (k << 24) | u64::from(l))
+        .collect();
+    // Keep one source endpoint per (node, metric); flag (node, metric)s that
+    // have several label sets left (they need aggregation).
+    let mut best: HashMap<u64, (u32, u32, bool)> = HashMap::new(); // nm → (min ep, lset, multi)
+    for i in 0..nm.len() {
+        let e = best.entry(nm[i]).or_insert((c.ep[i], c.lset[i], false));
+        if c.ep[i] < e.0 {
+            *e = (c.ep[i], c.lset[i], false);
+        } else if c.ep[i] == e.0 && c.lset[i] != e.1 {
+            e.2 = true;
+        }
+    }
+    let keep: Vec<bool> = (0..nm.len()).map(|i| c.ep[i] == best[&nm[i]].0).collect();
+    let multi: Vec<bool> = nm.iter().map(|k| best[k].2).collect();
+    drop(best);
     let height = c.ts.len();
     let df = DataFrame::new(
         height,
         vec![
             Column::new("ts".into(), c.ts),
+            Column::new("key".into(), key),
+            Column::new("nm".into(), nm),
             Column::new("node".into(), c.node),
             Column::new("metric".into(), c.metric),
             Column::new("lset".into(), c.lset),
-            Column::new("ep".into(), c.ep),
             Column::new("kind".into(), c.kind),
+            Column::new("keep".into(), keep),
+            Column::new("multi".into(), multi),
             Column::new("value".into(), c.value),
         ],
     )?;
-    let keys = || [col("node"), col("metric"), col("lset"), col("ts")];
-    // Sort (stable: among duplicates the last one read stays last), dedup.
+    // Sort (stable: among duplicates the last one read stays last), then drop
+    // a row when the next one has the same key and time.
+    let next_differs = col("key")
+        .neq(col("key").shift(lit(-1)))
+        .or(col("ts").neq(col("ts").shift(lit(-1))))
+        .fill_null(lit(true));
     let raw = df
         .lazy()
         .sort_by_exprs(
-            keys(),
+            [col("key"), col("ts")],
             SortMultipleOptions::default().with_maintain_order(true),
         )
-        .unique_stable_generic(Some(keys().to_vec()), UniqueKeepStrategy::Last)
+        .filter(next_differs)
         .collect()?;
 
-    // Canonical series: one source endpoint per (node, metric), label sets
-    // aggregated per timestamp, then counters → rates.
-    let same_group = col("node")
-        .eq(col("node").shift(lit(1)))
-        .and(col("metric").eq(col("metric").shift(lit(1))));
-    let dv = col("value") - col("value").shift(lit(1));
-    let dt = (col("ts") - col("ts").shift(lit(1))).cast(DataType::Float64);
-    let rate_ok = same_group.clone().and(dt.clone().gt(lit(0.0))).and(
-        col("kind").eq(lit(KIND_GAUGE_DIFF)).or(col("kind")
-            .eq(lit(KIND_COUNTER))
-            .and(dv.clone().gt_eq(lit(0.0)))),
-    );
-    let canon = raw
+    // Canonical series: label sets aggregated per timestamp where a metric
+    // has several, then counters → rates.
+    let base = raw
         .clone()
         .lazy()
-        .filter(col("kind").neq(lit(KIND_SPECIAL)))
-        .filter(col("ep").eq(col("ep").min().over([col("node"), col("metric")])?))
-        .group_by([col("node"), col("metric"), col("ts")])
+        .filter(col("keep").and(col("kind").neq(lit(KIND_SPECIAL))));
+    let single = base.clone().filter(col("multi").not()).select([
+        col("nm"),
+        col("ts"),
+        col("value"),
+        col("kind"),
+    ]);
+    let multi = base
+        .filter(col("multi"))
+        .group_by([col("nm"), col("ts")])
         .agg([
             col("value").sum().alias("vsum"),
             col("value").min().alias("vmin"),
             col("kind").first().alias("kind"),
         ])
-        .with_column(
+        .select([
+            col("nm"),
+            col("ts"),
             when(col("kind").eq(lit(KIND_MIN)))
                 .then(col("vmin"))
                 .otherwise(col("vsum"))
                 .alias("value"),
-        )
-        .sort_by_exprs(
-            [col("node"), col("metric"), col("ts")],
-            SortMultipleOptions::default(),
-        )
-        .with_column(
-            when(rate_ok)
-                .then(dv / dt * lit(1e9))
-                .otherwise(lit(NULL))
-                .cast(DataType::Float64)
-                .alias("rate"),
-        )
-        .select([
-            col("ts"),
-            col("node"),
-            col("metric"),
-            col("value"),
-            col("rate"),
+            col("kind"),
         ])
-        .collect()?;
+        .sort_by_exprs([col("nm"), col("ts")], SortMultipleOptions::default());
+    let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
+    for lf in [single, multi] {
+        let canon = with_rates(lf).collect()?;
+        add_series(&canon, &dict, &mut series)?;
+    }
+    let derived = derive::derive(&raw, &dict, &mut series)?;
+    let span = series
+        .values()
+        .flat_map(|m| m.values())
+        .filter_map(Series::span)
+        .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)));
+    Ok(MetricSet {
+        series,
+        gaps: derived.gaps,
+        raw,
+        dict,
+        span,
+    })
+}
 
-    // Into plain series.
+/// Adds `rate`: per-second change from the previous row of the same series,
+/// for counters (never negative: a reset gives no point) and gauge diffs.
+fn with_rates(lf: LazyFrame) -> LazyFrame {
+    let same = col("nm").eq(col("nm").shift(lit(1)));
+    let dv = col("value") - col("value").shift(lit(1));
+    let dt = (col("ts") - col("ts").shift(lit(1))).cast(DataType::Float64);
+    let ok = same.and(dt.clone().gt(lit(0.0))).and(
+        col("kind").eq(lit(KIND_GAUGE_DIFF)).or(col("kind")
+            .eq(lit(KIND_COUNTER))
+            .and(dv.clone().gt_eq(lit(0.0)))),
+    );
+    lf.with_column(
+        when(ok)
+            .then(dv / dt * lit(1e9))
+            .otherwise(lit(NULL))
+            .cast(DataType::Float64)
+            .alias("rate"),
+    )
+}
+
+/// Sorted `(nm, ts, value, rate)` rows → one series per run of `nm`, plus the
+/// rate series of counters.
+fn add_series(
+    canon: &DataFrame,
+    dict: &Dicts,
+    series: &mut BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>,
+) -> PolarsResult<()> {
     let ts = canon.column("ts")?.i64()?.rechunk();
-    let node = canon.column("node")?.u32()?.rechunk();
-    let metric = canon.column("metric")?.u32()?.rechunk();
+    let nm = canon.column("nm")?.u64()?.rechunk();
     let value = canon.column("value")?.f64()?.rechunk();
     let rate = canon.column("rate")?.f64()?.rechunk();
     let ts = ts.cont_slice()?;
-    let node = node.cont_slice()?;
-    let metric = metric.cont_slice()?;
+    let nm = nm.cont_slice()?;
     let value = value.cont_slice()?;
-    let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
     let mut i = 0;
     while i < ts.len() {
-        let (nid, mid) = (node[i], metric[i]);
+        let k = nm[i];
         let mut j = i;
-        while j < ts.len() && node[j] == nid && metric[j] == mid {
+        while j < ts.len() && nm[j] == k {
             j += 1;
         }
-        let node_name = dict.nodes[nid as usize].clone();
-        let metric_name = dict.metrics[mid as usize].clone();
+        let node_name = dict.nodes[(k >> 20) as usize].clone();
+        let metric_name = dict.metrics[(k & 0xF_FFFF) as usize].clone();
         let points: Vec<Point> = (i..j)
-            .map(|k| Point {
-                ts: Timestamp(ts[k]),
-                value: value[k],
+            .map(|x| Point {
+                ts: Timestamp(ts[x]),
+                value: value[x],
             })
             .collect();
         let entry = series.entry(node_name.clone()).or_default();
         if let Some(rname) = counter_rate(&metric_name) {
             let rpoints: Vec<Point> = (i..j)
-                .filter_map(|k| {
+                .filter_map(|x| {
                     Some(Point {
-                        ts: Timestamp(ts[k]),
-                        value: rate.get(k)?,
+                        ts: Timestamp(ts[x]),
+                        value: rate.get(x)?,
                     })
                 })
                 .collect();
@@ -330,18 +396,5 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
         );
         i = j;
     }
-
-    let derived = derive::derive(&raw, &dict, &mut series)?;
-    let span = series
-        .values()
-        .flat_map(|m| m.values())
-        .filter_map(Series::span)
-        .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)));
-    Ok(MetricSet {
-        series,
-        gaps: derived.gaps,
-        raw,
-        dict,
-        span,
-    })
+    Ok(())
 }

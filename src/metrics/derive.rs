@@ -101,15 +101,19 @@ fn up_and_gaps(
             .unwrap_or(NANOS_PER_SEC);
         let mut merged: Vec<(i64, bool)> = eps.values().flatten().copied().collect();
         merged.sort_unstable();
-        // Rounds: fetches of the endpoints within half a step of the round's first.
+        // Rounds: the node's fetches bucketed on a grid of its step (from its
+        // first fetch); a failure in a bucket wins. Answers under load arrive
+        // late and spread out, so proximity alone would split rounds.
         let mut points: Vec<Point> = Vec::new();
-        let mut round_start = i64::MIN;
+        let t0 = merged.first().map_or(0, |x| x.0);
+        let mut bucket = i64::MIN;
         for &(t, ok) in &merged {
             let v = if ok { 1.0 } else { 0.0 };
+            let b = (t - t0).div_euclid(step);
             match points.last_mut() {
-                Some(last) if t - round_start < step / 2 => last.value = last.value.min(v),
+                Some(last) if b == bucket => last.value = last.value.min(v),
                 _ => {
-                    round_start = t;
+                    bucket = b;
                     points.push(Point {
                         ts: Timestamp(t),
                         value: v,
@@ -156,10 +160,10 @@ fn up_and_gaps(
                     .first()
                     .filter(|&&p| p < first - step * 3 / 2)
                     .copied();
-                if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min() {
-                    if first - s > step * 3 / 2 {
-                        spans.push(Span::new(Timestamp(s), Timestamp(first)));
-                    }
+                if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min()
+                    && first - s > step * 3 / 2
+                {
+                    spans.push(Span::new(Timestamp(s), Timestamp(first)));
                 }
                 for w in a.windows(2) {
                     let (x, y) = (w[0], w[1]);
@@ -173,10 +177,10 @@ fn up_and_gaps(
                 // After the last answer.
                 let tail_fail = me.failed.last().filter(|&&f| f > last).copied();
                 let tail_peer = peers.last().filter(|&&p| p > last + step * 3 / 2).copied();
-                if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max() {
-                    if e - last > step * 3 / 2 {
-                        spans.push(Span::new(Timestamp(last), Timestamp(e)));
-                    }
+                if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max()
+                    && e - last > step * 3 / 2
+                {
+                    spans.push(Span::new(Timestamp(last), Timestamp(e)));
                 }
             }
             _ => {

@@ -295,3 +295,18 @@ pub fn step_change(s: &Series, baseline: Span, window: Span) -> Option<(f64, f64
         s.window(baseline.start, baseline.end).mean?,
     ))
 }
+
+impl crate::engine::MetricSource for MetricSet {
+    fn series(&self, node: &str, metric: &str) -> Option<&Series> {
+        MetricSet::series(self, node, metric)
+    }
+    fn nodes(&self) -> Vec<Arc<str>> {
+        MetricSet::nodes(self)
+    }
+    fn gaps(&self, node: &str) -> &[Span] {
+        MetricSet::gaps(self, node)
+    }
+    fn span(&self) -> Option<Span> {
+        MetricSet::span(self)
+    }
+}

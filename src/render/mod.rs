@@ -2,6 +2,7 @@
 //! metric dump is untrusted: it is escaped for the target (terminal, HTML,
 //! SVG, Markdown) here, at the boundary.
 
+pub mod chart;
 pub mod escape;
 pub mod events;
 pub mod report;

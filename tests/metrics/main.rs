@@ -5,5 +5,6 @@
 mod cmd_metrics;
 
 mod common;
+mod perf;
 mod real;
 mod shapes;

@@ -96,16 +96,27 @@ impl InputArgs {
         })
     }
 
-    /// Reads the inputs on the configured thread pool.
-    pub fn ingest(&self, keep: Keep) -> Result<Bundle> {
-        let opts = self.ingest_options(keep)?;
-        let inputs: Vec<Input> = self.inputs.iter().map(|s| Input::parse(s)).collect();
-        let classifier = coroner::classify::Classifier::new(coroner::classify::builtin_templates());
-        let pool = rayon::ThreadPoolBuilder::new()
+    pub fn inputs(&self) -> Vec<Input> {
+        self.inputs.iter().map(|s| Input::parse(s)).collect()
+    }
+
+    /// The worker pool (`--threads`).
+    pub fn pool(&self) -> Result<rayon::ThreadPool> {
+        rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.unwrap_or(0))
             .build()
-            .context("cannot start worker threads")?;
-        Ok(pool.install(|| coroner::ingest::ingest(&inputs, &classifier, &opts)))
+            .context("cannot start worker threads")
+    }
+
+    /// Reads the inputs on the configured thread pool, classified with the
+    /// built-in packs' templates.
+    pub fn ingest(&self, keep: Keep) -> Result<Bundle> {
+        let opts = self.ingest_options(keep)?;
+        let inputs = self.inputs();
+        let rules = coroner::lang::RuleSet::builtin();
+        Ok(self
+            .pool()?
+            .install(|| coroner::ingest::ingest(&inputs, rules.classifier_ref(), &opts)))
     }
 }
 

@@ -5,6 +5,7 @@
 //! above `--fail-on`, 2 = an error (unreadable input, bad arguments); partial
 //! results are still printed before exiting with 2.
 
+mod cmd_analyze;
 mod cmd_events;
 mod cmd_metrics;
 mod cmd_rules;
@@ -27,6 +28,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Name the failing node, the root cause and its chain, with evidence (exit 1 on findings at --fail-on).
+    Analyze(cmd_analyze::AnalyzeArgs),
+    /// List every finding of the rule packs, in time order.
+    Findings(cmd_analyze::FindingsArgs),
     /// Print the merged, normalized event stream of all nodes on one clock.
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
@@ -49,20 +54,37 @@ struct MetricsCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Analyze(a) => cmd_analyze::analyze(a),
+        Command::Findings(a) => cmd_analyze::findings(a),
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
-        Command::Rules(c) => {
-            cmd_rules::run(c, &mut std::io::stdout().lock()).map(|c| c.clamp(0, 255) as u8)
-        }
         Command::Metrics(m) => metrics(m),
+        Command::Rules(r) => rules(r),
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader went away (`coroner events ... | head`): stop quietly.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("coroner: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<u8> {
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let code = cmd_rules::run(r, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(u8::try_from(code).unwrap_or(2))
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
@@ -76,6 +98,34 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
     cmd_metrics::run(&set, &args, &mut out)?;
     std::io::Write::flush(&mut out)?;
     Ok(if had_errors { 2 } else { 0 })
+}
+
+/// The incident chart as inline SVG for the HTML report.
+pub(crate) fn charts_for_html(a: &coroner::analyze::Analysis) -> Vec<String> {
+    let root = a.verdict.root_cause.as_ref().map(|r| {
+        (
+            r.at,
+            format!(
+                "root cause: {} on {}",
+                r.category,
+                r.node.as_deref().unwrap_or("cluster")
+            ),
+        )
+    });
+    let input = coroner::render::chart::chart_input_from(
+        &a.bundle,
+        &a.metrics,
+        &a.findings,
+        a.verdict.failing_node.clone(),
+        root,
+    );
+    match coroner::render::chart::render_svg(&input, 1600, 900) {
+        Ok(svg) => vec![svg],
+        Err(e) => {
+            eprintln!("coroner: cannot draw the chart: {e:#}");
+            Vec::new()
+        }
+    }
 }
 
 #[cfg(test)]

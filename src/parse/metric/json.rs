@@ -7,6 +7,11 @@
 //! or in the `$SYS` envelope (`{"server": {...}, "data": {...}}`) of
 //! `nats audit gather` archives.
 //!
+//! Time: the snapshot's `now`, else the wrapper's `fetched_at` plus
+//! `elapsed_ms` (when the answer arrived), else the envelope's `server.time`,
+//! else a time in the file name. A failed fetch is dated `fetched_at` and
+//! becomes `up = 0` for the node the path names.
+//!
 //! Values are cut out of the stream with serde_json's `StreamDeserializer`.
 //! After a syntax error the parser resynchronises on the next line that starts
 //! a value at column 0, so one bad record costs one record.
@@ -255,46 +260,46 @@ fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
             }
         };
     }
-    if let Some(Value::Object(server)) = obj.get("server") {
-        if obj.contains_key("data") || obj.contains_key("error") {
-            let ts = server
-                .get("time")
-                .and_then(Value::as_str)
-                .and_then(parse_time);
-            let node = server
-                .get("name")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(|s| cx.intern(s));
-            return match obj.get("data") {
-                Some(Value::Object(data)) => handle_body(cx, data, Origin { ts, node }),
-                Some(Value::Array(items)) if !items.is_empty() => {
-                    for it in items {
-                        if let Value::Object(data) = it {
-                            handle_body(
-                                cx,
-                                data,
-                                Origin {
-                                    ts,
-                                    node: node.clone(),
-                                },
-                            )?;
-                        }
+    if let Some(Value::Object(server)) = obj.get("server")
+        && (obj.contains_key("data") || obj.contains_key("error"))
+    {
+        let ts = server
+            .get("time")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
+        let node = server
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| cx.intern(s));
+        return match obj.get("data") {
+            Some(Value::Object(data)) => handle_body(cx, data, Origin { ts, node }),
+            Some(Value::Array(items)) if !items.is_empty() => {
+                for it in items {
+                    if let Value::Object(data) = it {
+                        handle_body(
+                            cx,
+                            data,
+                            Origin {
+                                ts,
+                                node: node.clone(),
+                            },
+                        )?;
                     }
-                    Ok(())
                 }
-                _ => {
-                    // The server answered, with an error: it is up.
-                    let ts = ts.or(cx.name_time).ok_or("$SYS envelope without a time")?;
-                    let node = node.or(cx.node_hint.clone());
-                    cx.set_node(&node);
-                    let ep = cx.intern(cx.name_endpoint.unwrap_or("unknown"));
-                    let key = cx.intern("endpoint");
-                    cx.push(ts, &node, "up", 1.0, &[(key, ep)]);
-                    Ok(())
-                }
-            };
-        }
+                Ok(())
+            }
+            _ => {
+                // The server answered, with an error: it is up.
+                let ts = ts.or(cx.name_time).ok_or("$SYS envelope without a time")?;
+                let node = node.or(cx.node_hint.clone());
+                cx.set_node(&node);
+                let ep = cx.intern(cx.name_endpoint.unwrap_or("unknown"));
+                let key = cx.intern("endpoint");
+                cx.push(ts, &node, "up", 1.0, &[(key, ep)]);
+                Ok(())
+            }
+        };
     }
     handle_body(cx, obj, Origin::default())
 }
@@ -385,10 +390,10 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                     e.put(canon, x);
                 }
             }
-            if let Some(api) = pointer(b, "/jetstream/stats/api") {
-                if api.get("inflight").is_none() {
-                    e.put("js_api_inflight", 0.0);
-                }
+            if let Some(api) = pointer(b, "/jetstream/stats/api")
+                && api.get("inflight").is_none()
+            {
+                e.put("js_api_inflight", 0.0);
             }
             let version = b.get("version").and_then(Value::as_str);
             if let Some(meta) = pointer(b, "/jetstream/meta").and_then(Value::as_object) {
@@ -414,10 +419,10 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                     e.put(canon, x);
                 }
             }
-            if let Some(api) = b.get("api") {
-                if api.get("inflight").is_none() {
-                    e.put("js_api_inflight", 0.0);
-                }
+            if let Some(api) = b.get("api")
+                && api.get("inflight").is_none()
+            {
+                e.put("js_api_inflight", 0.0);
             }
             if let Some(meta) = b.get("meta_cluster").and_then(Value::as_object) {
                 e.meta(meta, None);

@@ -106,10 +106,10 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
         return marked.then_some(MetricFormat::JsonSnapshots);
     }
     let mut lines = trimmed.lines().filter(|l| !l.trim().is_empty());
-    if let Some(first) = lines.next() {
-        if table::looks_like_header(first) {
-            return Some(MetricFormat::Csv);
-        }
+    if let Some(first) = lines.next()
+        && table::looks_like_header(first)
+    {
+        return Some(MetricFormat::Csv);
     }
     // Prometheus: `# TYPE`/`# HELP` lines, or sample lines only.
     let mut samples = 0;

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-/// `/varz` fields: (JSON pointer, canonical name, multiplier).
+/// `/varz` fields: (JSON pointer, canonical name).
 pub const VARZ_FIELDS: &[(&str, &str)] = &[
     ("/cpu", "cpu"),
     ("/mem", "mem_rss"),

@@ -140,20 +140,22 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
             continue;
         }
         if l.starts_with('#') {
-            if !l.starts_with("# HELP") && !l.starts_with("# TYPE") && !l.starts_with("# EOF") {
-                if let Some(t) = marker_time(l) {
-                    scrape_ts = Some(t);
-                }
+            if !l.starts_with("# HELP")
+                && !l.starts_with("# TYPE")
+                && !l.starts_with("# EOF")
+                && let Some(t) = marker_time(l)
+            {
+                scrape_ts = Some(t);
             }
             cx.report.lines_parsed += 1;
             continue;
         }
-        if !l.contains([' ', '\t']) || l.as_bytes()[0].is_ascii_digit() {
-            if let Some(t) = marker_time(l) {
-                scrape_ts = Some(t);
-                cx.report.lines_parsed += 1;
-                continue;
-            }
+        if (!l.contains([' ', '\t']) || l.as_bytes()[0].is_ascii_digit())
+            && let Some(t) = marker_time(l)
+        {
+            scrape_ts = Some(t);
+            cx.report.lines_parsed += 1;
+            continue;
         }
         let s = match parse_line(l) {
             Ok(s) => s,
@@ -217,10 +219,10 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
         }
         let node = node.or_else(|| cx.node_hint.clone());
         cx.set_node(&node);
-        if let Some(ep) = map.endpoint {
-            if super::names::shared_between_endpoints(&map.metric) {
-                labels.push((endpoint_key.clone(), cx.intern(ep)));
-            }
+        if let Some(ep) = map.endpoint
+            && super::names::shared_between_endpoints(&map.metric)
+        {
+            labels.push((endpoint_key.clone(), cx.intern(ep)));
         }
         let value = s.value * map.scale + map.offset;
         cx.push(ts, &node, &map.metric, value, &labels);

@@ -134,20 +134,27 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
             .collect(),
         None => Vec::new(),
     };
-    let mut last_line = 1u64;
+    let mut next_line = 2u64;
     for rec in records {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(last_line + 1, |p| p.line());
-                cx.report.lines_read = cx.report.lines_read.max(line);
+                let line = next_line;
+                next_line += 1;
+                cx.report.lines_read = line;
                 cx.unparsed(line, format!("bad CSV record: {e}"));
                 continue;
             }
         };
-        let line = rec.position().map_or(last_line + 1, |p| p.line());
-        last_line = line;
-        cx.report.lines_read = cx.report.lines_read.max(line);
+        // Own line count: the csv crate miscounts CRLF files. A quoted field
+        // may span lines.
+        let line = next_line;
+        let embedded: usize = rec
+            .iter()
+            .map(|f| memchr::memchr_iter(b'\n', f).count())
+            .sum();
+        next_line += 1 + embedded as u64;
+        cx.report.lines_read = next_line - 1;
         let cell = |i: usize| {
             rec.get(i)
                 .map(|b| String::from_utf8_lossy(b).trim().to_string())
