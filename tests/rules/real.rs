@@ -1,33 +1,13 @@
 use crate::common::*;
-use coroner::engine::{self, MetricSource};
+use coroner::engine;
 use coroner::lang::RuleSet;
-use coroner::metrics::MetricSet;
-use coroner::model::{Finding, Series, Severity, Span};
-use std::sync::Arc;
-
-/// MetricSet seen through the engine's trait.
-struct Metrics<'a>(&'a MetricSet);
-
-impl MetricSource for Metrics<'_> {
-    fn series(&self, node: &str, metric: &str) -> Option<&Series> {
-        self.0.series(node, metric)
-    }
-    fn nodes(&self) -> Vec<Arc<str>> {
-        self.0.nodes()
-    }
-    fn gaps(&self, node: &str) -> &[Span] {
-        self.0.gaps(node)
-    }
-    fn span(&self) -> Option<Span> {
-        self.0.span()
-    }
-}
+use coroner::model::{Finding, Severity};
 
 fn findings(scenario: &str) -> Vec<Finding> {
     let bundle = read_all(&[&sample(scenario)]);
     let set = coroner::analyze::metric_set(&bundle);
     let rules = RuleSet::builtin();
-    engine::run(&rules, &bundle.events, &Metrics(&set))
+    engine::run(&rules, &bundle.events, &set)
 }
 
 fn incidents(f: &[Finding]) -> Vec<&Finding> {
