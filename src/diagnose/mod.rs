@@ -457,12 +457,22 @@ fn prefer_explainer(findings: &[Finding], i: usize) -> usize {
         .enumerate()
         .filter(|(_, g)| {
             g.node == f.node
-                && g.explains.iter().any(|r| *r == f.rule)
+                && g.explains.iter().any(|r| rule_matches(r, &f.rule))
                 && g.start.since(f.start) <= ONSET_TOLERANCE
                 && is_causal(&g.category)
         })
         .min_by_key(|(_, g)| g.start)
         .map_or(i, |(j, _)| j)
+}
+
+/// `explains` entries are rule ids or globs (`nats-mqtt.*`).
+pub fn rule_matches(pattern: &str, rule: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == rule,
+        Some((pre, post)) => {
+            rule.len() >= pre.len() + post.len() && rule.starts_with(pre) && rule.ends_with(post)
+        }
+    }
 }
 
 /// Nodes a cascade finding points at: node names mentioned in its evidence or message.

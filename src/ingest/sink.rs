@@ -76,7 +76,7 @@ pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
     keep: Keep,
-    relevant: &'a [Arc<str>],
+    relevant: Vec<Arc<str>>,
     names: Names,
     segments: Vec<Segment>,
     /// key → current segment
@@ -85,6 +85,8 @@ pub(crate) struct EventSink<'a> {
     node_ids: Vec<(String, Bucket)>,
     last_ts: Option<Timestamp>,
     last_kept: bool,
+    /// Last second a heartbeat event was kept, per segment.
+    heartbeat: Vec<i64>,
 }
 
 impl<'a> EventSink<'a> {
@@ -93,7 +95,11 @@ impl<'a> EventSink<'a> {
             file,
             classifier,
             keep: opts.keep,
-            relevant: &opts.relevant_kinds,
+            relevant: {
+                let mut r = opts.relevant_kinds.clone();
+                r.sort();
+                r
+            },
             names: Names::new(),
             segments: Vec::new(),
             current: HashMap::new(),
@@ -101,6 +107,7 @@ impl<'a> EventSink<'a> {
             node_ids: Vec::new(),
             last_ts: None,
             last_kept: false,
+            heartbeat: Vec::new(),
         }
     }
 
@@ -121,11 +128,26 @@ impl<'a> EventSink<'a> {
         i
     }
 
-    fn keeps(&self, level: Level, kind: &str) -> bool {
+    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> bool {
         match self.keep {
             Keep::All => true,
             Keep::Counts => false,
-            Keep::Relevant(min) => level >= min || self.relevant.iter().any(|k| &**k == kind),
+            Keep::Relevant(min) => {
+                if level >= min || self.relevant.binary_search_by(|k| (**k).cmp(kind)).is_ok() {
+                    return true;
+                }
+                // One heartbeat per segment and second: enough to see a node fall silent.
+                let sec = ts.map_or(i64::MIN, |t| t.0.div_euclid(1_000_000_000));
+                let last = &mut self.heartbeat;
+                if last.get(seg) == Some(&sec) {
+                    return false;
+                }
+                if last.len() <= seg {
+                    last.resize(seg + 1, i64::MIN + 1);
+                }
+                last[seg] = sec;
+                true
+            }
         }
     }
 
@@ -205,7 +227,7 @@ impl Sink for EventSink<'_> {
         tc.classified = c.template.is_some();
         tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
         self.last_kept = false;
-        if !self.keeps(rec.level, kind) {
+        if !self.keeps(rec.level, kind, seg, ts) {
             return;
         }
         self.last_kept = true;

@@ -1184,9 +1184,7 @@ fn compact(v: f64) -> String {
     } else {
         (v, "")
     };
-    let s = if x == x.trunc() {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
+    let s = if x == x.trunc() || x.abs() >= 10.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {
         format!("{x:.1}")
