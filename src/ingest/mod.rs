@@ -181,7 +181,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     }
     errors.sort();
     errors.dedup();
-    let mut bundle = attribution::resolve(logs, opts);
+    let mut bundle = attribution::resolve(logs, opts, classifier.templates());
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {
