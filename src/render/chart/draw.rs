@@ -348,7 +348,7 @@ pub(super) fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, input: &Ch
     }
 
     draw_root_cause(&c, input, &x, title_h, plot_bottom)?;
-    draw_legend(&c, input, &colors, h - legend_h + ki(6.0), w)?;
+    draw_legend(&c, input, &x, &colors, h - legend_h + ki(6.0), w)?;
     Ok(())
 }
 
@@ -614,9 +614,10 @@ fn draw_lanes<DB: DrawingBackend>(
 
     // Density bars: errors from the bottom, warnings above them; height on a
     // square-root scale shared by all lanes (a lane with twice the warnings
-    // looks busier; a single error still shows).
+    // looks busier; a single error still shows). Full height means at least
+    // 10 lines per slice, so a lone warning in a quiet log stays small.
     if max_count > 0 {
-        let scale = (max_count as f64).sqrt();
+        let scale = (max_count.max(10) as f64).sqrt();
         for (i, row) in counts.iter().enumerate() {
             let Some(lane) = lanes
                 .iter()
@@ -806,7 +807,7 @@ fn draw_root_cause<DB: DrawingBackend>(
         ROOT.into(),
     )?;
     let s = c.style(13.0, WHITE, HPos::Left, VPos::Center);
-    let text = format!("{}  {}", clean(label), hms(*ts));
+    let text = format!("{} · {}", clean(label), hms(*ts));
     let text = c.fit(&text, &s, (x.x1 - x.x0) * 2 / 3);
     let tw = c.width(&text, &s);
     let pad = ki(6.0);
@@ -823,6 +824,7 @@ fn draw_root_cause<DB: DrawingBackend>(
 fn draw_legend<DB: DrawingBackend>(
     c: &Canvas<DB>,
     input: &ChartInput,
+    x_map: &XMap,
     colors: &HashMap<Node, RGBColor>,
     y: i32,
     w: i32,
@@ -856,6 +858,8 @@ fn draw_legend<DB: DrawingBackend>(
         x += item;
     }
     x += ki(10.0);
+    // Only what this time range shows.
+    let span = Span::new(Timestamp(x_map.t0), Timestamp(x_map.t1));
     let mut items: Vec<(Swatch, String)> = vec![
         (Swatch::Box(WARN.into()), "warnings".into()),
         (
@@ -863,18 +867,23 @@ fn draw_legend<DB: DrawingBackend>(
             "errors (log lines per time slice)".into(),
         ),
     ];
-    if !input.findings.is_empty() {
+    if input
+        .findings
+        .iter()
+        .any(|f| span.overlaps(&Span::new(f.start, f.end.max(f.start))))
+    {
         items.push((
             Swatch::Diamond(severity_color(Severity::High)),
             "finding (colour = severity)".into(),
         ));
     }
-    if !input.restarts.is_empty() {
+    if input.restarts.iter().any(|r| span.contains(r.1)) {
         items.push((Swatch::Bar(RESTART), "restart".into()));
     }
     let mut band_labels: Vec<String> = input
         .bands
         .iter()
+        .filter(|b| span.overlaps(&b.1))
         .map(|b| clean(&b.2).into_owned())
         .collect();
     band_labels.sort();
@@ -883,7 +892,11 @@ fn draw_legend<DB: DrawingBackend>(
         let (color, alpha) = band_color(&l);
         items.push((Swatch::Box(color.mix(alpha)), l));
     }
-    if input.root_cause.is_some() {
+    if input
+        .root_cause
+        .as_ref()
+        .is_some_and(|r| span.contains(r.0))
+    {
         items.push((Swatch::Bar(ROOT), "root cause".into()));
     }
     for (sw, label) in items {
@@ -1256,9 +1269,7 @@ fn compact(v: f64) -> String {
     } else {
         (v, "")
     };
-    let s = if x == x.trunc() {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
+    let s = if x == x.trunc() || x.abs() >= 10.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {
         format!("{x:.1}")

@@ -3,7 +3,7 @@
 //! at them).
 
 use crate::common::{SCENARIOS, read_all, sample};
-use coroner::model::Timestamp;
+use coroner::model::{Finding, NANOS_PER_SEC, Severity, Timestamp};
 use coroner::render::chart::{chart_input_from, render_png, render_svg};
 
 /// (failing node, root-cause category, fault time) from each scenario's truth.
@@ -32,7 +32,31 @@ fn real_samples_render() {
                 format!("root cause: {cat} on {node}"),
             ))
         });
-        let mut input = chart_input_from(&bundle, &metrics, &[], t.map(|t| t.0.into()), root);
+        // Stand-in findings (the rule engine is not there yet): the cause on
+        // the failing node, a consequence 20 s later cluster-wide.
+        let findings: Vec<Finding> = root
+            .iter()
+            .zip(t)
+            .flat_map(|((at, _), (node, cat, _))| {
+                [
+                    finding(
+                        Some(node),
+                        *at,
+                        at.add(40 * NANOS_PER_SEC),
+                        cat,
+                        Severity::Critical,
+                    ),
+                    finding(
+                        None,
+                        at.add(20 * NANOS_PER_SEC),
+                        at.add(30 * NANOS_PER_SEC),
+                        "raft-quorum-loss",
+                        Severity::High,
+                    ),
+                ]
+            })
+            .collect();
+        let mut input = chart_input_from(&bundle, &metrics, &findings, t.map(|t| t.0.into()), root);
         input.title = format!("{name}: NATS cluster timeline");
         assert!(!input.nodes.is_empty(), "{name}: no nodes");
         let png = render_png(&input, 1600, 900).unwrap();
@@ -48,5 +72,28 @@ fn real_samples_render() {
             std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
             std::fs::write(dir.join(format!("{name}.svg")), &svg).unwrap();
         }
+    }
+}
+
+fn finding(
+    node: Option<&str>,
+    start: Timestamp,
+    end: Timestamp,
+    cat: &str,
+    severity: Severity,
+) -> Finding {
+    Finding {
+        rule: cat.into(),
+        title: cat.into(),
+        severity,
+        category: cat.into(),
+        node: node.map(Into::into),
+        start,
+        end,
+        message: String::new(),
+        evidence: Vec::new(),
+        explains: Vec::new(),
+        advice: None,
+        collect: Vec::new(),
     }
 }
