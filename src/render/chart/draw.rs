@@ -1192,6 +1192,10 @@ impl Unit {
     /// A round axis top at or above `v`: 1/2/3/4/5/6/8 × 10^k, in binary
     /// units for bytes (so ticks read 512 MiB, 1 GiB).
     fn nice_top(self, v: f64) -> f64 {
+        // A percentage that reaches its limit tops out at 100%, not 200%.
+        if self == Unit::Percent && v > 50.0 && v <= 110.0 {
+            return 100.0;
+        }
         if self == Unit::Bytes && v >= 1024.0 {
             let mut unit = 1024.0;
             while v / unit >= 1024.0 {
