@@ -180,6 +180,19 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
     }
 
     // Evidence per node (causal findings of medium severity or more).
+    // When no node shows a cause of its own, the high cascade findings are
+    // all there is: rank on them (a node whose routes flap while its peers
+    // see less, say).
+    let any_causal = findings
+        .iter()
+        .any(|f| f.node.is_some() && f.severity >= Severity::Medium && is_causal(&f.category));
+    let counts = |f: &Finding| {
+        if any_causal {
+            is_causal(&f.category)
+        } else {
+            f.severity >= Severity::High
+        }
+    };
     let mut cases: BTreeMap<Node, NodeCase> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         let Some(node) = &f.node else { continue };
@@ -187,8 +200,7 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
             continue;
         }
         let c = cases.entry(node.clone()).or_default();
-        let causal = is_causal(&f.category);
-        if causal {
+        if counts(f) {
             let t = corrected(f);
             if c.onset.is_none_or(|o| t < o) {
                 c.onset = Some(t);
@@ -228,6 +240,12 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
     });
 
     let mut reasons = Vec::new();
+    if !any_causal && !ranked.is_empty() {
+        reasons.push(
+            "no node shows a cause of its own: ranked on the cluster symptoms (routes, quorum)"
+                .into(),
+        );
+    }
     let (scope, failing) = if ranked.is_empty() {
         (Scope::Undetermined, None)
     } else {
@@ -299,6 +317,28 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
             .position(|f| is_causal(&f.category) && f.severity >= Severity::Medium)
             .or_else(|| findings.iter().position(|f| f.severity >= Severity::High)),
     };
+    // Within the tolerance after the onset, the most severe finding of the
+    // node is the better root (a medium CPU blip just before a critical
+    // memory exhaustion is its symptom, not its cause).
+    let root_idx = root_idx.map(|i| {
+        let f0 = &findings[i];
+        findings
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| {
+                g.node == f0.node
+                    && counts(g)
+                    && g.start >= f0.start
+                    && g.start.since(f0.start) <= ONSET_TOLERANCE
+            })
+            .max_by(|(ia, a), (ib, b)| {
+                a.severity
+                    .cmp(&b.severity)
+                    .then(b.start.cmp(&a.start))
+                    .then(ib.cmp(ia))
+            })
+            .map_or(i, |(j, _)| j)
+    });
     let root_idx = root_idx.map(|i| prefer_explainer(findings, i));
     let root_cause = root_idx.map(|i| {
         let f = &findings[i];
@@ -864,12 +904,28 @@ mod tests {
     }
 
     #[test]
-    fn only_cascade_findings_is_undetermined() {
+    fn only_cascade_findings_rank_on_the_symptoms() {
         let v = run(
             &mut [finding("r", "n2", "route-instability", Severity::High, 0)],
             &["n1", "n2"],
         );
-        assert_eq!((v.scope, v.failing_node), (Scope::Undetermined, None));
+        assert_eq!(
+            (v.scope, v.failing_node.as_deref()),
+            (Scope::Node, Some("n2"))
+        );
+        let mut fs = [
+            finding("r", "n2", "route-instability", Severity::High, 0),
+            finding("c", "n1", "cpu-starvation", Severity::Low, 0),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n2"));
+        // a causal finding of medium severity elsewhere outranks cascade symptoms
+        let mut fs = [
+            finding("r", "n2", "route-instability", Severity::Critical, 0),
+            finding("c", "n1", "cpu-starvation", Severity::High, 3),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n1"));
     }
 
     #[test]

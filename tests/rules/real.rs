@@ -109,17 +109,3 @@ fn findings_are_deterministic() {
     };
     assert_eq!(key(&a), key(&b));
 }
-
-/// `cargo test --test tests print_real_findings -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn print_real_findings() {
-    for s in SCENARIOS {
-        let all = findings(s);
-        let refs: Vec<&Finding> = all
-            .iter()
-            .filter(|f| f.severity >= Severity::Medium)
-            .collect();
-        println!("=== {s}\n{}", show(&refs));
-    }
-}
