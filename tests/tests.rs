@@ -3,4 +3,5 @@
 mod analyze;
 mod chart;
 mod common;
+mod hostile;
 mod ingest;
