@@ -5,3 +5,4 @@ mod chart;
 mod common;
 mod hostile;
 mod ingest;
+mod rules;

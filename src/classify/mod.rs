@@ -85,6 +85,40 @@ impl Classifier {
         self.templates.is_empty()
     }
 
+    /// The index of the first template matching `msg`, without captures
+    /// (the fast path when only counts are needed).
+    pub fn find(&self, msg: &str) -> Option<usize> {
+        let mut small = [0u32; 8];
+        let mut n = 0;
+        let mut spill: Vec<u32> = Vec::new();
+        let mut push = |i: u32, small: &mut [u32; 8], n: &mut usize| {
+            if *n < small.len() {
+                small[*n] = i;
+                *n += 1;
+            } else {
+                spill.push(i);
+            }
+        };
+        for &i in &self.unanchored {
+            push(i, &mut small, &mut n);
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(msg) {
+                for &i in &self.anchor_templates[m.pattern().as_usize()] {
+                    push(i, &mut small, &mut n);
+                }
+            }
+        }
+        let mut cands: Vec<u32> = small[..n].to_vec();
+        cands.extend(spill);
+        cands.sort_unstable();
+        cands.dedup();
+        cands
+            .into_iter()
+            .map(|i| i as usize)
+            .find(|&i| self.templates[i].is_match(msg))
+    }
+
     /// Classifies `msg` (the message body with any connection or RAFT prefix removed).
     pub fn classify(&self, msg: &str) -> Classified {
         let mut cands: Vec<u32> = self.unanchored.clone();

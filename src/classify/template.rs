@@ -244,6 +244,11 @@ impl Template {
         self.captures.iter().map(|(n, t)| (&**n, *t))
     }
 
+    /// Whether the whole message matches (no captures: faster).
+    pub fn is_match(&self, msg: &str) -> bool {
+        self.regex.is_match(msg)
+    }
+
     /// Matches the whole message; returns the typed captures.
     pub fn matches(&self, msg: &str) -> Option<Vec<(Arc<str>, Value)>> {
         if self.captures.is_empty() {

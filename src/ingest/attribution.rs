@@ -53,7 +53,7 @@ fn rotation_key(logical: &str) -> (String, String) {
     (dir.to_string(), names::stem(file).to_string())
 }
 
-pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle {
+pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions, templates: &[crate::classify::Template]) -> Bundle {
     // Deterministic: process files in display order.
     logs.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     let mut sibling_names: HashMap<(String, String), String> = HashMap::new();
@@ -133,8 +133,15 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
                 ns.last = Some(ns.last.map_or(t, |x: crate::model::Timestamp| x.max(t)));
                 last = Some(last.map_or(t, |x: crate::model::Timestamp| x.max(t)));
             }
-            for (k, v) in &s.stats.templates {
-                let e = ns.templates.entry(k.clone()).or_default();
+            let by_kind = s
+                .stats
+                .by_template
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.count > 0)
+                .map(|(i, v)| (templates[i].kind.clone(), v));
+            for (k, v) in by_kind.chain(s.stats.unmatched.iter().map(|(k, v)| (k.clone(), v))) {
+                let e = ns.templates.entry(k).or_default();
                 e.count += v.count;
                 e.classified |= v.classified;
                 e.max_level = e.max_level.max(v.max_level);

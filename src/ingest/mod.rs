@@ -30,7 +30,9 @@ pub enum Keep {
     /// Only counts (for `stats`): memory stays bounded by the number of
     /// distinct templates, not the input size.
     Counts,
-    /// Events at or above a level, plus events of kinds some rule needs.
+    /// Events at or above a level, events of `relevant_kinds`, and one
+    /// event per node and second (so silences stay visible); the rest is
+    /// only counted. Memory grows with what rules read, not with the input.
     Relevant(Level),
 }
 
@@ -41,7 +43,7 @@ pub struct IngestOptions {
     /// `--node NAME=PATH`: files whose display path contains PATH belong to NAME.
     pub node_overrides: Vec<(String, String)>,
     pub keep: Keep,
-    /// Kinds to keep under `Keep::Relevant` whatever their level.
+    /// Kinds to keep under `Keep::Relevant` whatever their level (sorted).
     pub relevant_kinds: Vec<Arc<str>>,
     pub progress: bool,
 }
@@ -194,7 +196,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     }
     errors.sort();
     errors.dedup();
-    let mut bundle = attribution::resolve(logs, opts);
+    let mut bundle = attribution::resolve(logs, opts, classifier.templates());
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {
@@ -281,7 +283,12 @@ fn read_leaf(
     opts: &IngestOptions,
 ) -> Leaf {
     let head = reader.fill_buf().map(|h| h.to_vec()).unwrap_or_default();
-    if let Some(format) = crate::parse::metric::sniff(&meta.logical_path, &head) {
+    let metric = if looks_like_json_log(&head) {
+        None
+    } else {
+        crate::parse::metric::sniff(&meta.logical_path, &head)
+    };
+    if let Some(format) = metric {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
         let report =
@@ -295,6 +302,19 @@ fn read_leaf(
     let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
     let account = crate::parse::log::parse_stream(reader, &opts.log, &mut sink);
     Leaf::Log(Box::new(sink.finish(meta.clone(), account)))
+}
+
+/// A JSON structured log: its first line is an object with a message and a level.
+fn looks_like_json_log(head: &[u8]) -> bool {
+    let first = head
+        .split(|b| *b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+    let Some(first) = first else { return false };
+    let Ok(text) = std::str::from_utf8(first) else {
+        return false;
+    };
+    let t = text.trim();
+    t.starts_with('{') && crate::parse::log::json::parse_json_line(t).is_some_and(|r| r.level_given)
 }
 
 pub(crate) fn override_for(display: &str, overrides: &[(String, String)]) -> Option<String> {

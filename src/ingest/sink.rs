@@ -49,7 +49,10 @@ pub(crate) struct SegmentStats {
     pub levels: [u64; 6],
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
-    pub templates: HashMap<Arc<str>, TemplateCount>,
+    /// Counts per template index of the classifier.
+    pub by_template: Vec<TemplateCount>,
+    /// Counts per normalized text of messages no template matched.
+    pub unmatched: HashMap<Arc<str>, TemplateCount>,
     pub starts: u64,
 }
 
@@ -76,7 +79,7 @@ pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
     keep: Keep,
-    relevant: &'a [Arc<str>],
+    relevant: Vec<Arc<str>>,
     names: Names,
     segments: Vec<Segment>,
     /// key → current segment
@@ -85,6 +88,9 @@ pub(crate) struct EventSink<'a> {
     node_ids: Vec<(String, Bucket)>,
     last_ts: Option<Timestamp>,
     last_kept: bool,
+    /// Last second a heartbeat event was kept, per segment.
+    heartbeat: Vec<i64>,
+    unknown: Arc<str>,
 }
 
 impl<'a> EventSink<'a> {
@@ -93,7 +99,11 @@ impl<'a> EventSink<'a> {
             file,
             classifier,
             keep: opts.keep,
-            relevant: &opts.relevant_kinds,
+            relevant: {
+                let mut r = opts.relevant_kinds.clone();
+                r.sort();
+                r
+            },
             names: Names::new(),
             segments: Vec::new(),
             current: HashMap::new(),
@@ -101,6 +111,8 @@ impl<'a> EventSink<'a> {
             node_ids: Vec::new(),
             last_ts: None,
             last_kept: false,
+            heartbeat: Vec::new(),
+            unknown: crate::classify::UNKNOWN_KIND.into(),
         }
     }
 
@@ -121,11 +133,26 @@ impl<'a> EventSink<'a> {
         i
     }
 
-    fn keeps(&self, level: Level, kind: &str) -> bool {
+    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> bool {
         match self.keep {
             Keep::All => true,
             Keep::Counts => false,
-            Keep::Relevant(min) => level >= min || self.relevant.iter().any(|k| &**k == kind),
+            Keep::Relevant(min) => {
+                if level >= min || self.relevant.binary_search_by(|k| (**k).cmp(kind)).is_ok() {
+                    return true;
+                }
+                // One heartbeat per segment and second: enough to see a node fall silent.
+                let sec = ts.map_or(i64::MIN, |t| t.0.div_euclid(1_000_000_000));
+                let last = &mut self.heartbeat;
+                if last.get(seg) == Some(&sec) {
+                    return false;
+                }
+                if last.len() <= seg {
+                    last.resize(seg + 1, i64::MIN + 1);
+                }
+                last[seg] = sec;
+                true
+            }
         }
     }
 
@@ -142,43 +169,33 @@ impl<'a> EventSink<'a> {
 
 impl Sink for EventSink<'_> {
     fn record(&mut self, rec: Record<'_>, line: u64) {
-        // Strip the connection / RAFT prefix into fields.
+        use crate::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
         let msg: &str = &rec.msg;
-        let mut fields = Vec::new();
-        let mut body = msg;
-        if let Some(p) = crate::parse::log::nats::parse_conn_prefix(msg) {
-            body = p.rest;
-            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
-            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
-            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
-            if let Some(c) = p.client {
-                fields.push((
-                    self.names.client.clone(),
-                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
-                ));
-            }
-            if let Some(a) = p.account_user {
-                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
-            }
-        } else if let Some((node, group, rest)) = crate::parse::log::nats::parse_raft_prefix(msg) {
-            body = rest;
-            fields.push((self.names.raft_node.clone(), Value::Str(node.into())));
-            fields.push((self.names.raft_group.clone(), Value::Str(group.into())));
-        }
-        let c = self.classifier.classify(body);
-        let kind: &str = &c.kind;
-        let new_lifetime = kind == "server_starting";
+        // The connection / RAFT prefix: parsed here, turned into fields only
+        // if the event is kept.
+        let conn = parse_conn_prefix(msg);
+        let raft = if conn.is_none() { parse_raft_prefix(msg) } else { None };
+        let body = match (&conn, &raft) {
+            (Some(p), _) => p.rest,
+            (None, Some((_, _, rest))) => rest,
+            (None, None) => msg,
+        };
+        let tidx = self.classifier.find(body);
+        let templates = self.classifier.templates();
+        let kind: Arc<str> = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
+        let new_lifetime = &*kind == "server_starting";
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
-        if kind == "banner_name" {
-            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
+        if matches!(&*kind, "banner_name" | "banner_node") {
+            let captured = tidx.and_then(|i| templates[i].matches(body)).unwrap_or_default();
+            if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
-                if !n.is_empty() && self.segments[seg].name.is_none() {
-                    self.segments[seg].name = Some(n.to_string());
+                if &*kind == "banner_name" {
+                    if !n.is_empty() && self.segments[seg].name.is_none() {
+                        self.segments[seg].name = Some(n.to_string());
+                    }
+                } else {
+                    self.node_ids.push((n.to_string(), seg));
                 }
-            }
-        } else if kind == "banner_node" {
-            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
-                self.node_ids.push((n.to_string(), seg));
             }
         }
         let ts = rec.ts.or(self.last_ts);
@@ -195,34 +212,65 @@ impl Sink for EventSink<'_> {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
         }
-        let tkey: Arc<str> = if c.template.is_some() {
-            c.kind.clone()
-        } else {
-            normalize(body).into()
+        let tc = match tidx {
+            Some(i) => {
+                if st.by_template.len() < templates.len() {
+                    st.by_template.resize(templates.len(), TemplateCount::default());
+                }
+                &mut st.by_template[i]
+            }
+            None => st.unmatched.entry(normalize(body).into()).or_default(),
         };
-        let tc = st.templates.entry(tkey).or_default();
         tc.count += 1;
-        tc.classified = c.template.is_some();
+        tc.classified = tidx.is_some();
         tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
         self.last_kept = false;
-        if !self.keeps(rec.level, kind) {
+        if !self.keeps(rec.level, &kind, seg, ts) {
             return;
         }
         self.last_kept = true;
-        fields.extend(c.fields);
+        let mut fields = Vec::new();
+        if let Some(p) = &conn {
+            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
+            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
+            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
+            if let Some(c) = p.client {
+                fields.push((
+                    self.names.client.clone(),
+                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
+                ));
+            }
+            if let Some(a) = p.account_user {
+                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
+            }
+        } else if let Some((node, group, _)) = &raft {
+            fields.push((self.names.raft_node.clone(), Value::Str((*node).into())));
+            fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
+        }
+        // Typed captures; a capture that does not convert (an int too large)
+        // falls back to the next template that matches.
+        let (kind, captured, matched) = match tidx.and_then(|i| templates[i].matches(body)) {
+            Some(f) => (kind, f, true),
+            None if tidx.is_some() => {
+                let c = self.classifier.classify(body);
+                (c.kind, c.fields, c.template.is_some())
+            }
+            None => (kind, Vec::new(), false),
+        };
+        fields.extend(captured);
         if let Some(pid) = rec.pid {
             fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
         }
         for (k, v) in rec.extra {
             fields.push((k.into(), v));
         }
-        let template = (c.template.is_none()).then(|| normalize(body).into());
+        let template = (!matched).then(|| normalize(body).into());
         self.events.push((
             Event {
                 ts,
                 node: self.names.empty.clone(),
                 level: rec.level,
-                kind: c.kind,
+                kind,
                 fields,
                 message: msg.into(),
                 template,

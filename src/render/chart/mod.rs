@@ -84,7 +84,8 @@ pub const BAND_STOPPED: &str = "process stopped";
 pub const BAND_DOWN: &str = "process down";
 
 /// Fills span, nodes, restarts and bands from what was read, so callers stay
-/// small. Panels are [`default_panels`]; the title names the time range.
+/// small. Panels are [`default_panels`], plus `js_store_pct` when a node
+/// used half its JetStream storage limit or more.
 ///
 /// Restarts are `server_starting` events after a node's first one (the bundle
 /// must keep events: `Keep::All` or `Keep::Relevant` with that kind); a node
@@ -159,6 +160,18 @@ pub fn chart_input_from<'a>(
     }
     bands.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
 
+    // JetStream storage joins the panels when it is the story (a node above
+    // half its limit).
+    let mut panels = default_panels();
+    let store_high = nodes.iter().any(|n| {
+        metrics
+            .series(n, "js_store_pct")
+            .is_some_and(|s| s.points.iter().any(|p| p.value >= 50.0))
+    });
+    if store_high {
+        panels.insert(2, "js_store_pct".to_string());
+    }
+
     ChartInput {
         title: "NATS cluster timeline".to_string(),
         span,
@@ -166,7 +179,7 @@ pub fn chart_input_from<'a>(
         events: &bundle.events,
         findings,
         metrics,
-        panels: default_panels(),
+        panels,
         failing_node: failing,
         root_cause: root,
         restarts,

@@ -14,7 +14,7 @@ pub struct TimelineEntry {
 }
 
 /// Kinds worth a line in the timeline even without a finding.
-const NOTABLE: &[&str] = &[
+pub const NOTABLE: &[&str] = &[
     "server_starting",
     "server_exiting",
     "shutdown_initiated",
