@@ -53,7 +53,11 @@ fn rotation_key(logical: &str) -> (String, String) {
     (dir.to_string(), names::stem(file).to_string())
 }
 
-pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions, templates: &[crate::classify::Template]) -> Bundle {
+pub(crate) fn resolve(
+    mut logs: Vec<FileResult>,
+    opts: &IngestOptions,
+    templates: &[crate::classify::Template],
+) -> Bundle {
     // Deterministic: process files in display order.
     logs.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     let mut sibling_names: HashMap<(String, String), String> = HashMap::new();

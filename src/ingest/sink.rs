@@ -174,7 +174,11 @@ impl Sink for EventSink<'_> {
         // The connection / RAFT prefix: parsed here, turned into fields only
         // if the event is kept.
         let conn = parse_conn_prefix(msg);
-        let raft = if conn.is_none() { parse_raft_prefix(msg) } else { None };
+        let raft = if conn.is_none() {
+            parse_raft_prefix(msg)
+        } else {
+            None
+        };
         let body = match (&conn, &raft) {
             (Some(p), _) => p.rest,
             (None, Some((_, _, rest))) => rest,
@@ -182,11 +186,14 @@ impl Sink for EventSink<'_> {
         };
         let tidx = self.classifier.find(body);
         let templates = self.classifier.templates();
-        let kind: Arc<str> = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
+        let kind: Arc<str> =
+            tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
         let new_lifetime = &*kind == "server_starting";
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
         if matches!(&*kind, "banner_name" | "banner_node") {
-            let captured = tidx.and_then(|i| templates[i].matches(body)).unwrap_or_default();
+            let captured = tidx
+                .and_then(|i| templates[i].matches(body))
+                .unwrap_or_default();
             if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
                 if &*kind == "banner_name" {
@@ -215,7 +222,8 @@ impl Sink for EventSink<'_> {
         let tc = match tidx {
             Some(i) => {
                 if st.by_template.len() < templates.len() {
-                    st.by_template.resize(templates.len(), TemplateCount::default());
+                    st.by_template
+                        .resize(templates.len(), TemplateCount::default());
                 }
                 &mut st.by_template[i]
             }
