@@ -3,5 +3,6 @@
 mod analyze;
 mod chart;
 mod common;
+mod hostile;
 mod ingest;
 mod rules;

@@ -179,6 +179,21 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             });
         }
     }
+    // Metric dumps too: a read error (truncated gzip, a limit) is kept by
+    // the parser as an unparsed record; surface it as an error of the file.
+    for m in &metric_files {
+        if let Some((line, reason)) = m
+            .report
+            .unparsed
+            .iter()
+            .find(|(_, r)| r.starts_with("read error"))
+        {
+            errors.push(SourceError {
+                file: m.meta.display.to_string(),
+                message: format!("{reason} (line {line})"),
+            });
+        }
+    }
     errors.sort();
     errors.dedup();
     let mut bundle = attribution::resolve(logs, opts, classifier.templates());

@@ -55,7 +55,14 @@ impl Zone {
     /// Converts local calendar seconds (as if UTC) to a UTC timestamp.
     pub fn to_utc(&self, naive_secs: i64, nanos: u32) -> Timestamp {
         let off = self.offset(naive_secs);
-        Timestamp((naive_secs - off) * 1_000_000_000 + nanos as i64)
+        // Saturating: callers bound the year, but a hostile offset or year
+        // hint must not overflow.
+        Timestamp(
+            naive_secs
+                .saturating_sub(off)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nanos as i64),
+        )
     }
 
     fn offset(&self, naive_secs: i64) -> i64 {
@@ -122,6 +129,10 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// First and last years whose every instant fits in a [`Timestamp`].
+pub const MIN_YEAR: i64 = 1678;
+pub const MAX_YEAR: i64 = 2261;
+
 /// Parses `yyyy/mm/dd hh:mm:ss.uuuuuu` (also `-` date separators, any number
 /// of fraction digits, or none). Returns (naive seconds, nanos, bytes used).
 pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
@@ -138,6 +149,11 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
         return None;
     }
     let y = digits(&b[0..4])? as i64;
+    // Nanoseconds since 1970 in an i64 cover 1677-09-21 to 2262-04-11: a
+    // date outside is not a timestamp we can hold.
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return None;
+    }
     let mo = digits(&b[5..7])?;
     let d = digits(&b[8..10])?;
     let h = digits(&b[11..13])?;
@@ -180,7 +196,8 @@ pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, usize)> {
     if b[b.len() - 1] == b'Z' {
         let (secs, nanos, used) = parse_nats_datetime(b)?;
         if used == b.len() - 1 {
-            return Some((Timestamp(secs * 1_000_000_000 + nanos as i64), end));
+            let ns = secs.checked_mul(1_000_000_000)?.checked_add(nanos as i64)?;
+            return Some((Timestamp(ns), end));
         }
     }
     // journald short-iso writes +0000 without a colon.
@@ -205,7 +222,8 @@ pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
     if b[3] != b' ' {
         return None;
     }
-    let day_str = s[4..6].trim_start();
+    // Bytes, not `str` slicing: a multi-byte character may sit here.
+    let day_str = std::str::from_utf8(&b[4..6]).ok()?.trim_start();
     let d: u32 = day_str.parse().ok()?;
     if b[6] != b' ' || b[9] != b':' || b[12] != b':' {
         return None;
@@ -228,6 +246,9 @@ pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
         used = i;
     }
     NaiveDate::from_ymd_opt(year_hint, mo, d)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&(year_hint as i64)) {
+        return None;
+    }
     let secs = days_from_civil(year_hint as i64, mo, d) * 86400 + (h * 3600 + mi * 60 + sec) as i64;
     Some((secs, nanos, used))
 }
