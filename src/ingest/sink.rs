@@ -14,6 +14,11 @@ use std::sync::Arc;
 
 pub(crate) type Bucket = usize;
 
+/// Distinct unmatched message shapes counted per segment before the rest are
+/// lumped together under [`OTHER_TEMPLATES`].
+pub const MAX_UNMATCHED_TEMPLATES: usize = 10_000;
+pub const OTHER_TEMPLATES: &str = "(other unmatched messages)";
+
 struct Names {
     addr: Arc<str>,
     conn: Arc<str>,
@@ -227,7 +232,17 @@ impl Sink for EventSink<'_> {
                 }
                 &mut st.by_template[i]
             }
-            None => st.unmatched.entry(normalize(body).into()).or_default(),
+            None => {
+                // Bounded: past the cap, new shapes are counted together, so
+                // memory does not grow with the input (random garbage, say).
+                let key: Arc<str> = normalize(body).into();
+                if st.unmatched.len() >= MAX_UNMATCHED_TEMPLATES && !st.unmatched.contains_key(&key)
+                {
+                    st.unmatched.entry(Arc::from(OTHER_TEMPLATES)).or_default()
+                } else {
+                    st.unmatched.entry(key).or_default()
+                }
+            }
         };
         tc.count += 1;
         tc.classified = tidx.is_some();
