@@ -2,6 +2,7 @@
 
 mod analyze;
 mod chart;
+mod cli;
 mod common;
 mod hostile;
 mod ingest;
