@@ -59,9 +59,16 @@ impl Classifier {
             anchor_templates[slot].push(i as u32);
         }
         let ac = (!anchors.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&anchors)
+            let build = |kind| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .kind(kind)
+                    .build(&anchors)
+            };
+            // A DFA (one table lookup per byte, whatever the number of
+            // templates) unless it would be too large; then whatever fits.
+            build(Some(aho_corasick::AhoCorasickKind::DFA))
+                .or_else(|_| build(None))
                 .expect("anchors are plain literals")
         });
         Classifier {

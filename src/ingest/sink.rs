@@ -88,7 +88,7 @@ pub(crate) struct EventSink<'a> {
     names: Names,
     segments: Vec<Segment>,
     /// key → current segment
-    current: HashMap<Option<String>, usize>,
+    current: Vec<(Option<String>, usize)>,
     events: Vec<(Event, Bucket)>,
     node_ids: Vec<(String, Bucket)>,
     last_ts: Option<Timestamp>,
@@ -111,7 +111,7 @@ impl<'a> EventSink<'a> {
             },
             names: Names::new(),
             segments: Vec::new(),
-            current: HashMap::new(),
+            current: Vec::new(),
             events: Vec::new(),
             node_ids: Vec::new(),
             last_ts: None,
@@ -122,19 +122,24 @@ impl<'a> EventSink<'a> {
     }
 
     fn segment_for(&mut self, key: Option<&str>, new_lifetime: bool) -> usize {
-        let k = key.map(str::to_string);
+        // A handful of keys per file at most: a linear scan beats hashing an
+        // owned key on every line.
+        let pos = self.current.iter().position(|(k, _)| k.as_deref() == key);
         if !new_lifetime {
-            if let Some(&i) = self.current.get(&k) {
-                return i;
+            if let Some(p) = pos {
+                return self.current[p].1;
             }
         }
         self.segments.push(Segment {
-            key: k.clone(),
+            key: key.map(str::to_string),
             name: None,
             stats: SegmentStats::default(),
         });
         let i = self.segments.len() - 1;
-        self.current.insert(k, i);
+        match pos {
+            Some(p) => self.current[p].1 = i,
+            None => self.current.push((key.map(str::to_string), i)),
+        }
         i
     }
 
