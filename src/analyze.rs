@@ -66,8 +66,7 @@ pub fn findings(rules: &RuleSet, bundle: &Bundle, metrics: &MetricSet) -> Vec<Fi
 pub struct EventNeeds {
     /// Kinds some rule selects, plus the kinds reports show in timelines.
     pub kinds: Vec<Arc<str>>,
-    /// Events at or above this level are kept whatever their kind: rules that
-    /// select any kind (`event * where ...`) see warnings and errors.
+    /// Events at or above this level are kept whatever their kind.
     pub min_level: crate::model::Level,
 }
 
@@ -109,6 +108,7 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
     for r in rules.rules() {
         walk(&r.detect, &mut kinds, &mut any);
     }
+    let _ = any;
     kinds.extend(
         crate::render::report::view::NOTABLE
             .iter()
@@ -116,6 +116,9 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
     );
     EventNeeds {
         kinds: kinds.into_iter().collect(),
-        min_level: crate::model::Level::Warn,
+        // Rules that select any kind (`event any ...`) see errors, the kinds
+        // other rules select and one event per node and second: enough for
+        // "the node's last line before" and silences, bounded in memory.
+        min_level: crate::model::Level::Error,
     }
 }

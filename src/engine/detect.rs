@@ -56,7 +56,9 @@ fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
         ord: i as u64,
         events: vec![i],
         notes: Vec::new(),
-        caps: cx.event_caps(i),
+        // Filled lazily from the first event (findings, sequence steps):
+        // cloning every field of every selected event costs memory on big inputs.
+        caps: Vec::new(),
     }
 }
 

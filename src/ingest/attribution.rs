@@ -129,6 +129,11 @@ pub(crate) fn resolve(
                 *a += b;
             }
             ns.starts += s.stats.starts;
+            for (sec, (w, e)) in &s.stats.activity {
+                let cell = ns.activity.entry(*sec).or_default();
+                cell.0 += w;
+                cell.1 += e;
+            }
             if let Some(t) = s.stats.first {
                 ns.first = Some(ns.first.map_or(t, |x: crate::model::Timestamp| x.min(t)));
                 first = Some(first.map_or(t, |x: crate::model::Timestamp| x.min(t)));

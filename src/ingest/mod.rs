@@ -95,6 +95,8 @@ pub struct NodeStats {
     pub templates: BTreeMap<Arc<str>, TemplateCount>,
     /// `Starting nats-server` banners.
     pub starts: u64,
+    /// Warnings and errors per second (Unix seconds → (warn, error or worse)).
+    pub activity: BTreeMap<i64, (u32, u32)>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -59,6 +59,9 @@ pub(crate) struct SegmentStats {
     /// Counts per normalized text of messages no template matched.
     pub unmatched: HashMap<Arc<str>, TemplateCount>,
     pub starts: u64,
+    /// Warnings and errors (error or worse) per second: counted for every
+    /// line, kept or not, so charts and sparklines show the true density.
+    pub activity: HashMap<i64, (u32, u32)>,
 }
 
 #[derive(Debug)]
@@ -228,6 +231,17 @@ impl Sink for EventSink<'_> {
         if let Some(t) = ts {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
+            if rec.level >= Level::Warn {
+                let cell = st
+                    .activity
+                    .entry(t.0.div_euclid(1_000_000_000))
+                    .or_default();
+                if rec.level == Level::Warn {
+                    cell.0 += 1;
+                } else {
+                    cell.1 += 1;
+                }
+            }
         }
         let tc = match tidx {
             Some(i) => {

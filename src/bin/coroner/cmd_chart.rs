@@ -195,6 +195,7 @@ mod tests {
 
     fn input(metrics: &coroner::metrics::MetricSet) -> ChartInput<'_> {
         ChartInput {
+            activity: None,
             title: String::new(),
             span: Span::new(
                 Timestamp(1_000 * NANOS_PER_SEC),

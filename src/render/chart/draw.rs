@@ -464,6 +464,22 @@ fn density(input: &ChartInput, x: &XMap, buckets: usize) -> Vec<Vec<(u32, u32)>>
         .collect();
     let mut out = vec![vec![(0u32, 0u32); buckets]; input.nodes.len()];
     let dur = (x.t1 - x.t0).max(1) as f64;
+    if let Some(stats) = input.activity {
+        for (node, st) in stats {
+            let Some(&i) = idx.get(&**node) else { continue };
+            for (&sec, &(w, e)) in &st.activity {
+                let ts = crate::model::Timestamp(sec * 1_000_000_000);
+                if !x.contains(ts) {
+                    continue;
+                }
+                let b = (((ts.0 - x.t0) as f64 / dur) * buckets as f64) as usize;
+                let cell = &mut out[i][b.min(buckets - 1)];
+                cell.0 += w;
+                cell.1 += e;
+            }
+        }
+        return out;
+    }
     for e in input.events {
         if e.level < Level::Warn {
             continue;

@@ -28,8 +28,12 @@ pub struct ChartInput<'a> {
     pub span: Span,
     /// Swimlane order; also the order of lines and legend entries.
     pub nodes: Vec<Node>,
-    /// All events (sorted or not); WRN/ERR/FTL are counted per time bucket per node.
+    /// All events (sorted or not); WRN/ERR/FTL are counted per time bucket per
+    /// node unless `activity` is given.
     pub events: &'a [Event],
+    /// Warnings and errors per node and second, counted over every line read
+    /// (the events may be only those the rules kept).
+    pub activity: Option<&'a BTreeMap<Node, crate::ingest::NodeStats>>,
     /// Markers on the node's lane (colour by severity); findings without a
     /// node (or of a node without a lane) go on a "cluster" lane on top.
     pub findings: &'a [Finding],
@@ -173,6 +177,7 @@ pub fn chart_input_from<'a>(
     }
 
     ChartInput {
+        activity: Some(&bundle.nodes),
         title: "NATS cluster timeline".to_string(),
         span,
         nodes,
