@@ -9,6 +9,7 @@
 //! any thread count and any order of inputs.
 
 mod attribution;
+mod chunks;
 mod sink;
 
 pub use attribution::Attribution;
@@ -46,6 +47,8 @@ pub struct IngestOptions {
     /// Kinds to keep under `Keep::Relevant` whatever their level (sorted).
     pub relevant_kinds: Vec<Arc<str>>,
     pub progress: bool,
+    /// Plain files at least this large are parsed in parallel chunks.
+    pub chunk_min: u64,
 }
 
 impl Default for IngestOptions {
@@ -57,6 +60,7 @@ impl Default for IngestOptions {
             keep: Keep::All,
             relevant_kinds: Vec::new(),
             progress: false,
+            chunk_min: chunks::MIN_CHUNKED,
         }
     }
 }
@@ -151,7 +155,17 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             let mut visit = |meta: &SourceMeta, reader: &mut dyn std::io::BufRead| -> Leaf {
                 read_leaf(meta, reader, classifier, opts)
             };
-            let r = crate::source::read_input(input, &opts.limits, &mut visit);
+            // A large plain file is split into chunks parsed in parallel.
+            let chunked = match input {
+                Input::Path(p) => {
+                    chunks::read_chunked(p, &p.display().to_string(), classifier, opts)
+                }
+                Input::Stdin => None,
+            };
+            let r = match chunked {
+                Some(fr) => (vec![(fr.meta.clone(), Leaf::Log(Box::new(fr)))], Vec::new()),
+                None => crate::source::read_input(input, &opts.limits, &mut visit),
+            };
             if let Some(p) = &progress {
                 p.inc(1);
             }

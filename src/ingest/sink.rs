@@ -68,6 +68,10 @@ pub(crate) struct SegmentStats {
 pub(crate) struct Segment {
     /// Node named by a wrapper for these lines (pod, host, compose service, JSON key).
     pub key: Option<String>,
+    /// The segment began with a `Starting nats-server` line (not a mere
+    /// first line of its key): a chunk's first segment without it continues
+    /// the previous chunk's.
+    pub opened_by_start: bool,
     /// Server name from this segment's banner.
     pub name: Option<String>,
     pub stats: SegmentStats,
@@ -135,6 +139,7 @@ impl<'a> EventSink<'a> {
         }
         self.segments.push(Segment {
             key: key.map(str::to_string),
+            opened_by_start: new_lifetime,
             name: None,
             stats: SegmentStats::default(),
         });
