@@ -145,23 +145,7 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
 
 /// The incident chart as inline SVG for the HTML report.
 pub(crate) fn charts_for_html(a: &coroner::analyze::Analysis) -> Vec<String> {
-    let root = a.verdict.root_cause.as_ref().map(|r| {
-        (
-            r.at,
-            format!(
-                "root cause: {} on {}",
-                r.category,
-                r.node.as_deref().unwrap_or("cluster")
-            ),
-        )
-    });
-    let input = coroner::render::chart::chart_input_from(
-        &a.bundle,
-        &a.metrics,
-        &a.findings,
-        a.verdict.failing_node.clone(),
-        root,
-    );
+    let input = chart_input(a);
     match coroner::render::chart::render_svg(&input, 1600, 900) {
         Ok(svg) => vec![svg],
         Err(e) => {

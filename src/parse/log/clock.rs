@@ -118,6 +118,21 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// The digits of a fraction of a second starting at `b[start]`: (nanoseconds,
+/// index after the last digit). At least one digit; digits past nanoseconds
+/// are read and ignored.
+fn fraction(b: &[u8], start: usize) -> Option<(u32, usize)> {
+    let mut i = start;
+    let mut nanos = 0u32;
+    let mut scale = 100_000_000u32;
+    while i < b.len() && b[i].is_ascii_digit() {
+        nanos += (b[i] - b'0') as u32 * scale;
+        scale /= 10;
+        i += 1;
+    }
+    (i > start).then_some((nanos, i))
+}
+
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -162,23 +177,10 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let mut used = 19;
-    let mut nanos = 0u32;
-    if b.get(19) == Some(&b'.') || b.get(19) == Some(&b',') {
-        let mut i = 20;
-        let mut scale = 100_000_000u32;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if scale > 0 {
-                nanos += (b[i] - b'0') as u32 * scale;
-                scale /= 10;
-            }
-            i += 1;
-        }
-        if i == 20 {
-            return None;
-        }
-        used = i;
-    }
+    let (nanos, used) = match b.get(19) {
+        Some(b'.' | b',') => fraction(b, 20)?,
+        _ => (0, 19),
+    };
     let secs = days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s) as i64;
     Some((secs, nanos, used))
 }
@@ -231,20 +233,10 @@ pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
     let h = digits(&b[7..9])?;
     let mi = digits(&b[10..12])?;
     let sec = digits(&b[13..15])?;
-    let mut used = 15;
-    let mut nanos = 0;
-    if b.get(15) == Some(&b'.') {
-        let mut i = 16;
-        let mut scale = 100_000_000u32;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if scale > 0 {
-                nanos += (b[i] - b'0') as u32 * scale;
-                scale /= 10;
-            }
-            i += 1;
-        }
-        used = i;
-    }
+    let (nanos, used) = match b.get(15) {
+        Some(b'.') => fraction(b, 16)?,
+        _ => (0, 15),
+    };
     NaiveDate::from_ymd_opt(year_hint, mo, d)?;
     if !(MIN_YEAR..=MAX_YEAR).contains(&(year_hint as i64)) {
         return None;
