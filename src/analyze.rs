@@ -19,6 +19,8 @@ use crate::ingest::{IngestOptions, Keep};
 use crate::lang::RuleSet;
 use crate::model::Finding;
 use crate::source::Input;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Everything one analysis produced: what was read, the findings, the verdict.
 pub struct Analysis {
@@ -33,8 +35,10 @@ pub struct Analysis {
 /// Runs every stage: read the inputs with the rule set's templates, build the
 /// metric series, run the rules, diagnose.
 pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis {
+    let needs = event_needs(rules);
     let opts = IngestOptions {
-        keep: Keep::All,
+        keep: Keep::Relevant(needs.min_level),
+        relevant_kinds: needs.kinds,
         ..opts.clone()
     };
     let bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
@@ -55,4 +59,66 @@ pub fn findings(rules: &RuleSet, bundle: &Bundle, metrics: &MetricSet) -> Vec<Fi
     let mut f = crate::engine::run(rules, &bundle.events, metrics);
     f.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     f
+}
+
+/// Which events the rules (and the reports) read, so the rest is only counted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventNeeds {
+    /// Kinds some rule selects, plus the kinds reports show in timelines.
+    pub kinds: Vec<Arc<str>>,
+    /// Events at or above this level are kept whatever their kind.
+    pub min_level: crate::model::Level,
+}
+
+/// Walks the compiled rules for the event kinds they select. Silence rules
+/// need no kind: the ingest layer keeps one event per node and second
+/// whatever its kind, which is enough to see a node fall silent.
+pub fn event_needs(rules: &RuleSet) -> EventNeeds {
+    use crate::lang::ir::{Detect, Sel};
+    fn sel(s: &Sel, kinds: &mut BTreeSet<Arc<str>>, any: &mut bool) {
+        match &s.kinds {
+            Some(k) => kinds.extend(k.iter().cloned()),
+            None => *any = true,
+        }
+    }
+    fn walk(d: &Detect, kinds: &mut BTreeSet<Arc<str>>, any: &mut bool) {
+        match d {
+            Detect::Event { sel: s, .. } | Detect::Window { sel: s, .. } => sel(s, kinds, any),
+            Detect::NotFollowed { a, b, .. } => {
+                sel(a, kinds, any);
+                sel(b, kinds, any);
+            }
+            Detect::Sequence { steps, .. } => {
+                for st in steps {
+                    walk(&st.detect, kinds, any);
+                    if let Some(w) = &st.without {
+                        sel(w, kinds, any);
+                    }
+                }
+            }
+            Detect::Silence { sel: Some(s), .. } => sel(s, kinds, any),
+            Detect::Silence { sel: None, .. }
+            | Detect::Metric(_)
+            | Detect::Gap { .. }
+            | Detect::Cascade { .. } => {}
+        }
+    }
+    let mut kinds = BTreeSet::new();
+    let mut any = false;
+    for r in rules.rules() {
+        walk(&r.detect, &mut kinds, &mut any);
+    }
+    let _ = any;
+    kinds.extend(
+        crate::render::report::view::NOTABLE
+            .iter()
+            .map(|k| Arc::from(*k)),
+    );
+    EventNeeds {
+        kinds: kinds.into_iter().collect(),
+        // Rules that select any kind (`event any ...`) see errors, the kinds
+        // other rules select and one event per node and second: enough for
+        // "the node's last line before" and silences, bounded in memory.
+        min_level: crate::model::Level::Error,
+    }
 }

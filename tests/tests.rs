@@ -2,5 +2,8 @@
 
 mod analyze;
 mod chart;
+mod cli;
 mod common;
+mod hostile;
 mod ingest;
+mod rules;

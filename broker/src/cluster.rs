@@ -217,22 +217,23 @@ impl Sim {
         if kind == GroupKind::Meta {
             self.nodes[r].meta.leader = Some(r);
         }
-        if let Some(o) = old {
-            if o != r && (kind != GroupKind::Consumer || gi <= 8) {
-                let what = match kind {
-                    GroupKind::Meta => format!(
-                        "meta leadership moved from {} to {}",
-                        self.names[o], self.names[r]
-                    ),
-                    _ => format!(
-                        "'{}' leadership moved from {} to {}",
-                        self.groups[gi].asset, self.names[o], self.names[r]
-                    ),
-                };
-                let key = format!("leader-{gi}-{}", self.groups[gi].term);
-                if self.chain.len() < 40 {
-                    self.chain(lt, Some(r), &key, what);
-                }
+        if let Some(o) = old
+            && o != r
+            && (kind != GroupKind::Consumer || gi <= 8)
+        {
+            let what = match kind {
+                GroupKind::Meta => format!(
+                    "meta leadership moved from {} to {}",
+                    self.names[o], self.names[r]
+                ),
+                _ => format!(
+                    "'{}' leadership moved from {} to {}",
+                    self.groups[gi].asset, self.names[o], self.names[r]
+                ),
+            };
+            let key = format!("leader-{gi}-{}", self.groups[gi].term);
+            if self.chain.len() < 40 {
+                self.chain(lt, Some(r), &key, what);
             }
         }
         // Followers that can hear the new leader learn at once.
@@ -348,37 +349,32 @@ impl Sim {
                         continue;
                     }
                     // Write deadline on a blocked socket.
-                    if let Some(since) = self.links[li].blocked_since[side] {
-                        if t - since >= self.p.write_deadline {
-                            let addr = self.links[li].addr[side].clone();
-                            let rid = self.links[li].rid[side];
-                            let chunks = self.rng.range(1, 3);
-                            let bytes = chunks * self.rng.range(300, 900);
-                            let mut d = Vec::new();
-                            crate::clock::go_duration(self.p.write_deadline * 1000, &mut d);
-                            let d = String::from_utf8_lossy(&d).into_owned();
-                            log!(
-                                self,
-                                x,
-                                t,
-                                Inf,
-                                "{addr} - rid:{rid} - Slow Consumer Detected: WriteDeadline of {d} exceeded with {chunks} chunks of {bytes} total bytes."
-                            );
-                            self.nodes[x].slow_consumers += 1;
-                            self.nodes[x].sc_routes += 1;
-                            let what = format!(
-                                "{} cut its route to {} (write deadline exceeded)",
-                                self.names[x], self.names[y]
-                            );
-                            self.chain(t, Some(x), &format!("wd-{x}-{y}"), what);
-                            self.close_link_side(
-                                x,
-                                y,
-                                t + 40,
-                                Some("Slow Consumer (Write Deadline)"),
-                            );
-                            continue;
-                        }
+                    if let Some(since) = self.links[li].blocked_since[side]
+                        && t - since >= self.p.write_deadline
+                    {
+                        let addr = self.links[li].addr[side].clone();
+                        let rid = self.links[li].rid[side];
+                        let chunks = self.rng.range(1, 3);
+                        let bytes = chunks * self.rng.range(300, 900);
+                        let mut d = Vec::new();
+                        crate::clock::go_duration(self.p.write_deadline * 1000, &mut d);
+                        let d = String::from_utf8_lossy(&d).into_owned();
+                        log!(
+                            self,
+                            x,
+                            t,
+                            Inf,
+                            "{addr} - rid:{rid} - Slow Consumer Detected: WriteDeadline of {d} exceeded with {chunks} chunks of {bytes} total bytes."
+                        );
+                        self.nodes[x].slow_consumers += 1;
+                        self.nodes[x].sc_routes += 1;
+                        let what = format!(
+                            "{} cut its route to {} (write deadline exceeded)",
+                            self.names[x], self.names[y]
+                        );
+                        self.chain(t, Some(x), &format!("wd-{x}-{y}"), what);
+                        self.close_link_side(x, y, t + 40, Some("Slow Consumer (Write Deadline)"));
+                        continue;
                     }
                     // PING timer.
                     if t >= self.links[li].next_ping[side] {
@@ -388,9 +384,8 @@ impl Sim {
                         } else {
                             self.links[li].last_out[side]
                         };
-                        if t - idle_ref < self.p.ping_interval {
-                            self.links[li].pings_out[side] = 0;
-                        } else if self.can_talk(x, y) {
+                        // Recent activity (or a PONG that makes it back) resets the count.
+                        if t - idle_ref < self.p.ping_interval || self.can_talk(x, y) {
                             self.links[li].pings_out[side] = 0;
                         } else {
                             self.links[li].pings_out[side] += 1;

@@ -121,6 +121,12 @@ pub struct Node {
     pub out_of_storage: bool,
 }
 
+impl Default for Node {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Node {
     pub fn new() -> Node {
         Node {

@@ -517,9 +517,9 @@ impl Sim {
             n.http_healthz, n.http_jsz, n.http_routez, n.http_varz
         );
         write_rfc3339_nanos(n.started, (n.pid * 7919) % 1000, m);
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "\",\"tags\":[\"node:{name}\"],\"system_account\":\"SYS\"}}}}\n"
+            "\",\"tags\":[\"node:{name}\"],\"system_account\":\"SYS\"}}}}"
         );
         self.push_prom(i, now);
     }
@@ -557,9 +557,9 @@ impl Sim {
         self.meta_json(i, now, true);
         let n = &self.nodes[i];
         let m = &mut self.mon.buf;
-        let _ = write!(
+        let _ = writeln!(
             m,
-            ",\"account_details\":[{{\"name\":\"APP\",\"id\":\"APP\",\"memory\":{},\"storage\":{},\"reserved_memory\":18446744073709551615,\"reserved_storage\":18446744073709551615,\"accounts\":0,\"ha_assets\":0,\"api\":{{\"total\":{},\"errors\":{}}}}}]}}}}\n",
+            ",\"account_details\":[{{\"name\":\"APP\",\"id\":\"APP\",\"memory\":{},\"storage\":{},\"reserved_memory\":18446744073709551615,\"reserved_storage\":18446744073709551615,\"accounts\":0,\"ha_assets\":0,\"api\":{{\"total\":{},\"errors\":{}}}}}]}}}}",
             mem as u64, storage as u64, n.api_total, n.api_errors
         );
     }
@@ -607,7 +607,11 @@ impl Sim {
             write_rfc3339_nanos(l.since, (l.rid[s] as u32 * 131) % 1000, m);
             m.extend_from_slice(b"\",\"last_activity\":\"");
             write_rfc3339_nanos(l.last_in[s].max(l.last_out[s]).min(now), 0, m);
-            let rtt = if self.talk[i * np + j] { "0s" } else { "0s" };
+            let rtt = if self.talk[i * np + j] {
+                "0s"
+            } else {
+                "1.002s"
+            };
             let _ = write!(m, "\",\"rtt\":\"{rtt}\",\"uptime\":\"");
             my_uptime((now - l.since) / SEC, m);
             m.extend_from_slice(b"\",\"idle\":\"");
@@ -666,9 +670,9 @@ impl Sim {
                     n.ctx_nonvol as u64
                 );
                 if n.quota > 0.0 || (n.cg_periods > 0) {
-                    let _ = write!(
+                    let _ = writeln!(
                         m,
-                        "{},{},{},{}\n",
+                        "{},{},{},{}",
                         (n.quota.max(0.0) * 100_000.0) as u64,
                         n.cg_periods,
                         n.cg_throttled,

@@ -1268,7 +1268,7 @@ impl Sim {
             let many = self.groups.len() > 64;
             for gi in 0..self.groups.len() {
                 let bulk = self.groups[gi].kind == GroupKind::Consumer && gi > 8;
-                if !many || !bulk || self.tick_n % 5 == 0 {
+                if !many || !bulk || self.tick_n.is_multiple_of(5) {
                     self.scan_group(gi, t);
                 }
             }
@@ -1394,7 +1394,7 @@ impl Sim {
     }
 
     fn memory_tick(&mut self, t: Micros) {
-        if self.tick_n % 4 != 0 {
+        if !self.tick_n.is_multiple_of(4) {
             return;
         }
         for i in 0..self.p.nodes {
@@ -1476,7 +1476,7 @@ pub fn commas(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (k, c) in s.chars().enumerate() {
-        if k > 0 && (s.len() - k) % 3 == 0 {
+        if k > 0 && (s.len() - k).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -98,12 +98,12 @@ impl Sim {
             }
             // The pull consumer on n2 receives what ORDERS stored.
             let cn = 1.min(np - 1);
-            if let Some(l) = self.groups[g].leader {
-                if self.can_talk(l, cn) {
-                    let m = 2.0 * n_or(self.p.pub_rate * dt);
-                    self.route_send(l, cn, m, m * size, t);
-                    self.client_out(cn, m, m * size);
-                }
+            if let Some(l) = self.groups[g].leader
+                && self.can_talk(l, cn)
+            {
+                let m = 2.0 * n_or(self.p.pub_rate * dt);
+                self.route_send(l, cn, m, m * size, t);
+                self.client_out(cn, m, m * size);
             }
         }
         let f = self.p.fail_node;
@@ -528,15 +528,14 @@ impl Sim {
             self.nodes[i].mqtt_sessions += 1;
         }
         // Session persistence: a write to $MQTT_sess.
-        if let Some(sg) = self.mqtt_sess {
-            if let Some(l) = self.groups[sg].leader {
-                if self.nodes[l].running() {
-                    self.nodes[l].raft_backlog += cost::MQTT_SESSION;
-                    for &r in &self.groups[sg].replicas.clone() {
-                        if r != l && self.can_talk(l, r) {
-                            self.nodes[r].raft_backlog += cost::APPLY;
-                        }
-                    }
+        if let Some(sg) = self.mqtt_sess
+            && let Some(l) = self.groups[sg].leader
+            && self.nodes[l].running()
+        {
+            self.nodes[l].raft_backlog += cost::MQTT_SESSION;
+            for &r in &self.groups[sg].replicas.clone() {
+                if r != l && self.can_talk(l, r) {
+                    self.nodes[r].raft_backlog += cost::APPLY;
                 }
             }
         }
@@ -560,12 +559,11 @@ impl Sim {
             seq,
             cost,
         };
-        match self.groups[0]
+        if let Some(m) = self.groups[0]
             .leader
             .filter(|&m| self.nodes[m].running() && self.can_talk(i, m))
         {
-            Some(m) => self.enqueue_api(m, req, issue),
-            None => {}
+            self.enqueue_api(m, req, issue)
         }
         let timeout = issue + self.p.mqtt_timeout;
         self.at(timeout, Ev::MqttTimeout(c, seq));

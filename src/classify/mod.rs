@@ -13,7 +13,12 @@ pub use normalize::normalize;
 pub use template::{CaptureType, PatternError, Template, parse_go_duration, unquote_go};
 
 use crate::model::Fields;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+
+thread_local! {
+    /// Reused candidate buffer: no allocation per message.
+    static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 use std::sync::Arc;
 
 /// Kind given to messages that match no template.
@@ -23,7 +28,12 @@ pub const UNKNOWN_KIND: &str = "unknown";
 #[derive(Clone, Debug)]
 pub struct Classifier {
     templates: Vec<Template>,
-    /// Automaton over distinct anchors; `anchor_templates[i]` = templates using anchor i.
+    /// Anchored automaton over the literal prefixes of templates that start
+    /// with text: it reads only as far as the longest prefix that matches.
+    prefix_ac: Option<AhoCorasick>,
+    prefix_templates: Vec<Vec<u32>>,
+    /// Unanchored automaton over the longest literal of templates that start
+    /// with a capture; `anchor_templates[i]` = templates using anchor i.
     ac: Option<AhoCorasick>,
     anchor_templates: Vec<Vec<u32>>,
     /// Templates without any literal: always candidates.
@@ -42,34 +52,113 @@ pub struct Classified {
 
 impl Classifier {
     pub fn new(templates: Vec<Template>) -> Classifier {
-        let mut anchors: Vec<String> = Vec::new();
-        let mut anchor_templates: Vec<Vec<u32>> = Vec::new();
-        let mut unanchored = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        for (i, t) in templates.iter().enumerate() {
-            if t.anchor.is_empty() {
-                unanchored.push(i as u32);
-                continue;
+        fn group(keys: impl Iterator<Item = (String, u32)>) -> (Vec<String>, Vec<Vec<u32>>) {
+            let mut lits: Vec<String> = Vec::new();
+            let mut members: Vec<Vec<u32>> = Vec::new();
+            let mut index = std::collections::HashMap::new();
+            for (k, i) in keys {
+                let slot = *index.entry(k.clone()).or_insert_with(|| {
+                    lits.push(k);
+                    members.push(Vec::new());
+                    lits.len() - 1
+                });
+                members[slot].push(i);
             }
-            let slot = *index.entry(t.anchor.clone()).or_insert_with(|| {
-                anchors.push(t.anchor.clone());
-                anchor_templates.push(Vec::new());
-                anchors.len() - 1
-            });
-            anchor_templates[slot].push(i as u32);
+            (lits, members)
         }
-        let ac = (!anchors.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&anchors)
-                .expect("anchors are plain literals")
-        });
+        let build = |lits: &[String], anchored: bool| -> Option<AhoCorasick> {
+            if lits.is_empty() {
+                return None;
+            }
+            let b = |kind| {
+                AhoCorasick::builder()
+                    // Prefixes: the longest one that matches at the start;
+                    // anchors: every occurrence (overlapping).
+                    .match_kind(if anchored {
+                        MatchKind::LeftmostLongest
+                    } else {
+                        MatchKind::Standard
+                    })
+                    .start_kind(if anchored {
+                        StartKind::Anchored
+                    } else {
+                        StartKind::Unanchored
+                    })
+                    .kind(kind)
+                    .build(lits)
+            };
+            // A DFA (one table lookup per byte, whatever the number of
+            // templates) unless it would be too large; then whatever fits.
+            Some(
+                b(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .or_else(|_| b(None))
+                    .expect("literals always build"),
+            )
+        };
+        let (prefixes, own) = group(
+            templates
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !t.prefix.is_empty())
+                .map(|(i, t)| (t.prefix.clone(), i as u32)),
+        );
+        // The longest matching prefix stands for every shorter prefix of it:
+        // its candidate list is the union of theirs.
+        let prefix_templates: Vec<Vec<u32>> = prefixes
+            .iter()
+            .map(|p| {
+                let mut v: Vec<u32> = prefixes
+                    .iter()
+                    .zip(&own)
+                    .filter(|(q, _)| p.starts_with(q.as_str()))
+                    .flat_map(|(_, m)| m.iter().copied())
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let (anchors, anchor_templates) = group(
+            templates
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.prefix.is_empty() && !t.anchor.is_empty())
+                .map(|(i, t)| (t.anchor.clone(), i as u32)),
+        );
+        let unanchored = templates
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.prefix.is_empty() && t.anchor.is_empty())
+            .map(|(i, _)| i as u32)
+            .collect();
         Classifier {
-            templates,
-            ac,
+            prefix_ac: build(&prefixes, true),
+            prefix_templates,
+            ac: build(&anchors, false),
             anchor_templates,
+            templates,
             unanchored,
             unknown: UNKNOWN_KIND.into(),
+        }
+    }
+
+    /// Candidate templates for `msg`, in declaration order.
+    fn candidates(&self, msg: &str, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend_from_slice(&self.unanchored);
+        if let Some(ac) = &self.prefix_ac {
+            let input = aho_corasick::Input::new(msg).anchored(aho_corasick::Anchored::Yes);
+            if let Some(m) = ac.find(input) {
+                out.extend_from_slice(&self.prefix_templates[m.pattern().as_usize()]);
+            }
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(msg) {
+                out.extend_from_slice(&self.anchor_templates[m.pattern().as_usize()]);
+            }
+        }
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
         }
     }
 
@@ -85,18 +174,22 @@ impl Classifier {
         self.templates.is_empty()
     }
 
+    /// The index of the first template matching `msg`, without captures
+    /// (the fast path when only counts are needed).
+    pub fn find(&self, msg: &str) -> Option<usize> {
+        CANDIDATES.with(|c| {
+            let mut c = c.borrow_mut();
+            self.candidates(msg, &mut c);
+            c.iter()
+                .map(|&i| i as usize)
+                .find(|&i| self.templates[i].is_match(msg))
+        })
+    }
+
     /// Classifies `msg` (the message body with any connection or RAFT prefix removed).
     pub fn classify(&self, msg: &str) -> Classified {
-        let mut cands: Vec<u32> = self.unanchored.clone();
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(msg) {
-                cands.extend_from_slice(&self.anchor_templates[m.pattern().as_usize()]);
-            }
-        }
-        if cands.len() > 1 {
-            cands.sort_unstable();
-            cands.dedup();
-        }
+        let mut cands = Vec::new();
+        self.candidates(msg, &mut cands);
         for &i in &cands {
             let t = &self.templates[i as usize];
             if let Some(fields) = t.matches(msg) {

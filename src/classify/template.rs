@@ -93,6 +93,8 @@ pub struct Template {
     captures: Vec<(Arc<str>, CaptureType)>,
     /// The longest literal piece: a message must contain it to match.
     pub(crate) anchor: String,
+    /// The literal text the pattern starts with (empty if it starts with a capture).
+    pub(crate) prefix: String,
     /// The template's literal text, with captures as `<name>`.
     pub display: String,
 }
@@ -191,6 +193,10 @@ impl Template {
         let mut re = String::from("^");
         let mut captures = Vec::new();
         let mut anchor = String::new();
+        let prefix = match pieces.first() {
+            Some(Piece::Lit(l)) => l.clone(),
+            _ => String::new(),
+        };
         let mut display = String::new();
         let mut seen = std::collections::HashSet::new();
         for p in &pieces {
@@ -235,6 +241,7 @@ impl Template {
             regex,
             captures,
             anchor,
+            prefix,
             display,
         })
     }
@@ -242,6 +249,11 @@ impl Template {
     /// Names of the typed captures, in order.
     pub fn capture_names(&self) -> impl Iterator<Item = (&str, CaptureType)> {
         self.captures.iter().map(|(n, t)| (&**n, *t))
+    }
+
+    /// Whether the whole message matches (no captures: faster).
+    pub fn is_match(&self, msg: &str) -> bool {
+        self.regex.is_match(msg)
     }
 
     /// Matches the whole message; returns the typed captures.

@@ -180,6 +180,19 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
     }
 
     // Evidence per node (causal findings of medium severity or more).
+    // When no node shows a cause of its own, the high cascade findings are
+    // all there is: rank on them (a node whose routes flap while its peers
+    // see less, say).
+    let any_causal = findings
+        .iter()
+        .any(|f| f.node.is_some() && f.severity >= Severity::Medium && is_causal(&f.category));
+    let counts = |f: &Finding| {
+        if any_causal {
+            is_causal(&f.category)
+        } else {
+            f.severity >= Severity::High
+        }
+    };
     let mut cases: BTreeMap<Node, NodeCase> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         let Some(node) = &f.node else { continue };
@@ -187,8 +200,7 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
             continue;
         }
         let c = cases.entry(node.clone()).or_default();
-        let causal = is_causal(&f.category);
-        if causal {
+        if counts(f) {
             let t = corrected(f);
             if c.onset.is_none_or(|o| t < o) {
                 c.onset = Some(t);
@@ -228,6 +240,12 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
     });
 
     let mut reasons = Vec::new();
+    if !any_causal && !ranked.is_empty() {
+        reasons.push(
+            "no node shows a cause of its own: ranked on the cluster symptoms (routes, quorum)"
+                .into(),
+        );
+    }
     let (scope, failing) = if ranked.is_empty() {
         (Scope::Undetermined, None)
     } else {
@@ -278,7 +296,8 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
                     .all(|(_, c)| c.categories.len() == common.len())
         };
         if nodes.len() == 1 {
-            (Scope::SingleNode, Some(chosen.0.clone()))
+            // Nothing to compare with: "failed first" has no meaning.
+            (Scope::SingleNode, None)
         } else if same_everywhere {
             (Scope::ClusterWide, None)
         } else {
@@ -288,13 +307,38 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
 
     // Root cause: on the chosen node, the earliest causal finding; a finding
     // that explains it (same node, not later than the tolerance) goes first.
-    let root_idx = match &failing {
+    let root_node = failing
+        .clone()
+        .or_else(|| (scope == Scope::SingleNode).then(|| ranked[0].0.clone()));
+    let root_idx = match &root_node {
         Some(n) => cases.get(n).and_then(|c| c.onset_finding),
         None => findings
             .iter()
             .position(|f| is_causal(&f.category) && f.severity >= Severity::Medium)
             .or_else(|| findings.iter().position(|f| f.severity >= Severity::High)),
     };
+    // Within the tolerance after the onset, the most severe finding of the
+    // node is the better root (a medium CPU blip just before a critical
+    // memory exhaustion is its symptom, not its cause).
+    let root_idx = root_idx.map(|i| {
+        let f0 = &findings[i];
+        findings
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| {
+                g.node == f0.node
+                    && counts(g)
+                    && g.start >= f0.start
+                    && g.start.since(f0.start) <= ONSET_TOLERANCE
+            })
+            .max_by(|(ia, a), (ib, b)| {
+                a.severity
+                    .cmp(&b.severity)
+                    .then(b.start.cmp(&a.start))
+                    .then(ib.cmp(ia))
+            })
+            .map_or(i, |(j, _)| j)
+    });
     let root_idx = root_idx.map(|i| prefer_explainer(findings, i));
     let root_cause = root_idx.map(|i| {
         let f = &findings[i];
@@ -457,12 +501,22 @@ fn prefer_explainer(findings: &[Finding], i: usize) -> usize {
         .enumerate()
         .filter(|(_, g)| {
             g.node == f.node
-                && g.explains.iter().any(|r| *r == f.rule)
+                && g.explains.iter().any(|r| rule_matches(r, &f.rule))
                 && g.start.since(f.start) <= ONSET_TOLERANCE
                 && is_causal(&g.category)
         })
         .min_by_key(|(_, g)| g.start)
         .map_or(i, |(j, _)| j)
+}
+
+/// `explains` entries are rule ids or globs (`nats-mqtt.*`).
+pub fn rule_matches(pattern: &str, rule: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == rule,
+        Some((pre, post)) => {
+            rule.len() >= pre.len() + post.len() && rule.starts_with(pre) && rule.ends_with(post)
+        }
+    }
 }
 
 /// Nodes a cascade finding points at: node names mentioned in its evidence or message.
@@ -722,5 +776,162 @@ fn no_incident(
             "No incident found: {} node(s), {warn} warnings, {err} errors, no finding of high severity.",
             nodes.len()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Bundle, NodeStats};
+    use crate::model::{Evidence, Location};
+
+    const S: i64 = 1_000_000_000;
+
+    fn finding(rule: &str, node: &str, cat: &str, sev: Severity, start_s: i64) -> Finding {
+        Finding {
+            rule: rule.into(),
+            title: rule.into(),
+            severity: sev,
+            category: cat.into(),
+            node: Some(node.into()),
+            start: Timestamp(start_s * S),
+            end: Timestamp((start_s + 10) * S),
+            message: format!("{rule} on {node}"),
+            evidence: vec![Evidence {
+                loc: Some(Location {
+                    file: "x.log".into(),
+                    line: 1,
+                }),
+                ts: Some(Timestamp(start_s * S)),
+                node: Some(node.into()),
+                text: "line".into(),
+            }],
+            explains: Vec::new(),
+            advice: None,
+            collect: Vec::new(),
+        }
+    }
+
+    fn bundle(nodes: &[&str]) -> Bundle {
+        let mut b = Bundle::default();
+        for n in nodes {
+            b.nodes.insert((*n).into(), NodeStats::default());
+        }
+        b
+    }
+
+    fn run(fs: &mut [Finding], nodes: &[&str]) -> Verdict {
+        fs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        diagnose(fs, &bundle(nodes), &MetricSet::empty())
+    }
+
+    #[test]
+    fn no_high_finding_is_no_incident() {
+        let v = run(
+            &mut [finding("a", "n1", "cpu-starvation", Severity::Medium, 0)],
+            &["n1", "n2"],
+        );
+        assert_eq!((v.scope, v.failing_node), (Scope::NoIncident, None));
+    }
+
+    #[test]
+    fn earliest_causal_onset_wins_over_louder_cascade() {
+        let mut fs = [
+            finding("route", "n2", "route-instability", Severity::Critical, 1),
+            finding("route", "n3", "route-instability", Severity::Critical, 1),
+            finding("freeze", "n1", "node-unresponsive", Severity::High, 5),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n1"));
+        assert_eq!(v.root_cause.unwrap().category.as_ref(), "node-unresponsive");
+        // the peers' reaction is in the chain
+        assert!(v.chain.iter().any(|c| &*c.category == "route-instability"));
+    }
+
+    #[test]
+    fn much_heavier_evidence_wins_within_tolerance_only() {
+        let heavy = |n: &str, t: i64| {
+            vec![
+                finding("a", n, "cpu-starvation", Severity::Critical, t),
+                finding("b", n, "jetstream-api-overload", Severity::Critical, t + 1),
+                finding("c", n, "mqtt-connection-storm", Severity::High, t + 2),
+            ]
+        };
+        let mut fs: Vec<Finding> = heavy("n2", 5);
+        fs.push(finding("z", "n1", "slow-consumer", Severity::High, 0));
+        let v = run(&mut fs, &["n1", "n2"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n2"), "{:?}", v.reasons);
+        let mut fs: Vec<Finding> = heavy("n2", 100);
+        fs.push(finding("z", "n1", "slow-consumer", Severity::High, 0));
+        let v = run(&mut fs, &["n1", "n2"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn explaining_finding_becomes_the_root() {
+        let mut a = finding("restart", "n1", "process-restart", Severity::Critical, 10);
+        a.explains = vec!["resources.*".into()];
+        let b = finding(
+            "resources.silent",
+            "n1",
+            "node-unresponsive",
+            Severity::Critical,
+            5,
+        );
+        let v = run(&mut [a, b], &["n1", "n2"]);
+        assert_eq!(v.root_cause.unwrap().rule.as_ref(), "restart");
+    }
+
+    #[test]
+    fn single_node_and_cluster_wide_name_no_failing_node_or_say_so() {
+        let v = run(
+            &mut [finding("a", "n1", "cpu-starvation", Severity::High, 0)],
+            &["n1"],
+        );
+        assert_eq!(
+            (v.scope.clone(), v.failing_node.clone()),
+            (Scope::SingleNode, None)
+        );
+        assert_eq!(v.root_cause.unwrap().node.as_deref(), Some("n1"));
+        let mut fs = [
+            finding("cfg", "n1", "config-error", Severity::High, 0),
+            finding("cfg", "n2", "config-error", Severity::High, 1),
+            finding("cfg", "n3", "config-error", Severity::High, 2),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!((v.scope, v.failing_node), (Scope::ClusterWide, None));
+        assert!(v.root_cause.is_some());
+    }
+
+    #[test]
+    fn only_cascade_findings_rank_on_the_symptoms() {
+        let v = run(
+            &mut [finding("r", "n2", "route-instability", Severity::High, 0)],
+            &["n1", "n2"],
+        );
+        assert_eq!(
+            (v.scope, v.failing_node.as_deref()),
+            (Scope::Node, Some("n2"))
+        );
+        let mut fs = [
+            finding("r", "n2", "route-instability", Severity::High, 0),
+            finding("c", "n1", "cpu-starvation", Severity::Low, 0),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n2"));
+        // a causal finding of medium severity elsewhere outranks cascade symptoms
+        let mut fs = [
+            finding("r", "n2", "route-instability", Severity::Critical, 0),
+            finding("c", "n1", "cpu-starvation", Severity::High, 3),
+        ];
+        let v = run(&mut fs, &["n1", "n2", "n3"]);
+        assert_eq!(v.failing_node.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(rule_matches("nats-mqtt.*", "nats-mqtt.storm"));
+        assert!(!rule_matches("nats-mqtt.*", "nats-core.x"));
+        assert!(rule_matches("a.b", "a.b"));
     }
 }

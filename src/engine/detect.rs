@@ -56,7 +56,9 @@ fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
         ord: i as u64,
         events: vec![i],
         notes: Vec::new(),
-        caps: cx.event_caps(i),
+        // Filled lazily from the first event (findings, sequence steps):
+        // cloning every field of every selected event costs memory on big inputs.
+        caps: Vec::new(),
     }
 }
 
@@ -178,7 +180,9 @@ fn window(
             if pass {
                 let v = agg_val.unwrap_or(0.0);
                 ep = Some(match ep {
-                    Some((a, b, at, peak)) if left <= b + 1 => (a, j.max(b), at, peak.max(v)),
+                    // Windows that share a line are one episode; a window that
+                    // starts after the episode's last line is a new one.
+                    Some((a, b, at, peak)) if left <= b => (a, j.max(b), at, peak.max(v)),
                     Some(old) => {
                         flush(old, &mut out);
                         (left, j, tj, v)

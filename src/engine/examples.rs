@@ -163,6 +163,9 @@ fn log_line(line: &str, file: &Arc<str>, lineno: usize, rules: &RuleSet) -> Resu
     })
 }
 
+/// Most samples one `samples` line may expand to.
+const MAX_EXAMPLE_SAMPLES: usize = 100_000;
+
 fn dur(s: &str) -> Option<i64> {
     crate::classify::parse_go_duration(s).map(|x| (x * 1e9).round() as i64)
 }
@@ -235,6 +238,10 @@ pub fn parse_example(
                         ),
                         None => (tok, 1),
                     };
+                    // Checked before expanding: `0*18446744073709551615` must not hang.
+                    if pts.len().saturating_add(n) > MAX_EXAMPLE_SAMPLES {
+                        return Err(err("too many samples (limit 100000)"));
+                    }
                     for _ in 0..n {
                         if v == "_" {
                             pts.push(None);
@@ -246,13 +253,10 @@ pub fn parse_example(
                         }
                     }
                 }
-                if pts.len() > 100_000 {
-                    return Err(err("too many samples (limit 100000)"));
-                }
                 let points: Vec<(Timestamp, f64)> = pts
                     .into_iter()
                     .enumerate()
-                    .filter_map(|(k, v)| Some((t0.add(step * k as i64), v?)))
+                    .filter_map(|(k, v)| Some((t0.add(step.saturating_mul(k as i64)), v?)))
                     .collect();
                 input.metrics.add(hw[1], hw[2], points);
             }
@@ -289,7 +293,7 @@ pub fn parse_example(
                 let ev = log_line(rest, &file, *lineno, rules).map_err(|m| err(&m))?;
                 for k in 0..n {
                     let mut e = ev.clone();
-                    e.ts = ev.ts.map(|t| t.add(step * k as i64));
+                    e.ts = ev.ts.map(|t| t.add(step.saturating_mul(k as i64)));
                     input.events.push(e);
                 }
             }

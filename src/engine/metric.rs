@@ -8,6 +8,7 @@ use super::{Ctx, Hit};
 use crate::lang::ir::{MC, MX, MetricCond, PeerAgg, WinFn};
 use crate::model::{Evidence, NANOS_PER_SEC, Nanos, Series, Timestamp, Value, format_duration};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 fn max_age(s: &Series) -> Nanos {
     if s.step > 0 {
@@ -176,7 +177,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
             if e.since(s) < hold {
                 return;
             }
-            let values: Vec<String> = names
+            let at_onset: Vec<(&String, f64)> = names
                 .iter()
                 .filter_map(|n| {
                     let v = if let Some(inner) =
@@ -186,8 +187,12 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
                     } else {
                         value_at(cx, node, n, s)
                     };
-                    v.map(|v| format!("{n}={}", fmt(v)))
+                    v.map(|v| (n, v))
                 })
+                .collect();
+            let values: Vec<String> = at_onset
+                .iter()
+                .map(|(n, v)| format!("{n}={}", fmt(*v)))
                 .collect();
             let held = if e > s {
                 format!(
@@ -218,14 +223,21 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
                         fmt(peak)
                     ),
                 }],
-                caps: vec![
+                caps: [
                     ("value".into(), Value::Float(onset)),
                     ("peak".into(), Value::Float(peak)),
                     (
                         "held".into(),
                         Value::Str(format_duration(e.since(s)).into()),
                     ),
-                ],
+                ]
+                .into_iter()
+                .chain(
+                    at_onset
+                        .iter()
+                        .map(|(n, v)| (Arc::from(n.as_str()), Value::Float(*v))),
+                )
+                .collect(),
             });
         };
         for p in &series.points {

@@ -79,7 +79,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
             for slot in slots.iter_mut() {
                 *slot = None;
             }
-            out.push(combine(chain));
+            out.push(combine(cx, chain));
         } else {
             slots[s] = Some(chain);
         }
@@ -94,7 +94,7 @@ fn without_index(cx: &Ctx<'_>, w: &Sel, by: &[Arc<str>]) -> BTreeMap<Key, Vec<(T
         .collect()
 }
 
-fn combine(chain: Vec<Hit>) -> Hit {
+fn combine(cx: &Ctx<'_>, chain: Vec<Hit>) -> Hit {
     let first = &chain[0];
     let mut h = Hit {
         node: first.node.clone(),
@@ -107,10 +107,18 @@ fn combine(chain: Vec<Hit>) -> Hit {
         notes: Vec::new(),
         caps: Vec::new(),
     };
+    // Event hits carry no captures of their own: take their event's fields.
+    let caps: Vec<Vec<(Arc<str>, Value)>> = chain
+        .iter()
+        .map(|c| match c.events.first() {
+            Some(&e) if c.caps.is_empty() => cx.event_caps(e),
+            _ => c.caps.clone(),
+        })
+        .collect();
     for (i, c) in chain.iter().enumerate() {
         h.events.extend(&c.events);
         h.notes.extend(c.notes.iter().cloned());
-        for (k, v) in &c.caps {
+        for (k, v) in &caps[i] {
             h.caps.push((format!("s{}.{k}", i + 1).into(), v.clone()));
         }
         h.caps.push((
@@ -118,8 +126,8 @@ fn combine(chain: Vec<Hit>) -> Hit {
             Value::Str(c.start.hms_millis().into()),
         ));
     }
-    for c in &chain {
-        for (k, v) in &c.caps {
+    for c in &caps {
+        for (k, v) in c {
             if !h.caps.iter().any(|(x, _)| x == k) {
                 h.caps.push((k.clone(), v.clone()));
             }

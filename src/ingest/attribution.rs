@@ -53,7 +53,11 @@ fn rotation_key(logical: &str) -> (String, String) {
     (dir.to_string(), names::stem(file).to_string())
 }
 
-pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle {
+pub(crate) fn resolve(
+    mut logs: Vec<FileResult>,
+    opts: &IngestOptions,
+    templates: &[crate::classify::Template],
+) -> Bundle {
     // Deterministic: process files in display order.
     logs.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     let mut sibling_names: HashMap<(String, String), String> = HashMap::new();
@@ -125,6 +129,11 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
                 *a += b;
             }
             ns.starts += s.stats.starts;
+            for (sec, (w, e)) in &s.stats.activity {
+                let cell = ns.activity.entry(*sec).or_default();
+                cell.0 += w;
+                cell.1 += e;
+            }
             if let Some(t) = s.stats.first {
                 ns.first = Some(ns.first.map_or(t, |x: crate::model::Timestamp| x.min(t)));
                 first = Some(first.map_or(t, |x: crate::model::Timestamp| x.min(t)));
@@ -133,8 +142,15 @@ pub(crate) fn resolve(mut logs: Vec<FileResult>, opts: &IngestOptions) -> Bundle
                 ns.last = Some(ns.last.map_or(t, |x: crate::model::Timestamp| x.max(t)));
                 last = Some(last.map_or(t, |x: crate::model::Timestamp| x.max(t)));
             }
-            for (k, v) in &s.stats.templates {
-                let e = ns.templates.entry(k.clone()).or_default();
+            let by_kind = s
+                .stats
+                .by_template
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.count > 0)
+                .map(|(i, v)| (templates[i].kind.clone(), v));
+            for (k, v) in by_kind.chain(s.stats.unmatched.iter().map(|(k, v)| (k.clone(), v))) {
+                let e = ns.templates.entry(k).or_default();
                 e.count += v.count;
                 e.classified |= v.classified;
                 e.max_level = e.max_level.max(v.max_level);

@@ -9,6 +9,7 @@
 //! any thread count and any order of inputs.
 
 mod attribution;
+mod chunks;
 mod sink;
 
 pub use attribution::Attribution;
@@ -30,7 +31,9 @@ pub enum Keep {
     /// Only counts (for `stats`): memory stays bounded by the number of
     /// distinct templates, not the input size.
     Counts,
-    /// Events at or above a level, plus events of kinds some rule needs.
+    /// Events at or above a level, events of `relevant_kinds`, and one
+    /// event per node and second (so silences stay visible); the rest is
+    /// only counted. Memory grows with what rules read, not with the input.
     Relevant(Level),
 }
 
@@ -41,9 +44,11 @@ pub struct IngestOptions {
     /// `--node NAME=PATH`: files whose display path contains PATH belong to NAME.
     pub node_overrides: Vec<(String, String)>,
     pub keep: Keep,
-    /// Kinds to keep under `Keep::Relevant` whatever their level.
+    /// Kinds to keep under `Keep::Relevant` whatever their level (sorted).
     pub relevant_kinds: Vec<Arc<str>>,
     pub progress: bool,
+    /// Plain files at least this large are parsed in parallel chunks.
+    pub chunk_min: u64,
 }
 
 impl Default for IngestOptions {
@@ -55,6 +60,7 @@ impl Default for IngestOptions {
             keep: Keep::All,
             relevant_kinds: Vec::new(),
             progress: false,
+            chunk_min: chunks::MIN_CHUNKED,
         }
     }
 }
@@ -93,6 +99,8 @@ pub struct NodeStats {
     pub templates: BTreeMap<Arc<str>, TemplateCount>,
     /// `Starting nats-server` banners.
     pub starts: u64,
+    /// Warnings and errors per second (Unix seconds → (warn, error or worse)).
+    pub activity: BTreeMap<i64, (u32, u32)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -147,7 +155,17 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             let mut visit = |meta: &SourceMeta, reader: &mut dyn std::io::BufRead| -> Leaf {
                 read_leaf(meta, reader, classifier, opts)
             };
-            let r = crate::source::read_input(input, &opts.limits, &mut visit);
+            // A large plain file is split into chunks parsed in parallel.
+            let chunked = match input {
+                Input::Path(p) => {
+                    chunks::read_chunked(p, &p.display().to_string(), classifier, opts)
+                }
+                Input::Stdin => None,
+            };
+            let r = match chunked {
+                Some(fr) => (vec![(fr.meta.clone(), Leaf::Log(Box::new(fr)))], Vec::new()),
+                None => crate::source::read_input(input, &opts.limits, &mut visit),
+            };
             if let Some(p) = &progress {
                 p.inc(1);
             }
@@ -177,9 +195,24 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             });
         }
     }
+    // Metric dumps too: a read error (truncated gzip, a limit) is kept by
+    // the parser as an unparsed record; surface it as an error of the file.
+    for m in &metric_files {
+        if let Some((line, reason)) = m
+            .report
+            .unparsed
+            .iter()
+            .find(|(_, r)| r.starts_with("read error"))
+        {
+            errors.push(SourceError {
+                file: m.meta.display.to_string(),
+                message: format!("{reason} (line {line})"),
+            });
+        }
+    }
     errors.sort();
     errors.dedup();
-    let mut bundle = attribution::resolve(logs, opts);
+    let mut bundle = attribution::resolve(logs, opts, classifier.templates());
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {
@@ -266,7 +299,12 @@ fn read_leaf(
     opts: &IngestOptions,
 ) -> Leaf {
     let head = reader.fill_buf().map(|h| h.to_vec()).unwrap_or_default();
-    if let Some(format) = crate::parse::metric::sniff(&meta.logical_path, &head) {
+    let metric = if looks_like_json_log(&head) {
+        None
+    } else {
+        crate::parse::metric::sniff(&meta.logical_path, &head)
+    };
+    if let Some(format) = metric {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
         let report =
@@ -280,6 +318,19 @@ fn read_leaf(
     let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
     let account = crate::parse::log::parse_stream(reader, &opts.log, &mut sink);
     Leaf::Log(Box::new(sink.finish(meta.clone(), account)))
+}
+
+/// A JSON structured log: its first line is an object with a message and a level.
+fn looks_like_json_log(head: &[u8]) -> bool {
+    let first = head
+        .split(|b| *b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+    let Some(first) = first else { return false };
+    let Ok(text) = std::str::from_utf8(first) else {
+        return false;
+    };
+    let t = text.trim();
+    t.starts_with('{') && crate::parse::log::json::parse_json_line(t).is_some_and(|r| r.level_given)
 }
 
 pub(crate) fn override_for(display: &str, overrides: &[(String, String)]) -> Option<String> {

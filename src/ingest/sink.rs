@@ -14,6 +14,11 @@ use std::sync::Arc;
 
 pub(crate) type Bucket = usize;
 
+/// Distinct unmatched message shapes counted per segment before the rest are
+/// lumped together under [`OTHER_TEMPLATES`].
+pub const MAX_UNMATCHED_TEMPLATES: usize = 10_000;
+pub const OTHER_TEMPLATES: &str = "(other unmatched messages)";
+
 struct Names {
     addr: Arc<str>,
     conn: Arc<str>,
@@ -49,14 +54,24 @@ pub(crate) struct SegmentStats {
     pub levels: [u64; 6],
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
-    pub templates: HashMap<Arc<str>, TemplateCount>,
+    /// Counts per template index of the classifier.
+    pub by_template: Vec<TemplateCount>,
+    /// Counts per normalized text of messages no template matched.
+    pub unmatched: HashMap<Arc<str>, TemplateCount>,
     pub starts: u64,
+    /// Warnings and errors (error or worse) per second: counted for every
+    /// line, kept or not, so charts and sparklines show the true density.
+    pub activity: HashMap<i64, (u32, u32)>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Segment {
     /// Node named by a wrapper for these lines (pod, host, compose service, JSON key).
     pub key: Option<String>,
+    /// The segment began with a `Starting nats-server` line (not a mere
+    /// first line of its key): a chunk's first segment without it continues
+    /// the previous chunk's.
+    pub opened_by_start: bool,
     /// Server name from this segment's banner.
     pub name: Option<String>,
     pub stats: SegmentStats,
@@ -76,15 +91,18 @@ pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
     keep: Keep,
-    relevant: &'a [Arc<str>],
+    relevant: Vec<Arc<str>>,
     names: Names,
     segments: Vec<Segment>,
     /// key → current segment
-    current: HashMap<Option<String>, usize>,
+    current: Vec<(Option<String>, usize)>,
     events: Vec<(Event, Bucket)>,
     node_ids: Vec<(String, Bucket)>,
     last_ts: Option<Timestamp>,
     last_kept: bool,
+    /// Last second a heartbeat event was kept, per segment.
+    heartbeat: Vec<i64>,
+    unknown: Arc<str>,
 }
 
 impl<'a> EventSink<'a> {
@@ -93,39 +111,66 @@ impl<'a> EventSink<'a> {
             file,
             classifier,
             keep: opts.keep,
-            relevant: &opts.relevant_kinds,
+            relevant: {
+                let mut r = opts.relevant_kinds.clone();
+                r.sort();
+                r
+            },
             names: Names::new(),
             segments: Vec::new(),
-            current: HashMap::new(),
+            current: Vec::new(),
             events: Vec::new(),
             node_ids: Vec::new(),
             last_ts: None,
             last_kept: false,
+            heartbeat: Vec::new(),
+            unknown: crate::classify::UNKNOWN_KIND.into(),
         }
     }
 
     fn segment_for(&mut self, key: Option<&str>, new_lifetime: bool) -> usize {
-        let k = key.map(str::to_string);
+        // A handful of keys per file at most: a linear scan beats hashing an
+        // owned key on every line.
+        let pos = self.current.iter().position(|(k, _)| k.as_deref() == key);
         if !new_lifetime {
-            if let Some(&i) = self.current.get(&k) {
-                return i;
+            if let Some(p) = pos {
+                return self.current[p].1;
             }
         }
         self.segments.push(Segment {
-            key: k.clone(),
+            key: key.map(str::to_string),
+            opened_by_start: new_lifetime,
             name: None,
             stats: SegmentStats::default(),
         });
         let i = self.segments.len() - 1;
-        self.current.insert(k, i);
+        match pos {
+            Some(p) => self.current[p].1 = i,
+            None => self.current.push((key.map(str::to_string), i)),
+        }
         i
     }
 
-    fn keeps(&self, level: Level, kind: &str) -> bool {
+    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> bool {
         match self.keep {
             Keep::All => true,
             Keep::Counts => false,
-            Keep::Relevant(min) => level >= min || self.relevant.iter().any(|k| &**k == kind),
+            Keep::Relevant(min) => {
+                if level >= min || self.relevant.binary_search_by(|k| (**k).cmp(kind)).is_ok() {
+                    return true;
+                }
+                // One heartbeat per segment and second: enough to see a node fall silent.
+                let sec = ts.map_or(i64::MIN, |t| t.0.div_euclid(1_000_000_000));
+                let last = &mut self.heartbeat;
+                if last.get(seg) == Some(&sec) {
+                    return false;
+                }
+                if last.len() <= seg {
+                    last.resize(seg + 1, i64::MIN + 1);
+                }
+                last[seg] = sec;
+                true
+            }
         }
     }
 
@@ -142,43 +187,40 @@ impl<'a> EventSink<'a> {
 
 impl Sink for EventSink<'_> {
     fn record(&mut self, rec: Record<'_>, line: u64) {
-        // Strip the connection / RAFT prefix into fields.
+        use crate::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
         let msg: &str = &rec.msg;
-        let mut fields = Vec::new();
-        let mut body = msg;
-        if let Some(p) = crate::parse::log::nats::parse_conn_prefix(msg) {
-            body = p.rest;
-            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
-            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
-            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
-            if let Some(c) = p.client {
-                fields.push((
-                    self.names.client.clone(),
-                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
-                ));
-            }
-            if let Some(a) = p.account_user {
-                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
-            }
-        } else if let Some((node, group, rest)) = crate::parse::log::nats::parse_raft_prefix(msg) {
-            body = rest;
-            fields.push((self.names.raft_node.clone(), Value::Str(node.into())));
-            fields.push((self.names.raft_group.clone(), Value::Str(group.into())));
-        }
-        let c = self.classifier.classify(body);
-        let kind: &str = &c.kind;
-        let new_lifetime = kind == "server_starting";
+        // The connection / RAFT prefix: parsed here, turned into fields only
+        // if the event is kept.
+        let conn = parse_conn_prefix(msg);
+        let raft = if conn.is_none() {
+            parse_raft_prefix(msg)
+        } else {
+            None
+        };
+        let body = match (&conn, &raft) {
+            (Some(p), _) => p.rest,
+            (None, Some((_, _, rest))) => rest,
+            (None, None) => msg,
+        };
+        let tidx = self.classifier.find(body);
+        let templates = self.classifier.templates();
+        let kind: Arc<str> =
+            tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
+        let new_lifetime = &*kind == "server_starting";
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
-        if kind == "banner_name" {
-            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
+        if matches!(&*kind, "banner_name" | "banner_node") {
+            let captured = tidx
+                .and_then(|i| templates[i].matches(body))
+                .unwrap_or_default();
+            if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
-                if !n.is_empty() && self.segments[seg].name.is_none() {
-                    self.segments[seg].name = Some(n.to_string());
+                if &*kind == "banner_name" {
+                    if !n.is_empty() && self.segments[seg].name.is_none() {
+                        self.segments[seg].name = Some(n.to_string());
+                    }
+                } else {
+                    self.node_ids.push((n.to_string(), seg));
                 }
-            }
-        } else if kind == "banner_node" {
-            if let Some(Value::Str(n)) = c.fields.first().map(|f| &f.1) {
-                self.node_ids.push((n.to_string(), seg));
             }
         }
         let ts = rec.ts.or(self.last_ts);
@@ -194,35 +236,88 @@ impl Sink for EventSink<'_> {
         if let Some(t) = ts {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
+            if rec.level >= Level::Warn {
+                let cell = st
+                    .activity
+                    .entry(t.0.div_euclid(1_000_000_000))
+                    .or_default();
+                if rec.level == Level::Warn {
+                    cell.0 += 1;
+                } else {
+                    cell.1 += 1;
+                }
+            }
         }
-        let tkey: Arc<str> = if c.template.is_some() {
-            c.kind.clone()
-        } else {
-            normalize(body).into()
+        let tc = match tidx {
+            Some(i) => {
+                if st.by_template.len() < templates.len() {
+                    st.by_template
+                        .resize(templates.len(), TemplateCount::default());
+                }
+                &mut st.by_template[i]
+            }
+            None => {
+                // Bounded: past the cap, new shapes are counted together, so
+                // memory does not grow with the input (random garbage, say).
+                let key: Arc<str> = normalize(body).into();
+                if st.unmatched.len() >= MAX_UNMATCHED_TEMPLATES && !st.unmatched.contains_key(&key)
+                {
+                    st.unmatched.entry(Arc::from(OTHER_TEMPLATES)).or_default()
+                } else {
+                    st.unmatched.entry(key).or_default()
+                }
+            }
         };
-        let tc = st.templates.entry(tkey).or_default();
         tc.count += 1;
-        tc.classified = c.template.is_some();
+        tc.classified = tidx.is_some();
         tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
         self.last_kept = false;
-        if !self.keeps(rec.level, kind) {
+        if !self.keeps(rec.level, &kind, seg, ts) {
             return;
         }
         self.last_kept = true;
-        fields.extend(c.fields);
+        let mut fields = Vec::new();
+        if let Some(p) = &conn {
+            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
+            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
+            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
+            if let Some(c) = p.client {
+                fields.push((
+                    self.names.client.clone(),
+                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
+                ));
+            }
+            if let Some(a) = p.account_user {
+                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
+            }
+        } else if let Some((node, group, _)) = &raft {
+            fields.push((self.names.raft_node.clone(), Value::Str((*node).into())));
+            fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
+        }
+        // Typed captures; a capture that does not convert (an int too large)
+        // falls back to the next template that matches.
+        let (kind, captured, matched) = match tidx.and_then(|i| templates[i].matches(body)) {
+            Some(f) => (kind, f, true),
+            None if tidx.is_some() => {
+                let c = self.classifier.classify(body);
+                (c.kind, c.fields, c.template.is_some())
+            }
+            None => (kind, Vec::new(), false),
+        };
+        fields.extend(captured);
         if let Some(pid) = rec.pid {
             fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
         }
         for (k, v) in rec.extra {
             fields.push((k.into(), v));
         }
-        let template = (c.template.is_none()).then(|| normalize(body).into());
+        let template = (!matched).then(|| normalize(body).into());
         self.events.push((
             Event {
                 ts,
                 node: self.names.empty.clone(),
                 level: rec.level,
-                kind: c.kind,
+                kind,
                 fields,
                 message: msg.into(),
                 template,

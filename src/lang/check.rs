@@ -645,8 +645,12 @@ impl Cx<'_, '_> {
 
     /// Fields available for a selector: captures of its kinds, prefix fields, builtins.
     fn fields_for(&self, sel: &ast::Selector) -> Option<BTreeSet<String>> {
-        if sel.kinds.iter().any(|k| k.v == "any") {
-            return None;
+        if sel
+            .kinds
+            .iter()
+            .any(|k| k.v == "any" || !self.fields_by_kind.contains_key(k.v.as_str()))
+        {
+            return None; // `any`, or an unknown kind (already reported)
         }
         let mut set: BTreeSet<String> = BTreeSet::new();
         for k in &sel.kinds {

@@ -231,8 +231,8 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
     // Keep one source endpoint per (node, metric); flag (node, metric)s that
     // have several label sets left (they need aggregation).
     let mut best: HashMap<u64, (u32, u32, bool)> = HashMap::new(); // nm → (min ep, lset, multi)
-    for i in 0..nm.len() {
-        let e = best.entry(nm[i]).or_insert((c.ep[i], c.lset[i], false));
+    for (i, &key) in nm.iter().enumerate() {
+        let e = best.entry(key).or_insert((c.ep[i], c.lset[i], false));
         if c.ep[i] < e.0 {
             *e = (c.ep[i], c.lset[i], false);
         } else if c.ep[i] == e.0 && c.lset[i] != e.1 {

@@ -213,7 +213,15 @@ impl<T> Ctx<'_, T> {
                     if f.is_symlink() {
                         continue;
                     }
-                    self.read_stream(&member, &member, Box::new(f), Vec::new(), depth + 1)
+                    // A member is compressed inside the archive: the same
+                    // ratio limit as a compressed stream stops zip bombs.
+                    let guarded = RatioGuard {
+                        compressed: std::rc::Rc::new(std::cell::Cell::new(f.compressed_size())),
+                        inner: f,
+                        out: 0,
+                        max_ratio: self.limits.max_ratio,
+                    };
+                    self.read_stream(&member, &member, Box::new(guarded), Vec::new(), depth + 1)
                 }
                 Err(e) => self.err(&member, format!("corrupt zip entry: {e}")),
             }

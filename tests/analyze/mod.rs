@@ -3,6 +3,7 @@
 //! packaging and the snapshot shape change (the held-out captures differ in
 //! exactly these ways).
 
+mod broker;
 mod snapshots;
 mod variants;
 

@@ -136,7 +136,13 @@ fn bare_snapshots_inside_one_tarball() {
 
 #[test]
 fn logs_only_still_name_the_node() {
-    for s in ["crash-restart", "slow-consumer", "store-full", "mqtt-storm"] {
+    for s in [
+        "node-freeze",
+        "crash-restart",
+        "slow-consumer",
+        "store-full",
+        "mqtt-storm",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         for (path, data) in members(s) {
             if path.ends_with(".log") {

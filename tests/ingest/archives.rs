@@ -110,3 +110,56 @@ fn archive_bomb_is_stopped() {
         b.errors
     );
 }
+
+#[test]
+fn nats_audit_gather_archive_gives_one_snapshot_per_server() {
+    let page = |name: &str, data: serde_json::Value| {
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "server": {"name": name, "host": "0.0.0.0", "id": format!("ID{name}"), "cluster": "lab", "ver": "2.10.12", "time": "2026-11-24T19:00:00Z"},
+            "data": data,
+        }))
+        .unwrap()
+    };
+    let varz = |name: &str, cpu: f64| {
+        serde_json::json!({"server_id": format!("ID{name}"), "server_name": name, "now": "2026-11-24T19:00:00Z",
+            "cpu": cpu, "mem": 123456789, "connections": 12, "routes": 2, "in_msgs": 5, "out_msgs": 6})
+    };
+    let health = serde_json::json!({"status": "ok"});
+    let files = [
+        (
+            "capture/clusters/lab/n1/variables/0001.json",
+            page("n1", varz("n1", 12.5)),
+        ),
+        (
+            "capture/clusters/lab/n2/variables/0001.json",
+            page("n2", varz("n2", 97.0)),
+        ),
+        (
+            "capture/clusters/lab/n1/health/0001.json",
+            page("n1", health.clone()),
+        ),
+        (
+            "capture/clusters/lab/n2/health/0001.json",
+            page("n2", health),
+        ),
+        (
+            "capture/misc/manifest.json",
+            br#"{"capture/clusters/lab/n1/variables/0001.json":[{"Name":"server","Value":"n1"}]}"#
+                .to_vec(),
+        ),
+    ];
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "audit-archive-1764010800.zip", &zip(&entries));
+    let b = read_all(&[&p]);
+    let set = coroner::analyze::metric_set(&b);
+    assert_eq!(
+        set.nodes()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>(),
+        ["n1", "n2"]
+    );
+    assert_eq!(set.series("n2", "cpu").unwrap().points[0].value, 97.0);
+    assert!(set.series("n1", "healthy").is_some());
+}

@@ -93,3 +93,45 @@ fn same_output_for_any_thread_count_and_input_order() {
     assert_eq!(one, run(4, &[&c, &a]));
     assert!(!one.is_empty());
 }
+
+#[test]
+fn a_file_read_in_parallel_chunks_equals_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two lifetimes, continuation lines, garbage, no-timestamp lines: the
+    // chunk cuts fall anywhere among them.
+    let mut text = String::new();
+    for m in 0..40 {
+        text.push_str(&nats_log(if m < 20 { "alpha" } else { "beta" }, m % 60));
+        text.push_str("\tcontinued detail line\n\u{1}garbage\n");
+    }
+    let p = write(dir.path(), "big.log", text.as_bytes());
+    let one = |chunk_min: u64, threads: usize| {
+        let opts = coroner::ingest::IngestOptions {
+            chunk_min,
+            ..Default::default()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let b = pool.install(|| read(&[&p], &opts));
+        let evs: Vec<&coroner::model::Event> = b.events.iter().collect();
+        let mut out = Vec::new();
+        coroner::render::events::write_jsonl(&mut out, &evs).unwrap();
+        let stats = coroner::render::stats::build(&b, 50);
+        let mut s = Vec::new();
+        coroner::render::stats::write_json(&mut s, &stats).unwrap();
+        assert_balanced(&b);
+        (out, s)
+    };
+    let whole = one(u64::MAX, 1);
+    let chunked = one(512, 4);
+    assert_eq!(
+        String::from_utf8(whole.0).unwrap(),
+        String::from_utf8(chunked.0).unwrap()
+    );
+    assert_eq!(
+        String::from_utf8(whole.1).unwrap(),
+        String::from_utf8(chunked.1).unwrap()
+    );
+}

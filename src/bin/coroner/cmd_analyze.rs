@@ -147,7 +147,10 @@ pub fn findings(args: &FindingsArgs) -> Result<u8> {
                     out,
                     "{} {:<8} {:<6} {:<22} {} {}",
                     f.start.short(),
-                    style.paint(severity_color(f.severity), f.severity.name()),
+                    style.paint(
+                        coroner::render::report::text::sev_color(f.severity),
+                        f.severity.name()
+                    ),
                     coroner::render::escape::terminal(f.node.as_deref().unwrap_or("*")),
                     f.category,
                     coroner::render::escape::terminal(&f.rule),
@@ -171,14 +174,4 @@ pub fn findings(args: &FindingsArgs) -> Result<u8> {
     }
     out.flush()?;
     Ok(if a.bundle.errors.is_empty() { 0 } else { 2 })
-}
-
-fn severity_color(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "1;31",
-        Severity::High => "31",
-        Severity::Medium => "33",
-        Severity::Low => "36",
-        Severity::Info => "2",
-    }
 }

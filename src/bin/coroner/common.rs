@@ -93,6 +93,7 @@ impl InputArgs {
             keep,
             relevant_kinds: Vec::new(),
             progress: true,
+            ..IngestOptions::default()
         })
     }
 

@@ -6,6 +6,7 @@
 //! results are still printed before exiting with 2.
 
 mod cmd_analyze;
+mod cmd_chart;
 mod cmd_events;
 mod cmd_metrics;
 mod cmd_rules;
@@ -32,6 +33,8 @@ enum Command {
     Analyze(cmd_analyze::AnalyzeArgs),
     /// List every finding of the rule packs, in time order.
     Findings(cmd_analyze::FindingsArgs),
+    /// Draw the incident chart (PNG or SVG): node swimlanes, findings, metric panels, the root cause.
+    Chart(ChartCmd),
     /// Print the merged, normalized event stream of all nodes on one clock.
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
@@ -41,6 +44,16 @@ enum Command {
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
+}
+
+#[derive(clap::Args, Debug)]
+struct ChartCmd {
+    #[command(flatten)]
+    input: common::InputArgs,
+    #[command(flatten)]
+    rules: cmd_analyze::RulesArgs,
+    #[command(flatten)]
+    args: cmd_chart::ChartArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -56,6 +69,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Analyze(a) => cmd_analyze::analyze(a),
         Command::Findings(a) => cmd_analyze::findings(a),
+        Command::Chart(c) => chart(c),
         Command::Events(a) => cmd_events::events(a),
         Command::Stats(a) => cmd_events::stats(a),
         Command::Metrics(m) => metrics(m),
@@ -70,6 +84,35 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn chart(c: &ChartCmd) -> anyhow::Result<u8> {
+    let a = cmd_analyze::analyze_inputs(&c.input, &c.rules)?;
+    let had_errors = common::report_errors(&a.bundle);
+    let input = chart_input(&a);
+    cmd_chart::run(&c.args, &input)?;
+    Ok(if had_errors { 2 } else { 0 })
+}
+
+/// The chart of an analysis: findings, failing node and root cause marked.
+fn chart_input(a: &coroner::analyze::Analysis) -> coroner::render::chart::ChartInput<'_> {
+    let root = a.verdict.root_cause.as_ref().map(|r| {
+        (
+            r.at,
+            format!(
+                "root cause: {} on {}",
+                r.category,
+                r.node.as_deref().unwrap_or("cluster")
+            ),
+        )
+    });
+    coroner::render::chart::chart_input_from(
+        &a.bundle,
+        &a.metrics,
+        &a.findings,
+        a.verdict.failing_node.clone(),
+        root,
+    )
 }
 
 fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<u8> {
@@ -102,23 +145,7 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
 
 /// The incident chart as inline SVG for the HTML report.
 pub(crate) fn charts_for_html(a: &coroner::analyze::Analysis) -> Vec<String> {
-    let root = a.verdict.root_cause.as_ref().map(|r| {
-        (
-            r.at,
-            format!(
-                "root cause: {} on {}",
-                r.category,
-                r.node.as_deref().unwrap_or("cluster")
-            ),
-        )
-    });
-    let input = coroner::render::chart::chart_input_from(
-        &a.bundle,
-        &a.metrics,
-        &a.findings,
-        a.verdict.failing_node.clone(),
-        root,
-    );
+    let input = chart_input(a);
     match coroner::render::chart::render_svg(&input, 1600, 900) {
         Ok(svg) => vec![svg],
         Err(e) => {

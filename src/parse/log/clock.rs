@@ -55,7 +55,14 @@ impl Zone {
     /// Converts local calendar seconds (as if UTC) to a UTC timestamp.
     pub fn to_utc(&self, naive_secs: i64, nanos: u32) -> Timestamp {
         let off = self.offset(naive_secs);
-        Timestamp((naive_secs - off) * 1_000_000_000 + nanos as i64)
+        // Saturating: callers bound the year, but a hostile offset or year
+        // hint must not overflow.
+        Timestamp(
+            naive_secs
+                .saturating_sub(off)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nanos as i64),
+        )
     }
 
     fn offset(&self, naive_secs: i64) -> i64 {
@@ -111,6 +118,21 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// The digits of a fraction of a second starting at `b[start]`: (nanoseconds,
+/// index after the last digit). At least one digit; digits past nanoseconds
+/// are read and ignored.
+fn fraction(b: &[u8], start: usize) -> Option<(u32, usize)> {
+    let mut i = start;
+    let mut nanos = 0u32;
+    let mut scale = 100_000_000u32;
+    while i < b.len() && b[i].is_ascii_digit() {
+        nanos += (b[i] - b'0') as u32 * scale;
+        scale /= 10;
+        i += 1;
+    }
+    (i > start).then_some((nanos, i))
+}
+
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -121,6 +143,10 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146097 + doe - 719468
 }
+
+/// First and last years whose every instant fits in a [`Timestamp`].
+pub const MIN_YEAR: i64 = 1678;
+pub const MAX_YEAR: i64 = 2261;
 
 /// Parses `yyyy/mm/dd hh:mm:ss.uuuuuu` (also `-` date separators, any number
 /// of fraction digits, or none). Returns (naive seconds, nanos, bytes used).
@@ -138,6 +164,11 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
         return None;
     }
     let y = digits(&b[0..4])? as i64;
+    // Nanoseconds since 1970 in an i64 cover 1677-09-21 to 2262-04-11: a
+    // date outside is not a timestamp we can hold.
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return None;
+    }
     let mo = digits(&b[5..7])?;
     let d = digits(&b[8..10])?;
     let h = digits(&b[11..13])?;
@@ -146,23 +177,10 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let mut used = 19;
-    let mut nanos = 0u32;
-    if b.get(19) == Some(&b'.') || b.get(19) == Some(&b',') {
-        let mut i = 20;
-        let mut scale = 100_000_000u32;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if scale > 0 {
-                nanos += (b[i] - b'0') as u32 * scale;
-                scale /= 10;
-            }
-            i += 1;
-        }
-        if i == 20 {
-            return None;
-        }
-        used = i;
-    }
+    let (nanos, used) = match b.get(19) {
+        Some(b'.' | b',') => fraction(b, 20)?,
+        _ => (0, 19),
+    };
     let secs = days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s) as i64;
     Some((secs, nanos, used))
 }
@@ -180,7 +198,8 @@ pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, usize)> {
     if b[b.len() - 1] == b'Z' {
         let (secs, nanos, used) = parse_nats_datetime(b)?;
         if used == b.len() - 1 {
-            return Some((Timestamp(secs * 1_000_000_000 + nanos as i64), end));
+            let ns = secs.checked_mul(1_000_000_000)?.checked_add(nanos as i64)?;
+            return Some((Timestamp(ns), end));
         }
     }
     // journald short-iso writes +0000 without a colon.
@@ -205,7 +224,8 @@ pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
     if b[3] != b' ' {
         return None;
     }
-    let day_str = s[4..6].trim_start();
+    // Bytes, not `str` slicing: a multi-byte character may sit here.
+    let day_str = std::str::from_utf8(&b[4..6]).ok()?.trim_start();
     let d: u32 = day_str.parse().ok()?;
     if b[6] != b' ' || b[9] != b':' || b[12] != b':' {
         return None;
@@ -213,21 +233,14 @@ pub fn parse_syslog_time(s: &str, year_hint: i32) -> Option<(i64, u32, usize)> {
     let h = digits(&b[7..9])?;
     let mi = digits(&b[10..12])?;
     let sec = digits(&b[13..15])?;
-    let mut used = 15;
-    let mut nanos = 0;
-    if b.get(15) == Some(&b'.') {
-        let mut i = 16;
-        let mut scale = 100_000_000u32;
-        while i < b.len() && b[i].is_ascii_digit() {
-            if scale > 0 {
-                nanos += (b[i] - b'0') as u32 * scale;
-                scale /= 10;
-            }
-            i += 1;
-        }
-        used = i;
-    }
+    let (nanos, used) = match b.get(15) {
+        Some(b'.') => fraction(b, 16)?,
+        _ => (0, 15),
+    };
     NaiveDate::from_ymd_opt(year_hint, mo, d)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&(year_hint as i64)) {
+        return None;
+    }
     let secs = days_from_civil(year_hint as i64, mo, d) * 86400 + (h * 3600 + mi * 60 + sec) as i64;
     Some((secs, nanos, used))
 }

@@ -13,6 +13,8 @@ pub struct JsonRecord {
     pub pid: Option<u32>,
     /// Other scalar keys, kept as fields.
     pub extra: Vec<(String, Value)>,
+    /// Whether the object had a level key (a log, not some other JSON).
+    pub level_given: bool,
 }
 
 const TS_KEYS: &[&str] = &["ts", "time", "timestamp", "@timestamp", "t"];
@@ -49,6 +51,7 @@ pub fn parse_json_line(line: &str) -> Option<JsonRecord> {
         .find_map(|k| obj.get(*k)?.as_str())?
         .to_string();
     let ts = TS_KEYS.iter().find_map(|k| ts_of(obj.get(*k)?));
+    let level_given = LEVEL_KEYS.iter().any(|k| obj.contains_key(*k));
     let level = LEVEL_KEYS
         .iter()
         .find_map(|k| match obj.get(*k)? {
@@ -96,6 +99,7 @@ pub fn parse_json_line(line: &str) -> Option<JsonRecord> {
         node,
         pid,
         extra,
+        level_given,
     })
 }
 

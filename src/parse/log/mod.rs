@@ -224,9 +224,21 @@ pub fn parse_stream(
     opts: &LogOptions,
     sink: &mut dyn Sink,
 ) -> FileAccount {
+    parse_stream_from(reader, opts, sink, false)
+}
+
+/// Like [`parse_stream`], for a chunk of a file that does not start at its
+/// beginning: with `continued`, leading lines without a header continue the
+/// previous chunk's last record instead of being unparsed.
+pub fn parse_stream_from(
+    reader: &mut dyn BufRead,
+    opts: &LogOptions,
+    sink: &mut dyn Sink,
+    continued: bool,
+) -> FileAccount {
     let mut acc = FileAccount::default();
     let mut lines = LineReader::new(reader, opts.max_line);
-    let mut have_record = false;
+    let mut have_record = continued;
     loop {
         let line = match lines.next_line() {
             Ok(Some(l)) => l,

@@ -131,7 +131,10 @@ pub fn unwrap_line<'a>(line: &'a str, zone: &Zone, year_hint: i32) -> Option<Wra
         }
         b'<' => {
             // <PRI>Mmm dd hh:mm:ss tag[pid]: msg  |  <PRI>RFC3339 host tag[pid]: msg  |  <PRI>1 RFC3339 host app pid msgid - msg
-            let close = line[..line.len().min(5)].find('>')?;
+            // Bytes: the fifth byte may be inside a multi-byte character.
+            let close = line.as_bytes()[..line.len().min(5)]
+                .iter()
+                .position(|&c| c == b'>')?;
             let pri: u32 = line[1..close].parse().ok()?;
             let rest = &line[close + 1..];
             let level = Some(pri_level(pri));

@@ -84,7 +84,12 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
         None => return,
         Some(Err(e)) => {
             cx.report.lines_read += 1;
-            cx.unparsed(1, format!("unreadable CSV header: {e}"));
+            let what = if e.is_io_error() {
+                "read error"
+            } else {
+                "unreadable CSV header"
+            };
+            cx.unparsed(1, format!("{what}: {e}"));
             return;
         }
         Some(Ok(h)) => h,
@@ -142,6 +147,11 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
                 let line = next_line;
                 next_line += 1;
                 cx.report.lines_read = line;
+                if e.is_io_error() {
+                    // The stream ended early (truncated gzip, a limit): stop.
+                    cx.unparsed(line, format!("read error: {e}"));
+                    break;
+                }
                 cx.unparsed(line, format!("bad CSV record: {e}"));
                 continue;
             }

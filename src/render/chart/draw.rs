@@ -54,10 +54,12 @@ fn band_color(label: &str) -> (RGBColor, f64) {
     let l = label.to_ascii_lowercase();
     if l.contains("leader") {
         (RGBColor(0x7e, 0x57, 0xc2), 0.22)
-    } else if l.contains("stopped") || l.contains("down") || l.contains("absent") {
-        (RGBColor(0x26, 0x26, 0x26), 0.38)
+    } else if l.contains("down") || l.contains("absent") {
+        (RGBColor(0x20, 0x20, 0x20), 0.45)
+    } else if l.contains("stopped") || l.contains("frozen") {
+        (RGBColor(0x1e, 0x3a, 0x5f), 0.35)
     } else if l.contains("unresponsive") {
-        (RGBColor(0x45, 0x45, 0x45), 0.26)
+        (RGBColor(0x50, 0x50, 0x50), 0.22)
     } else {
         (RGBColor(0x60, 0x7d, 0x8b), 0.25)
     }
@@ -217,6 +219,8 @@ struct Lane {
 
 struct Panel {
     metric: String,
+    /// Every value in the span is 0.
+    all_zero: bool,
     y0: i32,
     y1: i32,
 }
@@ -291,15 +295,24 @@ pub(super) fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, input: &Ch
     }
     let lanes_bottom = y;
 
+    // Panels share the rest; a panel where every node reads 0 gets half a
+    // share (it only has to say "nothing here").
     let gap = ki(10.0);
     let mut panels = Vec::new();
     if !panels_metrics.is_empty() {
+        let weights: Vec<f64> = panels_metrics
+            .iter()
+            .map(|(_, zero)| if *zero { 0.5 } else { 1.0 })
+            .collect();
+        let total: f64 = weights.iter().sum();
         let n = panels_metrics.len() as i32;
-        let ph = ((bottom - lanes_bottom - gap * n) / n).max(ki(24.0));
+        let room = (bottom - lanes_bottom - gap * n).max(0) as f64;
         let mut y = lanes_bottom + gap;
-        for m in panels_metrics {
+        for ((m, zero), wgt) in panels_metrics.into_iter().zip(weights) {
+            let ph = ((room * wgt / total) as i32).max(ki(24.0));
             panels.push(Panel {
                 metric: m,
+                all_zero: zero,
                 y0: y,
                 y1: y + ph,
             });
@@ -335,7 +348,7 @@ pub(super) fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, input: &Ch
     }
 
     draw_root_cause(&c, input, &x, title_h, plot_bottom)?;
-    draw_legend(&c, input, &colors, h - legend_h + ki(6.0), w)?;
+    draw_legend(&c, input, &x, &colors, h - legend_h + ki(6.0), w)?;
     Ok(())
 }
 
@@ -374,13 +387,16 @@ fn needs_cluster_lane(input: &ChartInput) -> bool {
 #[cfg(test)]
 pub(super) fn choose_panels_for_test(input: &ChartInput) -> Vec<String> {
     choose_panels(input, input.span)
+        .into_iter()
+        .map(|p| p.0)
+        .collect()
 }
 
 /// The panels to draw: for each entry the first alternative with a non-zero
 /// value in the span, else the first with any value; entries without data
 /// are left out.
-fn choose_panels(input: &ChartInput, span: Span) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn choose_panels(input: &ChartInput, span: Span) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
     for entry in &input.panels {
         let alts: Vec<&str> = entry
             .split('|')
@@ -404,8 +420,8 @@ fn choose_panels(input: &ChartInput, span: Span) -> Vec<String> {
             .find(|m| stats(m).1)
             .or_else(|| alts.iter().find(|m| stats(m).0));
         if let Some(m) = pick {
-            if !out.iter().any(|o| o == m) {
-                out.push(m.to_string());
+            if !out.iter().any(|o| o.0 == *m) {
+                out.push((m.to_string(), !stats(m).1));
             }
         }
     }
@@ -448,6 +464,22 @@ fn density(input: &ChartInput, x: &XMap, buckets: usize) -> Vec<Vec<(u32, u32)>>
         .collect();
     let mut out = vec![vec![(0u32, 0u32); buckets]; input.nodes.len()];
     let dur = (x.t1 - x.t0).max(1) as f64;
+    if let Some(stats) = input.activity {
+        for (node, st) in stats {
+            let Some(&i) = idx.get(&**node) else { continue };
+            for (&sec, &(w, e)) in &st.activity {
+                let ts = crate::model::Timestamp(sec * 1_000_000_000);
+                if !x.contains(ts) {
+                    continue;
+                }
+                let b = (((ts.0 - x.t0) as f64 / dur) * buckets as f64) as usize;
+                let cell = &mut out[i][b.min(buckets - 1)];
+                cell.0 += w;
+                cell.1 += e;
+            }
+        }
+        return out;
+    }
     for e in input.events {
         if e.level < Level::Warn {
             continue;
@@ -545,7 +577,7 @@ fn draw_lanes<DB: DrawingBackend>(
                 if two_lines {
                     let i = input.nodes.iter().position(|m| m == n).unwrap_or(0);
                     let (wn, er) = totals.get(i).copied().unwrap_or((0, 0));
-                    let txt = format!("{er} err · {wn} wrn");
+                    let txt = format!("{er} err · {wn} warn");
                     let s = c.style(11.0, MUTED, HPos::Right, VPos::Center);
                     c.text(&txt, (x.x0 - ki(10.0), y0 + (y1 - y0) * 4 / 5), &s)?;
                 }
@@ -556,6 +588,8 @@ fn draw_lanes<DB: DrawingBackend>(
 
     // State bands.
     let band_label = c.style(11.0, INK, HPos::Left, VPos::Top);
+    let line_h = ki(13.0);
+    let mut labels: Vec<(i32, i32, i32)> = Vec::new(); // (label top, x from, x to)
     for (node, sp, label) in &input.bands {
         let lane = lanes
             .iter()
@@ -575,13 +609,31 @@ fn draw_lanes<DB: DrawingBackend>(
             text = format!("{}: {text}", clean(node.as_deref().unwrap_or("")));
         }
         let t = c.fit(&text, &band_label, b - a - ki(4.0));
-        c.text(&t, (a + ki(3.0), lane.y0 + ki(2.0)), &band_label)?;
+        if t.is_empty() {
+            continue;
+        }
+        // Below the labels it would overlap, while the lane has room.
+        let (from, to) = (a + ki(3.0), a + ki(3.0) + c.width(&t, &band_label));
+        let mut top = lane.y0 + ki(2.0);
+        while labels
+            .iter()
+            .any(|&(y, f, e)| y == top && f < to + ki(4.0) && from < e + ki(4.0))
+        {
+            top += line_h;
+        }
+        if top + line_h > lane.y1 + 1 {
+            continue;
+        }
+        labels.push((top, from, to));
+        c.text(&t, (from, top), &band_label)?;
     }
 
     // Density bars: errors from the bottom, warnings above them; height on a
-    // log scale shared by all lanes.
+    // square-root scale shared by all lanes (a lane with twice the warnings
+    // looks busier; a single error still shows). Full height means at least
+    // 10 lines per slice, so a lone warning in a quiet log stays small.
     if max_count > 0 {
-        let scale = (1.0 + max_count as f64).ln();
+        let scale = (max_count.max(10) as f64).sqrt();
         for (i, row) in counts.iter().enumerate() {
             let Some(lane) = lanes
                 .iter()
@@ -595,8 +647,11 @@ fn draw_lanes<DB: DrawingBackend>(
                 if total == 0 {
                     continue;
                 }
-                let hgt = ((1.0 + total as f64).ln() / scale * full).max(2.0);
-                let h_err = hgt * er as f64 / total as f64;
+                let hgt = ((total as f64).sqrt() / scale * full).max(3.0);
+                let mut h_err = hgt * er as f64 / total as f64;
+                if er > 0 {
+                    h_err = h_err.max(4.0_f64.min(hgt));
+                }
                 let xa = x.x0 + b as i32 * bucket_px;
                 let xb = (xa + bucket_px - 1).min(x.x1);
                 let base = lane.y1 - 1;
@@ -768,7 +823,7 @@ fn draw_root_cause<DB: DrawingBackend>(
         ROOT.into(),
     )?;
     let s = c.style(13.0, WHITE, HPos::Left, VPos::Center);
-    let text = format!("{}  {}", clean(label), hms(*ts));
+    let text = format!("{} · {}", clean(label), hms(*ts));
     let text = c.fit(&text, &s, (x.x1 - x.x0) * 2 / 3);
     let tw = c.width(&text, &s);
     let pad = ki(6.0);
@@ -785,6 +840,7 @@ fn draw_root_cause<DB: DrawingBackend>(
 fn draw_legend<DB: DrawingBackend>(
     c: &Canvas<DB>,
     input: &ChartInput,
+    x_map: &XMap,
     colors: &HashMap<Node, RGBColor>,
     y: i32,
     w: i32,
@@ -818,25 +874,32 @@ fn draw_legend<DB: DrawingBackend>(
         x += item;
     }
     x += ki(10.0);
+    // Only what this time range shows.
+    let span = Span::new(Timestamp(x_map.t0), Timestamp(x_map.t1));
     let mut items: Vec<(Swatch, String)> = vec![
         (Swatch::Box(WARN.into()), "warnings".into()),
         (
             Swatch::Box(ERROR.into()),
-            "errors (per time slice, log scale)".into(),
+            "errors (log lines per time slice)".into(),
         ),
     ];
-    if !input.findings.is_empty() {
+    if input
+        .findings
+        .iter()
+        .any(|f| span.overlaps(&Span::new(f.start, f.end.max(f.start))))
+    {
         items.push((
             Swatch::Diamond(severity_color(Severity::High)),
             "finding (colour = severity)".into(),
         ));
     }
-    if !input.restarts.is_empty() {
+    if input.restarts.iter().any(|r| span.contains(r.1)) {
         items.push((Swatch::Bar(RESTART), "restart".into()));
     }
     let mut band_labels: Vec<String> = input
         .bands
         .iter()
+        .filter(|b| span.overlaps(&b.1))
         .map(|b| clean(&b.2).into_owned())
         .collect();
     band_labels.sort();
@@ -845,7 +908,11 @@ fn draw_legend<DB: DrawingBackend>(
         let (color, alpha) = band_color(&l);
         items.push((Swatch::Box(color.mix(alpha)), l));
     }
-    if input.root_cause.is_some() {
+    if input
+        .root_cause
+        .as_ref()
+        .is_some_and(|r| span.contains(r.0))
+    {
         items.push((Swatch::Bar(ROOT), "root cause".into()));
     }
     for (sw, label) in items {
@@ -918,7 +985,7 @@ fn draw_panel<DB: DrawingBackend>(
     let ymax = if hi <= 0.0 && lo < 0.0 {
         0.0
     } else {
-        nice_ceil((hi * 1.08).max(unit.min_top()))
+        unit.nice_top((hi * 1.08).max(unit.min_top()))
     };
     let title_h = ki(20.0);
     let (py0, py1) = (p.y0 + title_h, p.y1 - ki(2.0));
@@ -927,6 +994,18 @@ fn draw_panel<DB: DrawingBackend>(
         (py1 as f64 - f * (py1 - py0) as f64).round() as i32
     };
 
+    // The failing node's outages (unresponsive, stopped, down) shaded
+    // through the panel: they explain the holes in its line.
+    for (node, sp, label) in &input.bands {
+        let mine = node.is_some() && node.as_ref() == input.failing_node.as_ref();
+        if !mine || label == super::BAND_NO_META_LEADER {
+            continue;
+        }
+        if let Some((a, b)) = x.span(*sp) {
+            let (color, alpha) = band_color(label);
+            c.rect((a, p.y0 + 1), (b, p.y1 - 1), color.mix(alpha * 0.35))?;
+        }
+    }
     c.frame((x.x0, p.y0), (x.x1, p.y1), FRAME)?;
     // y grid: 0 (or min), middle, top.
     let ts = c.style(11.5, MUTED, HPos::Right, VPos::Center);
@@ -995,6 +1074,15 @@ fn draw_panel<DB: DrawingBackend>(
         } else {
             c.text(&name, (x.x1 + ki(5.0), *y), &s)?;
         }
+    }
+
+    if p.all_zero {
+        let s = c.style(12.5, MUTED, HPos::Center, VPos::Center);
+        c.text(
+            "0 on every node in this time range",
+            ((x.x0 + x.x1) / 2, (py0 + py1) / 2),
+            &s,
+        )?;
     }
 
     // Title over the plot, on a white background.
@@ -1117,6 +1205,23 @@ impl Unit {
         }
     }
 
+    /// A round axis top at or above `v`: 1/2/3/4/5/6/8 × 10^k, in binary
+    /// units for bytes (so ticks read 512 MiB, 1 GiB).
+    fn nice_top(self, v: f64) -> f64 {
+        // A percentage that reaches its limit tops out at 100%, not 200%.
+        if self == Unit::Percent && v > 50.0 && v <= 110.0 {
+            return 100.0;
+        }
+        if self == Unit::Bytes && v >= 1024.0 {
+            let mut unit = 1024.0;
+            while v / unit >= 1024.0 {
+                unit *= 1024.0;
+            }
+            return nice_ceil(v / unit) * unit;
+        }
+        nice_ceil(v)
+    }
+
     /// The smallest y top, so a quiet series is not blown up to full height.
     fn min_top(self) -> f64 {
         match self {
@@ -1184,9 +1289,7 @@ fn compact(v: f64) -> String {
     } else {
         (v, "")
     };
-    let s = if x == x.trunc() {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
+    let s = if x == x.trunc() || x.abs() >= 10.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {
         format!("{x:.1}")
@@ -1212,13 +1315,14 @@ fn bytes(v: f64) -> String {
     format!("{} {}", compact(x), units[i])
 }
 
-/// The smallest 1/2/2.5/5 × 10^k at or above `v`.
+/// The smallest 1/2/3/4/5/6/8 × 10^k at or above `v` (halves stay short:
+/// 1.5, not 1.25).
 fn nice_ceil(v: f64) -> f64 {
     if v <= 0.0 || !v.is_finite() {
         return 1.0;
     }
     let e = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for m in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
         if m * e >= v * (1.0 - 1e-12) {
             return m * e;
         }

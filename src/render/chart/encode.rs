@@ -5,6 +5,10 @@ use super::ChartInput;
 use super::draw;
 use anyhow::{Context, bail};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
 use std::sync::OnceLock;
 
 /// DejaVu Sans (Bitstream Vera license: free to embed and redistribute).
@@ -44,7 +48,8 @@ pub(super) fn png(input: &ChartInput, width: u32, height: u32) -> anyhow::Result
     register_font()?;
     let mut rgb = vec![255u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let root =
+            GlyphFix(BitMapBackend::with_buffer(&mut rgb, (width, height))).into_drawing_area();
         draw::draw(&root, input)?;
         root.present()
             .map_err(|e| anyhow::anyhow!("chart drawing failed: {e}"))?;
@@ -112,5 +117,157 @@ pub(super) fn base64_into(data: &[u8], out: &mut String) {
         } else {
             '='
         });
+    }
+}
+
+/// The bitmap backend with its text drawn by ab_glyph directly: plotters
+/// 0.3.7 places each glyph at its advance but ignores the glyph's left
+/// bearing, which scatters the letters ("19:1 8:20"). Everything else is the
+/// bitmap backend's.
+struct GlyphFix<'a>(BitMapBackend<'a>);
+
+fn chart_font() -> &'static ab_glyph::FontRef<'static> {
+    static FONT: OnceLock<ab_glyph::FontRef<'static>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        // register_font() has already parsed the same bytes successfully.
+        ab_glyph::FontRef::try_from_slice(FONT_TTF).expect("embedded font parses")
+    })
+}
+
+type BmpResult =
+    Result<(), DrawingErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>>;
+
+impl DrawingBackend for GlyphFix<'_> {
+    type ErrorType = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+    fn ensure_prepared(&mut self) -> BmpResult {
+        self.0.ensure_prepared()
+    }
+    fn present(&mut self) -> BmpResult {
+        self.0.present()
+    }
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> BmpResult {
+        self.0.draw_pixel(point, color)
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> BmpResult {
+        self.0.draw_line(from, to, style)
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        a: BackendCoord,
+        b: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> BmpResult {
+        self.0.draw_rect(a, b, style, fill)
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> BmpResult {
+        self.0.draw_path(path, style)
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        c: BackendCoord,
+        r: u32,
+        style: &S,
+        fill: bool,
+    ) -> BmpResult {
+        self.0.draw_circle(c, r, style, fill)
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> BmpResult {
+        self.0.fill_polygon(vert, style)
+    }
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> BmpResult {
+        self.0.blit_bitmap(pos, size, src)
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> BmpResult {
+        use ab_glyph::{Font, ScaleFont};
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        // Same scale as plotters' own layout (estimate_text_size), so anchors
+        // computed from text widths line up.
+        let size = style.size() as f32;
+        let font = chart_font().as_scaled(size);
+        let mut width = 0f32;
+        let mut prev = None;
+        for ch in text.chars() {
+            let id = font.glyph_id(ch);
+            if let Some(p) = prev {
+                width += font.kern(p, id);
+            }
+            width += font.h_advance(id);
+            prev = Some(id);
+        }
+        let anchor = style.anchor();
+        let x0 = pos.0 as f32
+            - match anchor.h_pos {
+                HPos::Left => 0.0,
+                HPos::Center => width / 2.0,
+                HPos::Right => width,
+            };
+        // DejaVu Sans: cap height is 0.626 of the pixel scale, descent 0.2.
+        let baseline = pos.1 as f32
+            + match anchor.v_pos {
+                VPos::Top => 0.70 * size,
+                VPos::Center => 0.313 * size,
+                VPos::Bottom => -0.2 * size,
+            };
+        let (w, h) = self.0.get_size();
+        let mut caret = x0;
+        let mut prev = None;
+        for ch in text.chars() {
+            let id = font.glyph_id(ch);
+            if let Some(p) = prev {
+                caret += font.kern(p, id);
+            }
+            prev = Some(id);
+            let glyph = id.with_scale_and_position(size, ab_glyph::point(caret, baseline));
+            caret += font.h_advance(id);
+            let Some(outline) = font.outline_glyph(glyph) else {
+                continue;
+            };
+            let b = outline.px_bounds();
+            let mut pixels = Vec::new();
+            outline.draw(|gx, gy, cov| {
+                let x = b.min.x as i32 + gx as i32;
+                let y = b.min.y as i32 + gy as i32;
+                if cov > 0.0 && x >= 0 && y >= 0 && (x as u32) < w && (y as u32) < h {
+                    pixels.push(((x, y), cov));
+                }
+            });
+            for (p, cov) in pixels {
+                self.0.draw_pixel(
+                    p,
+                    BackendColor {
+                        alpha: color.alpha * f64::from(cov.min(1.0)),
+                        rgb: color.rgb,
+                    },
+                )?;
+            }
+        }
+        Ok(())
     }
 }

@@ -28,8 +28,12 @@ pub struct ChartInput<'a> {
     pub span: Span,
     /// Swimlane order; also the order of lines and legend entries.
     pub nodes: Vec<Node>,
-    /// All events (sorted or not); WRN/ERR/FTL are counted per time bucket per node.
+    /// All events (sorted or not); WRN/ERR/FTL are counted per time bucket per
+    /// node unless `activity` is given.
     pub events: &'a [Event],
+    /// Warnings and errors per node and second, counted over every line read
+    /// (the events may be only those the rules kept).
+    pub activity: Option<&'a BTreeMap<Node, crate::ingest::NodeStats>>,
     /// Markers on the node's lane (colour by severity); findings without a
     /// node (or of a node without a lane) go on a "cluster" lane on top.
     pub findings: &'a [Finding],
@@ -84,7 +88,8 @@ pub const BAND_STOPPED: &str = "process stopped";
 pub const BAND_DOWN: &str = "process down";
 
 /// Fills span, nodes, restarts and bands from what was read, so callers stay
-/// small. Panels are [`default_panels`]; the title names the time range.
+/// small. Panels are [`default_panels`], plus `js_store_pct` when a node
+/// used half its JetStream storage limit or more.
 ///
 /// Restarts are `server_starting` events after a node's first one (the bundle
 /// must keep events: `Keep::All` or `Keep::Relevant` with that kind); a node
@@ -159,14 +164,27 @@ pub fn chart_input_from<'a>(
     }
     bands.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
 
+    // JetStream storage joins the panels when it is the story (a node above
+    // half its limit).
+    let mut panels = default_panels();
+    let store_high = nodes.iter().any(|n| {
+        metrics
+            .series(n, "js_store_pct")
+            .is_some_and(|s| s.points.iter().any(|p| p.value >= 50.0))
+    });
+    if store_high {
+        panels.insert(2, "js_store_pct".to_string());
+    }
+
     ChartInput {
+        activity: Some(&bundle.nodes),
         title: "NATS cluster timeline".to_string(),
         span,
         nodes,
         events: &bundle.events,
         findings,
         metrics,
-        panels: default_panels(),
+        panels,
         failing_node: failing,
         root_cause: root,
         restarts,

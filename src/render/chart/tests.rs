@@ -121,6 +121,7 @@ fn input<'a>(
     metrics: &'a MetricSet,
 ) -> ChartInput<'a> {
     ChartInput {
+        activity: None,
         title: "test <script>alert('t')</script> & co".into(),
         span: Span::new(ts(0), ts(119)),
         nodes: vec!["n1".into(), "n2".into(), "<script>".into()],
@@ -200,6 +201,7 @@ fn control_characters_never_reach_the_svg() {
 fn empty_input_does_not_panic() {
     let me = MetricSet::empty();
     let empty = ChartInput {
+        activity: None,
         title: String::new(),
         span: Span::new(ts(0), ts(0)),
         nodes: Vec::new(),

@@ -8,7 +8,8 @@ use crate::render::Style;
 use crate::render::escape::terminal as esc;
 use std::io::{self, Write};
 
-fn sev_color(s: Severity) -> &'static str {
+/// The terminal color of a severity.
+pub fn sev_color(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "1;31",
         Severity::High => "31",

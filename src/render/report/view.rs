@@ -2,7 +2,7 @@
 //! events and the per-node summaries.
 
 use crate::analyze::Analysis;
-use crate::model::{Level, Node, Severity, Timestamp};
+use crate::model::{Node, Severity, Timestamp};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineEntry {
@@ -14,7 +14,7 @@ pub struct TimelineEntry {
 }
 
 /// Kinds worth a line in the timeline even without a finding.
-const NOTABLE: &[&str] = &[
+pub const NOTABLE: &[&str] = &[
     "server_starting",
     "server_exiting",
     "shutdown_initiated",
@@ -146,18 +146,12 @@ pub fn nodes(a: &Analysis, buckets: usize) -> Vec<NodeView> {
                 "ok"
             };
             let mut density = vec![0u64; buckets];
-            if let Some((s, e)) = span {
+            if let (Some((s, e)), Some(st)) = (span, st) {
                 let w = (e.since(s) / buckets as i64).max(1);
-                for ev in a
-                    .bundle
-                    .events
-                    .iter()
-                    .filter(|ev| ev.node == n && ev.level >= Level::Warn)
-                {
-                    if let Some(t) = ev.ts {
-                        let i = (t.since(s) / w).clamp(0, buckets as i64 - 1) as usize;
-                        density[i] += 1;
-                    }
+                for (&sec, &(warn, err)) in &st.activity {
+                    let t = Timestamp(sec * 1_000_000_000);
+                    let i = (t.since(s) / w).clamp(0, buckets as i64 - 1) as usize;
+                    density[i] += u64::from(warn) + u64::from(err);
                 }
             }
             NodeView {

@@ -1,0 +1,209 @@
+//! Large plain files are parsed in parallel chunks, cut at line boundaries,
+//! then stitched back into one file result: line numbers continue, a chunk's
+//! first segment continues the previous chunk's segment of the same origin
+//! (unless a banner opened it), and the accounting adds up exactly as if the
+//! file had been read in one pass.
+
+use super::IngestOptions;
+use super::sink::{EventSink, FileResult, Segment};
+use crate::classify::Classifier;
+use crate::parse::log::{FileAccount, parse_stream_from};
+use crate::source::SourceMeta;
+use rayon::prelude::*;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Files smaller than this are read in one pass.
+pub const MIN_CHUNKED: u64 = 64 << 20;
+
+/// Cut offsets: `n` chunks of about equal size, each starting after a newline
+/// (before a `[` when one is near).
+fn cuts(path: &Path, len: u64, n: usize) -> std::io::Result<Vec<u64>> {
+    let mut f = std::fs::File::open(path)?;
+    let mut out = vec![0];
+    let mut buf = vec![0u8; 64 * 1024];
+    for k in 1..n as u64 {
+        let target = len * k / n as u64;
+        if target <= *out.last().unwrap_or(&0) {
+            continue;
+        }
+        f.seek(SeekFrom::Start(target))?;
+        let got = f.read(&mut buf)?;
+        // Prefer cutting before a line that starts a record (`[pid] ...`), so
+        // continuation lines stay with their record.
+        let at = memchr::memmem::find(&buf[..got], b"\n[")
+            .or_else(|| memchr::memchr(b'\n', &buf[..got]));
+        if let Some(p) = at {
+            let cut = target + p as u64 + 1;
+            if cut < len {
+                out.push(cut);
+            }
+        }
+    }
+    out.push(len);
+    out.dedup();
+    Ok(out)
+}
+
+/// Parses `path` (a plain log file on disk) in parallel chunks; `None` when
+/// it is better read as a stream (small, compressed, an archive, a metric dump).
+pub(crate) fn read_chunked(
+    path: &Path,
+    display: &str,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> Option<FileResult> {
+    let threads = rayon::current_num_threads();
+    let len = std::fs::metadata(path).ok()?.len();
+    if threads < 2 || len < opts.chunk_min.max(1) {
+        return None;
+    }
+    let mut head = [0u8; 4096];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let head = &head[..n];
+    let archive = n >= 262 && &head[257..262] == b"ustar" || head.starts_with(b"PK");
+    if crate::source::Compression::sniff(head).is_some()
+        || archive
+        || crate::parse::metric::sniff(path.to_str().unwrap_or(""), head).is_some()
+    {
+        return None;
+    }
+    let cuts = cuts(path, len, threads * 4).ok()?;
+    let meta = SourceMeta {
+        display: Arc::from(display),
+        logical_path: display.to_string(),
+        compression: Vec::new(),
+    };
+    let parts: Vec<std::io::Result<(FileResult, u64)>> = cuts
+        .windows(2)
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(k, w)| {
+            let mut f = std::fs::File::open(path)?;
+            f.seek(SeekFrom::Start(w[0]))?;
+            let mut r = BufReader::with_capacity(256 * 1024, f.take(w[1] - w[0]));
+            let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
+            let acc = parse_stream_from(&mut r as &mut dyn BufRead, &opts.log, &mut sink, k > 0);
+            let lines = acc.lines_read;
+            Ok((sink.finish(meta.clone(), acc), lines))
+        })
+        .collect();
+    let mut merged: Option<FileResult> = None;
+    let mut line_offset = 0u64;
+    for part in parts {
+        let (mut fr, lines) = match part {
+            Ok(p) => p,
+            Err(_) => return None, // fall back to one pass, which reports the error
+        };
+        shift_lines(&mut fr, line_offset);
+        line_offset += lines;
+        merged = Some(match merged {
+            None => fr,
+            Some(m) => stitch(m, fr),
+        });
+    }
+    merged
+}
+
+fn shift_lines(fr: &mut FileResult, by: u64) {
+    if by == 0 {
+        return;
+    }
+    for (e, _) in &mut fr.events {
+        e.loc.line += by;
+    }
+    for (l, _) in &mut fr.account.unparsed_samples {
+        *l += by;
+    }
+}
+
+fn add_account(a: &mut FileAccount, b: FileAccount) {
+    a.lines_read += b.lines_read;
+    a.parsed += b.parsed;
+    a.continuation += b.continuation;
+    a.unparsed += b.unparsed;
+    a.truncated += b.truncated;
+    a.bytes += b.bytes;
+    a.untimed += b.untimed;
+    for (k, v) in b.formats {
+        *a.formats.entry(k).or_insert(0) += v;
+    }
+    let room = 20usize.saturating_sub(a.unparsed_samples.len());
+    a.unparsed_samples
+        .extend(b.unparsed_samples.into_iter().take(room));
+    if a.error.is_none() {
+        a.error = b.error;
+    }
+}
+
+fn merge_segment(into: &mut Segment, from: Segment) {
+    if into.name.is_none() {
+        into.name = from.name;
+    }
+    let (a, b) = (&mut into.stats, from.stats);
+    a.records += b.records;
+    for (x, y) in a.levels.iter_mut().zip(b.levels) {
+        *x += y;
+    }
+    a.first = a.first.min(b.first).or(a.first).or(b.first);
+    a.last = a.last.max(b.last);
+    if a.by_template.len() < b.by_template.len() {
+        a.by_template
+            .resize(b.by_template.len(), Default::default());
+    }
+    for (x, y) in a.by_template.iter_mut().zip(b.by_template) {
+        x.count += y.count;
+        x.classified |= y.classified;
+        x.max_level = x.max_level.max(y.max_level);
+    }
+    for (k, y) in b.unmatched {
+        let x = a.unmatched.entry(k).or_default();
+        x.count += y.count;
+        x.classified |= y.classified;
+        x.max_level = x.max_level.max(y.max_level);
+    }
+    a.starts += b.starts;
+    for (sec, (w, e)) in b.activity {
+        let c = a.activity.entry(sec).or_default();
+        c.0 += w;
+        c.1 += e;
+    }
+}
+
+/// Appends chunk `b` to the stitched result `a`.
+fn stitch(mut a: FileResult, b: FileResult) -> FileResult {
+    // Where each of b's segments goes in a.
+    let mut map = Vec::with_capacity(b.segments.len());
+    let mut first_of_key: Vec<Option<String>> = Vec::new();
+    for seg in b.segments {
+        let first = !first_of_key.contains(&seg.key);
+        if first {
+            first_of_key.push(seg.key.clone());
+        }
+        let target = if first && !seg.opened_by_start {
+            a.segments.iter().rposition(|s| s.key == seg.key)
+        } else {
+            None
+        };
+        match target {
+            Some(t) => {
+                merge_segment(&mut a.segments[t], seg);
+                map.push(t);
+            }
+            None => {
+                a.segments.push(seg);
+                map.push(a.segments.len() - 1);
+            }
+        }
+    }
+    for (e, seg) in b.events {
+        a.events.push((e, map[seg]));
+    }
+    for (id, seg) in b.node_ids {
+        a.node_ids.push((id, map[seg]));
+    }
+    add_account(&mut a.account, b.account);
+    a
+}
