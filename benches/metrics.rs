@@ -56,7 +56,7 @@ fn metric_loading(c: &mut Criterion) {
     g.bench_function("build", |b| {
         b.iter_batched(
             || short_samples.clone(),
-            |s| MetricSet::build(s),
+            MetricSet::build,
             BatchSize::LargeInput,
         )
     });
