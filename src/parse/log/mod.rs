@@ -253,7 +253,11 @@ pub fn parse_stream_from(
         if line.truncated {
             acc.truncated += 1;
         }
-        let text = String::from_utf8_lossy(line.bytes);
+        // Fast SIMD validation first; the lossy copy only for invalid UTF-8.
+        let text = match std::str::from_utf8(line.bytes) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line.bytes),
+        };
         let text_ref: &str = text.trim_end_matches('\r');
         if let Some(rec) = parse_line(text_ref, opts) {
             acc.parsed += 1;

@@ -147,9 +147,13 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 }
 
 pub fn parse_conn_prefix(msg: &str) -> Option<ConnPrefix<'_>> {
-    let sp = msg.find(" - ")?;
+    // The address has no space: it ends at the first one, which must open " - ".
+    let sp = memchr::memchr(b' ', msg.as_bytes())?;
+    if !msg[sp..].starts_with(" - ") {
+        return None;
+    }
     let addr = &msg[..sp];
-    if addr.is_empty() || addr.contains(' ') || !addr.contains(':') {
+    if addr.is_empty() || !addr.contains(':') {
         return None;
     }
     let rest = &msg[sp + 3..];
