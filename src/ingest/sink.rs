@@ -236,7 +236,8 @@ impl Sink for EventSink<'_> {
         if let Some(t) = ts {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
-            if rec.level >= Level::Warn {
+            // Only reports and charts read it: `stats` (counts only) does not pay for it.
+            if rec.level >= Level::Warn && self.keep != Keep::Counts {
                 let cell = st
                     .activity
                     .entry(t.0.div_euclid(1_000_000_000))
