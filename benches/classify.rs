@@ -102,7 +102,9 @@ fn generated(n: usize) -> Vec<Template> {
 }
 
 fn find_all(c: &Classifier, msgs: &[String]) -> usize {
-    msgs.iter().filter(|m| c.find(black_box(m)).is_some()).count()
+    msgs.iter()
+        .filter(|m| c.find(black_box(m)).is_some())
+        .count()
 }
 
 fn classify_all(c: &Classifier, msgs: &[String]) -> usize {
