@@ -469,6 +469,9 @@ for bj in glob.glob(os.path.join(E["TARGET"], "criterion", "**", "new", "benchma
 if crit:
     w("## Micro-benchmarks (criterion, `cargo bench`; latest saved estimate of each)")
     w("")
+    w("Run separately from the hyperfine runs (`cargo bench`, or `BENCH_CRITERION=1 bench/run.sh`), single-threaded "
+      "except `engine` (rules in parallel on rayon's pool) and `ingest/*/2t`; inputs: see bench/README.md.")
+    w("")
     w("| benchmark | mean time | throughput |")
     w("| --- | ---: | ---: |")
     for k in sorted(crit):
@@ -502,22 +505,32 @@ yes = lambda ok: "yes" if ok else "**no**"
 w("| `stats` ≤ 2× `rg -c` | %.1f× | %s |" % (st / rg, yes(st / rg <= 2)))
 w("| `stats` ≥ 10× faster than lnav | lnav time / stats time = %.2f× | %s |" % (ln / st, yes(ln / st >= 10)))
 w("| `analyze` ≤ 3× `rg -c` | %.1f× | %s |" % (an / rg, yes(an / rg <= 3)))
-ns, tp, _ = crit_get("parse/parse_classify/real")
-if ns:
-    mbs = tp["Bytes"] / ns * 1e3
-    w("| single-thread parse + classify ≥ 400 MB/s (criterion `parse/parse_classify/real`) | %.0f MB/s | %s |" % (mbs, yes(mbs >= 400)))
-else:
-    w("| single-thread parse + classify ≥ 400 MB/s | not measured (run with BENCH_CRITERION=1) | ? |")
-w("| peak RSS < 300 MB at %s GB | %.0f MB (max of stats, analyze, analyze .tar.gz%s) | %s |" % (E["BENCH_GB"], peak, "" if an_full else "; analyze projected ×4 from the quarter corpus", yes(peak < 300)))
-w("| near-linear 1 → 2 threads (≥ 1.8×) | stats %.2f×, analyze %.2f× | %s |" % (speedups["stats"], speedups["analyze"], yes(min(speedups.values()) >= 1.8)))
-n10 = crit_get("classify/templates/10")[0]
-n1000 = crit_get("classify/templates/1000")[0]
-if n10 and n1000:
-    w("| 1,000 templates < 2× of 10 (criterion `classify/templates/*`) | %.2f× | %s |" % (n1000 / n10, yes(n1000 / n10 < 2)))
-else:
-    w("| 1,000 templates < 2× of 10 | not measured (run with BENCH_CRITERION=1) | ? |")
+for key, what in [("parse/parse_find/real", "find the template, as `stats` does"),
+                  ("parse/parse_classify/real", "with typed captures, as a kept `analyze` event")]:
+    ns, tp, _ = crit_get(key)
+    if ns:
+        mbs = tp["Bytes"] / ns * 1e3
+        w("| single-thread parse + classify ≥ 400 MB/s (criterion `%s`: %s) | %.0f MB/s | %s |" % (key, what, mbs, yes(mbs >= 400)))
+    else:
+        w("| single-thread parse + classify ≥ 400 MB/s (`%s`) | not measured (run with BENCH_CRITERION=1) | ? |" % key)
+for key, name in [("stats", "`stats`"), ("analyze", "`analyze`")]:
+    m = rss_mb(key)
+    if key == "analyze" and not an_full:
+        q = rss_mb("analyze-quarter")
+        m = None if q is None else q * 4
+        name += " (projected ×4 from the quarter corpus)"
+    if m is not None:
+        w("| peak RSS < 300 MB at %s GB: %s | %.0f MB | %s |" % (E["BENCH_GB"], name, m, yes(m < 300)))
+for c in ["stats", "analyze"]:
+    w("| near-linear 1 → 2 threads (≥ 1.8×): `%s` | %.2f× | %s |" % (c, speedups[c], yes(speedups[c] >= 1.8)))
+for fam, what in [("find", "`find`"), ("templates", "`classify` with captures")]:
+    n10 = crit_get("classify/%s/10" % fam)[0]
+    n1000 = crit_get("classify/%s/1000" % fam)[0]
+    if n10 and n1000:
+        w("| 1,000 templates < 2× of 10 (criterion `classify/%s/*`, %s) | %.2f× | %s |" % (fam, what, n1000 / n10, yes(n1000 / n10 < 2)))
+    else:
+        w("| 1,000 templates < 2× of 10 (`classify/%s/*`) | not measured (run with BENCH_CRITERION=1) | ? |" % fam)
 w("")
-
 # keep the hand-written profile section
 old = ""
 if os.path.exists(out_path):

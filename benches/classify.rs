@@ -8,6 +8,8 @@
 //! every message the same way (checked below) and the only difference is the
 //! number of templates. Target (issue 8): 1,000 templates < 2x the cost of 10.
 //! The full built-in set is measured too, as the realistic reference.
+//! `templates/N` is `classify` (kind and typed captures), `find/N` is
+//! `Classifier::find` (the template index only, what `stats` needs).
 
 mod common;
 
@@ -99,6 +101,12 @@ fn generated(n: usize) -> Vec<Template> {
     out
 }
 
+fn find_all(c: &Classifier, msgs: &[String]) -> usize {
+    msgs.iter()
+        .filter(|m| c.find(black_box(m)).is_some())
+        .count()
+}
+
 fn classify_all(c: &Classifier, msgs: &[String]) -> usize {
     let mut matched = 0;
     for m in msgs {
@@ -175,6 +183,9 @@ fn classification(c: &mut Criterion) {
     for (n, s) in &sets {
         g.bench_with_input(BenchmarkId::new("templates", n), s, |b, s| {
             b.iter(|| classify_all(s, &msgs))
+        });
+        g.bench_with_input(BenchmarkId::new("find", n), s, |b, s| {
+            b.iter(|| find_all(s, &msgs))
         });
     }
     g.bench_function(BenchmarkId::new("builtin", builtin.len()), |b| {

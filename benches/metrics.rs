@@ -51,6 +51,7 @@ fn metric_loading(c: &mut Criterion) {
     check(&MetricSet::build(short_samples.clone()));
 
     let mut g = c.benchmark_group("metrics_1h_5nodes");
+    g.sample_size(20);
     g.throughput(Throughput::Bytes(short_bytes));
     g.bench_function("parse", |b| b.iter(|| parse_all(black_box(&short)).len()));
     g.bench_function("build", |b| {
