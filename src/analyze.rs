@@ -5,12 +5,18 @@ use crate::ingest::Bundle;
 use crate::metrics::MetricSet;
 
 /// Builds the metric series from every metric dump found among the inputs.
-pub fn metric_set(bundle: &Bundle) -> MetricSet {
-    let samples: Vec<crate::parse::metric::Sample> = bundle
+/// The samples move into the set: the bundle keeps the files' accounting.
+pub fn metric_set(bundle: &mut Bundle) -> MetricSet {
+    let n = bundle
         .metric_files
         .iter()
-        .flat_map(|m| m.report.samples.iter().cloned())
-        .collect();
+        .map(|m| m.report.samples.len())
+        .sum();
+    let mut samples: Vec<crate::parse::metric::Sample> = Vec::with_capacity(n);
+    for m in &mut bundle.metric_files {
+        samples.append(&mut m.report.samples);
+        m.report.samples.shrink_to_fit();
+    }
     MetricSet::build(samples)
 }
 
@@ -39,10 +45,13 @@ pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis 
     let opts = IngestOptions {
         keep: Keep::Relevant(needs.min_level),
         relevant_kinds: needs.kinds,
+        coalesce: Some(crate::ingest::CoalescePolicy(Arc::new(
+            crate::engine::Indistinct::new(rules),
+        ))),
         ..opts.clone()
     };
-    let bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
-    let metrics = metric_set(&bundle);
+    let mut bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
+    let metrics = metric_set(&mut bundle);
     let findings = findings(rules, &bundle, &metrics);
     let verdict = crate::diagnose::diagnose(&findings, &bundle, &metrics);
     Analysis {

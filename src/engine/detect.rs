@@ -52,7 +52,7 @@ fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
         key,
         start: ts,
         at: ts,
-        end: ts,
+        end: cx.ts_end(i),
         ord: i as u64,
         events: vec![i],
         notes: Vec::new(),
@@ -110,9 +110,23 @@ fn window(
             .map(|&i| field.and_then(|f| cx.events[i as usize].field(f).cloned()))
             .collect();
         let mut left = 0usize;
-        let mut distinct: HashMap<String, usize> = HashMap::new();
+        // Distinct values by hash, with the hashes of lines merged into events.
+        let mut distinct: HashMap<u64, usize> = HashMap::new();
+        let hashes = |i: u32| -> Vec<u64> {
+            let Some(f) = field.filter(|_| agg == Agg::Distinct) else {
+                return Vec::new();
+            };
+            let e = &cx.events[i as usize];
+            let own = e.field(f).map(crate::model::value_hash);
+            own.into_iter()
+                .chain(e.absorbed_hashes(f).unwrap_or_default().iter().copied())
+                .collect()
+        };
+        // Events stand for `repeat` lines each (see engine::coalesce).
+        let weight = |i: u32| f64::from(cx.events[i as usize].repeat.max(1));
+        let mut lines = 0.0;
         let mut sum = 0.0;
-        let mut nsum = 0usize;
+        let mut nsum = 0.0;
         // current episode: (first group index, last group index, at, peak)
         let mut ep: Option<(usize, usize, Timestamp, f64)> = None;
         let flush = |ep: (usize, usize, Timestamp, f64), out: &mut Vec<Hit>| {
@@ -130,7 +144,7 @@ fn window(
                 key: key.clone(),
                 start: cx.ts(evs[a]),
                 at,
-                end: cx.ts(evs[b]),
+                end: cx.ts_end(evs[b]),
                 ord: evs[a] as u64,
                 events,
                 notes: Vec::new(),
@@ -139,34 +153,41 @@ fn window(
         };
         for j in 0..evs.len() {
             let tj = cx.ts(evs[j]);
+            let wj = weight(evs[j]);
+            lines += wj;
+            for h in hashes(evs[j]) {
+                *distinct.entry(h).or_default() += 1;
+            }
             if let Some(v) = &vals[j] {
-                *distinct.entry(v.to_string()).or_default() += 1;
                 if let Some(x) = v.as_f64() {
-                    sum += x;
-                    nsum += 1;
+                    sum += x * wj;
+                    nsum += wj;
                 }
             }
             while tj.since(cx.ts(evs[left])) > within {
-                if let Some(v) = &vals[left] {
-                    let k = v.to_string();
-                    if let Some(c) = distinct.get_mut(&k) {
+                let wl = weight(evs[left]);
+                lines -= wl;
+                for h in hashes(evs[left]) {
+                    if let Some(c) = distinct.get_mut(&h) {
                         *c -= 1;
                         if *c == 0 {
-                            distinct.remove(&k);
+                            distinct.remove(&h);
                         }
                     }
+                }
+                if let Some(v) = &vals[left] {
                     if let Some(x) = v.as_f64() {
-                        sum -= x;
-                        nsum -= 1;
+                        sum -= x * wl;
+                        nsum -= wl;
                     }
                 }
                 left += 1;
             }
             let agg_val: Option<f64> = match agg {
-                Agg::Count => Some((j - left + 1) as f64),
+                Agg::Count => Some(lines),
                 Agg::Distinct => Some(distinct.len() as f64),
-                Agg::Sum => (nsum > 0).then_some(sum),
-                Agg::Avg => (nsum > 0).then(|| sum / nsum as f64),
+                Agg::Sum => (nsum > 0.0).then_some(sum),
+                Agg::Avg => (nsum > 0.0).then(|| sum / nsum),
                 Agg::Max => vals[left..=j]
                     .iter()
                     .filter_map(|v| v.as_ref()?.as_f64())
@@ -222,7 +243,9 @@ fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) ->
             if !followed {
                 let mut h = event_hit(cx, i, key.clone());
                 h.at = deadline;
-                h.end = deadline;
+                // The last line this event stands for was not followed either
+                // (it came later in the same second).
+                h.end = cx.ts_end(i).add(within);
                 h.notes.push(Evidence {
                     loc: None,
                     ts: Some(deadline),
@@ -263,12 +286,21 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
     let metric_nodes = nodes_with_metrics(cx);
     let mut out = Vec::new();
     for (node, evs) in &per_node {
+        // From the last line seen so far (an event may stand for several
+        // lines of one second) to the next event.
         let mut intervals: Vec<(Timestamp, Timestamp, u32)> = Vec::new();
-        for w in evs.windows(2) {
-            intervals.push((cx.ts(w[0]), cx.ts(w[1]), w[0]));
+        let mut reach: Option<(Timestamp, u32)> = None;
+        for &i in evs {
+            if let Some((r, by)) = reach {
+                intervals.push((r, cx.ts(i), by));
+            }
+            let t = cx.ts_end(i);
+            if reach.is_none_or(|(r, _)| t >= r) {
+                reach = Some((t, i));
+            }
         }
-        if let Some(&last) = evs.last() {
-            intervals.push((cx.ts(last), end, last));
+        if let Some((r, by)) = reach {
+            intervals.push((r, end, by));
         }
         for (a, b, last_ev) in intervals {
             let mut pieces = vec![(a, b)];
@@ -294,8 +326,15 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
                         if other == node {
                             continue;
                         }
-                        let p = oevs.partition_point(|&j| cx.ts(j) <= s);
-                        if oevs.get(p).is_some_and(|&j| cx.ts(j) < e) {
+                        // A line of the peer inside (s, e); events end at most
+                        // a second after they start.
+                        let from = Timestamp(s.0.saturating_sub(1_000_000_000));
+                        let p = oevs.partition_point(|&j| cx.ts(j) <= from);
+                        if oevs[p..]
+                            .iter()
+                            .take_while(|&&j| cx.ts(j) < e)
+                            .any(|&j| cx.ts_end(j) > s)
+                        {
                             active.push(other.clone());
                         }
                     }

@@ -160,6 +160,9 @@ fn log_line(line: &str, file: &Arc<str>, lineno: usize, rules: &RuleSet) -> Resu
             line: lineno as u64,
         },
         continuation: 0,
+        repeat: 1,
+        repeat_span: 0,
+        absorbed: None,
     })
 }
 

@@ -6,6 +6,7 @@
 //! cascades run after the rules they read; the output order is
 //! deterministic: [`Finding::order_key`] then message.
 
+mod coalesce;
 mod detect;
 pub mod examples;
 mod metric;
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+pub use coalesce::Indistinct;
 pub use examples::{ExampleOutcome, ExampleResult, run_example, run_examples};
 pub use pred::{eval as eval_pred, selects};
 
@@ -184,7 +186,8 @@ impl<'a> Ctx<'a> {
                 nodes.push(e.node.clone());
             }
             let Some(ts) = e.ts else { continue };
-            data_end = Some(data_end.map_or(ts, |d| d.max(ts)));
+            let last = e.last_ts().unwrap_or(ts);
+            data_end = Some(data_end.map_or(last, |d| d.max(last)));
             timed.push(i as u32);
             by_kind.entry(&e.kind).or_default().push(i as u32);
         }
@@ -210,6 +213,11 @@ impl<'a> Ctx<'a> {
 
     pub fn ts(&self, i: u32) -> Timestamp {
         self.events[i as usize].ts.unwrap_or_default()
+    }
+
+    /// Time of the last line event `i` stands for (see engine::coalesce).
+    pub fn ts_end(&self, i: u32) -> Timestamp {
+        self.events[i as usize].last_ts().unwrap_or_default()
     }
 
     /// Indices of timed events selected by `sel`, in time order.
@@ -365,7 +373,12 @@ fn findings_of(rule: &Rule, mut hits: Vec<Hit>, cx: &Ctx<'_>) -> Vec<Finding> {
 fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
     h.events.sort_by_key(|i| (cx.ts(*i), *i));
     h.events.dedup();
-    let count = h.events.len();
+    // Lines, not kept events: an event may stand for several (engine::coalesce).
+    let count: usize = h
+        .events
+        .iter()
+        .map(|&i| cx.events[i as usize].repeat.max(1) as usize)
+        .sum();
     let mut caps = h.caps.clone();
     if let Some(&first) = h.events.first() {
         for (k, v) in cx.event_caps(first) {
@@ -381,10 +394,11 @@ fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
     }
     let duration = h.end.since(h.start);
     let mut evidence: Vec<Evidence> = Vec::new();
-    let shown: Vec<u32> = if count > MAX_EVIDENCE {
+    let n = h.events.len();
+    let shown: Vec<u32> = if n > MAX_EVIDENCE {
         h.events[..MAX_EVIDENCE - 2]
             .iter()
-            .chain(&h.events[count - 2..])
+            .chain(&h.events[n - 2..])
             .copied()
             .collect()
     } else {

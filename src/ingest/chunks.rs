@@ -4,12 +4,14 @@
 //! (unless a banner opened it), and the accounting adds up exactly as if the
 //! file had been read in one pass.
 
-use super::IngestOptions;
-use super::sink::{EventSink, FileResult, Segment};
+use super::sink::{Edges, EventSink, FileResult, NO_HEARTBEAT, Segment};
+use super::{CoalescePolicy, IngestOptions};
 use crate::classify::Classifier;
+use crate::model::Event;
 use crate::parse::log::{FileAccount, parse_stream_from};
 use crate::source::SourceMeta;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
@@ -101,7 +103,7 @@ pub(crate) fn read_chunked(
         line_offset += lines;
         merged = Some(match merged {
             None => fr,
-            Some(m) => stitch(m, fr),
+            Some(m) => stitch(m, fr, opts.coalesce.as_ref()),
         });
     }
     merged
@@ -172,8 +174,72 @@ fn merge_segment(into: &mut Segment, from: Segment) {
     }
 }
 
+/// Appends chunk `b`'s events to `a`, deciding at the seam what one pass
+/// would have: b's first heartbeat of a segment is dropped when `a` kept one in
+/// the same second, and b's first event of a (segment, kind) joins a's open
+/// group when it could have been counted there.
+fn join_edges(
+    a: &mut FileResult,
+    events: Vec<(Event, usize)>,
+    edges: Edges,
+    map: &[usize],
+    coalesce: Option<&CoalescePolicy>,
+) {
+    // b's event index → Some(a's event it is counted in) or None (dropped).
+    let mut fold: HashMap<usize, Option<usize>> = HashMap::new();
+    for h in &edges.heads {
+        let seg = map[h.seg];
+        let g = &h.group;
+        match &h.kind {
+            None => {
+                if a.edges.heartbeat.get(seg) == Some(&g.sec) {
+                    fold.insert(g.idx, None);
+                }
+            }
+            Some(kind) => {
+                if let Some(open) = a.edges.tail.get(&(seg, kind.clone()))
+                    && open.sec == g.sec
+                    && open.level == g.level
+                    && open.key == g.key
+                {
+                    fold.insert(g.idx, Some(open.idx));
+                }
+            }
+        }
+    }
+    let mut new_idx = Vec::with_capacity(events.len());
+    a.events.reserve(events.len());
+    for (i, (e, seg)) in events.into_iter().enumerate() {
+        match fold.get(&i) {
+            Some(Some(into)) => {
+                let distinct = coalesce.map_or(&[][..], |c| c.0.distinct_fields(&e.kind));
+                a.events[*into].0.absorb(&e, distinct);
+                new_idx.push(*into);
+            }
+            Some(None) => new_idx.push(usize::MAX),
+            None => {
+                new_idx.push(a.events.len());
+                a.events.push((e, map[seg]));
+            }
+        }
+    }
+    for ((seg, kind), mut g) in edges.tail {
+        g.idx = new_idx[g.idx];
+        a.edges.tail.insert((map[seg], kind), g);
+    }
+    for (seg, sec) in edges.heartbeat.into_iter().enumerate() {
+        if sec != NO_HEARTBEAT {
+            let to = map[seg];
+            if a.edges.heartbeat.len() <= to {
+                a.edges.heartbeat.resize(to + 1, NO_HEARTBEAT);
+            }
+            a.edges.heartbeat[to] = sec;
+        }
+    }
+}
+
 /// Appends chunk `b` to the stitched result `a`.
-fn stitch(mut a: FileResult, b: FileResult) -> FileResult {
+fn stitch(mut a: FileResult, b: FileResult, coalesce: Option<&CoalescePolicy>) -> FileResult {
     // Where each of b's segments goes in a.
     let mut map = Vec::with_capacity(b.segments.len());
     let mut first_of_key: Vec<Option<String>> = Vec::new();
@@ -198,9 +264,7 @@ fn stitch(mut a: FileResult, b: FileResult) -> FileResult {
             }
         }
     }
-    for (e, seg) in b.events {
-        a.events.push((e, map[seg]));
-    }
+    join_edges(&mut a, b.events, b.edges, &map, coalesce);
     for (id, seg) in b.node_ids {
         a.node_ids.push((id, map[seg]));
     }

@@ -49,6 +49,31 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Plain files at least this large are parsed in parallel chunks.
     pub chunk_min: u64,
+    /// Under `Keep::Relevant`: events of one segment, kind, level and second
+    /// with equal keys are kept once, with a repeat count.
+    pub coalesce: Option<CoalescePolicy>,
+}
+
+/// The key under which kept events of one (segment, kind, level, second) merge.
+pub type CoalesceKey = Vec<Option<crate::model::Value>>;
+
+/// Tells which kept events consumers cannot tell apart (the engine
+/// implements it from the rules).
+pub trait Coalesce: Send + Sync {
+    fn key(&self, e: &Event) -> CoalesceKey;
+    /// Fields of `kind` whose distinct values consumers count: lines merged
+    /// into one event keep the hashes of theirs.
+    fn distinct_fields(&self, kind: &str) -> &[Arc<str>];
+}
+
+/// A shared [`Coalesce`] in the options.
+#[derive(Clone)]
+pub struct CoalescePolicy(pub Arc<dyn Coalesce>);
+
+impl std::fmt::Debug for CoalescePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CoalescePolicy")
+    }
 }
 
 impl Default for IngestOptions {
@@ -61,6 +86,7 @@ impl Default for IngestOptions {
             relevant_kinds: Vec::new(),
             progress: false,
             chunk_min: chunks::MIN_CHUNKED,
+            coalesce: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! or none) between two `Starting nats-server` banners; its node comes from
 //! the banner's `Name:` line, resolved once the whole file was read.
 
-use super::{IngestOptions, Keep, TemplateCount};
+use super::{CoalesceKey, CoalescePolicy, IngestOptions, Keep, TemplateCount};
 use crate::classify::{Classifier, normalize};
 use crate::model::{Event, Level, Location, Timestamp, Value};
 use crate::parse::log::{FileAccount, Record, Sink};
@@ -85,6 +85,50 @@ pub(crate) struct FileResult {
     pub events: Vec<(Event, Bucket)>,
     /// RAFT node ids from banners (`Node: fjFyEjc1`) → segment.
     pub node_ids: Vec<(String, Bucket)>,
+    /// What a chunk's neighbours need to stitch as if read in one pass.
+    pub edges: Edges,
+}
+
+/// An open group of coalesced events: later lines with the same second,
+/// level and key add to `events[idx].repeat`.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub idx: usize,
+    pub sec: i64,
+    pub level: Level,
+    pub key: CoalesceKey,
+}
+
+/// The first kept event of a (segment, kind) group (`kind: Some`) or the
+/// first heartbeat of a segment (`kind: None`) in this result.
+#[derive(Clone, Debug)]
+pub(crate) struct Head {
+    pub seg: Bucket,
+    pub kind: Option<Arc<str>>,
+    pub group: Group,
+}
+
+/// The decisions that depend on earlier lines: for stitching chunks.
+#[derive(Debug, Default)]
+pub(crate) struct Edges {
+    /// (segment, kind) → the group open at the end.
+    pub tail: HashMap<(Bucket, Arc<str>), Group>,
+    /// Last heartbeat second per segment (`NO_HEARTBEAT` when none).
+    pub heartbeat: Vec<i64>,
+    pub heads: Vec<Head>,
+}
+
+pub(crate) const NO_HEARTBEAT: i64 = i64::MIN + 1;
+
+/// How a line is kept under `Keep::Relevant` (and the others).
+enum Kept {
+    No,
+    /// The one line of its segment and second kept for silences.
+    Heartbeat {
+        sec: i64,
+        first: bool,
+    },
+    Yes,
 }
 
 pub(crate) struct EventSink<'a> {
@@ -100,8 +144,8 @@ pub(crate) struct EventSink<'a> {
     node_ids: Vec<(String, Bucket)>,
     last_ts: Option<Timestamp>,
     last_kept: bool,
-    /// Last second a heartbeat event was kept, per segment.
-    heartbeat: Vec<i64>,
+    coalesce: Option<CoalescePolicy>,
+    edges: Edges,
     unknown: Arc<str>,
 }
 
@@ -123,7 +167,11 @@ impl<'a> EventSink<'a> {
             node_ids: Vec::new(),
             last_ts: None,
             last_kept: false,
-            heartbeat: Vec::new(),
+            coalesce: match opts.keep {
+                Keep::Relevant(_) => opts.coalesce.clone(),
+                _ => None,
+            },
+            edges: Edges::default(),
             unknown: crate::classify::UNKNOWN_KIND.into(),
         }
     }
@@ -151,27 +199,82 @@ impl<'a> EventSink<'a> {
         i
     }
 
-    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> bool {
+    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> Kept {
         match self.keep {
-            Keep::All => true,
-            Keep::Counts => false,
+            Keep::All => Kept::Yes,
+            Keep::Counts => Kept::No,
             Keep::Relevant(min) => {
                 if level >= min || self.relevant.binary_search_by(|k| (**k).cmp(kind)).is_ok() {
-                    return true;
+                    return Kept::Yes;
                 }
                 // One heartbeat per segment and second: enough to see a node fall silent.
                 let sec = ts.map_or(i64::MIN, |t| t.0.div_euclid(1_000_000_000));
-                let last = &mut self.heartbeat;
+                let last = &mut self.edges.heartbeat;
                 if last.get(seg) == Some(&sec) {
-                    return false;
+                    return Kept::No;
                 }
                 if last.len() <= seg {
-                    last.resize(seg + 1, i64::MIN + 1);
+                    last.resize(seg + 1, NO_HEARTBEAT);
                 }
+                let first = last[seg] == NO_HEARTBEAT;
                 last[seg] = sec;
-                true
+                Kept::Heartbeat { sec, first }
             }
         }
+    }
+
+    /// Adds a kept event, or counts it in the open group it cannot be told
+    /// from. Returns whether it was added.
+    fn add(&mut self, ev: Event, seg: usize, kept: Kept) -> bool {
+        let idx = self.events.len();
+        match kept {
+            Kept::No => return false,
+            Kept::Heartbeat { sec, first } => {
+                if first {
+                    self.edges.heads.push(Head {
+                        seg,
+                        kind: None,
+                        group: Group {
+                            idx,
+                            sec,
+                            level: ev.level,
+                            key: Vec::new(),
+                        },
+                    });
+                }
+            }
+            Kept::Yes => {
+                if let (Some(policy), Some(ts)) = (&self.coalesce, ev.ts) {
+                    let g = Group {
+                        idx,
+                        sec: ts.0.div_euclid(1_000_000_000),
+                        level: ev.level,
+                        key: policy.0.key(&ev),
+                    };
+                    let slot = (seg, ev.kind.clone());
+                    match self.edges.tail.get_mut(&slot) {
+                        Some(open)
+                            if open.sec == g.sec && open.level == g.level && open.key == g.key =>
+                        {
+                            let distinct = policy.0.distinct_fields(&ev.kind);
+                            self.events[open.idx].0.absorb(&ev, distinct);
+                            return false;
+                        }
+                        Some(open) => *open = g,
+                        None => {
+                            self.edges.heads.push(Head {
+                                seg,
+                                kind: Some(ev.kind.clone()),
+                                group: g.clone(),
+                            });
+                            self.edges.tail.insert(slot, g);
+                        }
+                    }
+                }
+            }
+        }
+        self.events.push((ev, seg));
+        true
     }
 
     pub fn finish(self, meta: SourceMeta, account: FileAccount) -> FileResult {
@@ -181,6 +284,7 @@ impl<'a> EventSink<'a> {
             segments: self.segments,
             events: self.events,
             node_ids: self.node_ids,
+            edges: self.edges,
         }
     }
 }
@@ -273,10 +377,10 @@ impl Sink for EventSink<'_> {
         tc.classified = tidx.is_some();
         tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
         self.last_kept = false;
-        if !self.keeps(rec.level, &kind, seg, ts) {
+        let kept = self.keeps(rec.level, &kind, seg, ts);
+        if matches!(kept, Kept::No) {
             return;
         }
-        self.last_kept = true;
         let mut fields = Vec::new();
         if let Some(p) = &conn {
             fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
@@ -313,23 +417,24 @@ impl Sink for EventSink<'_> {
             fields.push((k.into(), v));
         }
         let template = (!matched).then(|| normalize(body).into());
-        self.events.push((
-            Event {
-                ts,
-                node: self.names.empty.clone(),
-                level: rec.level,
-                kind,
-                fields,
-                message: msg.into(),
-                template,
-                loc: Location {
-                    file: self.file.clone(),
-                    line,
-                },
-                continuation: 0,
+        let ev = Event {
+            ts,
+            node: self.names.empty.clone(),
+            level: rec.level,
+            kind,
+            fields,
+            message: msg.into(),
+            template,
+            loc: Location {
+                file: self.file.clone(),
+                line,
             },
-            seg,
-        ));
+            continuation: 0,
+            repeat: 1,
+            repeat_span: 0,
+            absorbed: None,
+        };
+        self.last_kept = self.add(ev, seg, kept);
     }
 
     fn continuation(&mut self, _line: u64, _text: &str) {

@@ -149,6 +149,28 @@ pub struct Event {
     pub loc: Location,
     /// Continuation lines attached to this record (banners, stack dumps).
     pub continuation: u32,
+    /// Lines this event stands for (at least 1): under `Keep::Relevant`,
+    /// later lines of the same segment, kind, level and second that no rule
+    /// can tell from this one are counted here instead of kept.
+    pub repeat: u32,
+    /// Nanoseconds from this line to the last line counted in `repeat`
+    /// (under a second; 0 for a single line).
+    pub repeat_span: u32,
+    /// For lines counted in `repeat`: hashes of their values of the fields
+    /// rules count distinct values of ([`value_hash`]), per field.
+    pub absorbed: Option<Box<Vec<(Arc<str>, Vec<u64>)>>>,
+}
+
+/// A stable 64-bit hash of a value's text (distinct counts compare values as text).
+pub fn value_hash(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same on every run and machine.
+    let mut h = std::hash::DefaultHasher::new();
+    match v {
+        Value::Str(s) => s.hash(&mut h),
+        other => other.to_string().hash(&mut h),
+    }
+    h.finish()
 }
 
 impl Event {
@@ -157,6 +179,49 @@ impl Event {
             .iter()
             .find(|(k, _)| &**k == name)
             .map(|(_, v)| v)
+    }
+
+    /// Hashes of the values of field `f` of the lines counted in `repeat`.
+    pub fn absorbed_hashes(&self, f: &str) -> Option<&[u64]> {
+        self.absorbed
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| &**k == f)
+            .map(|(_, v)| &v[..])
+    }
+
+    /// Time of the last line this event stands for.
+    pub fn last_ts(&self) -> Option<Timestamp> {
+        self.ts
+            .map(|t| Timestamp(t.0.saturating_add(i64::from(self.repeat_span))))
+    }
+
+    /// Counts `other` (a later line of the same second) in this event,
+    /// keeping the hashes of its values of `distinct` fields.
+    pub fn absorb(&mut self, other: &Event, distinct: &[Arc<str>]) {
+        if !distinct.is_empty() {
+            let sets = self.absorbed.get_or_insert_with(Default::default);
+            for f in distinct {
+                let i = match sets.iter().position(|(k, _)| k == f) {
+                    Some(i) => i,
+                    None => {
+                        sets.push((f.clone(), Vec::new()));
+                        sets.len() - 1
+                    }
+                };
+                if let Some(v) = other.field(f) {
+                    sets[i].1.push(value_hash(v));
+                }
+                if let Some(theirs) = other.absorbed_hashes(f) {
+                    sets[i].1.extend_from_slice(theirs);
+                }
+            }
+        }
+        self.repeat = self.repeat.saturating_add(other.repeat.max(1));
+        if let (Some(a), Some(b)) = (self.ts, other.last_ts()) {
+            let span = (b.0 - a.0).clamp(0, 999_999_999) as u32;
+            self.repeat_span = self.repeat_span.max(span);
+        }
     }
 
     /// Sort key for the merged stream: (time, node, file, line).

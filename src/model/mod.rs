@@ -9,7 +9,7 @@ mod finding;
 mod series;
 mod time;
 
-pub use event::{Event, Fields, Level, Location, Value};
+pub use event::{Event, Fields, Level, Location, Value, value_hash};
 pub use finding::{CATEGORIES, Category, Evidence, Finding, Severity};
 pub use series::{Point, Series, Span, WindowStats};
 pub use time::{NANOS_PER_SEC, Nanos, Timestamp, format_duration};

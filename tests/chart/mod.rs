@@ -23,8 +23,8 @@ fn real_samples_render() {
     let out_dir = std::env::var_os("CORONER_CHART_DIR").map(std::path::PathBuf::from);
     for name in SCENARIOS {
         let path = sample(name);
-        let bundle = read_all(&[path.as_path()]);
-        let metrics = coroner::analyze::metric_set(&bundle);
+        let mut bundle = read_all(&[path.as_path()]);
+        let metrics = coroner::analyze::metric_set(&mut bundle);
         let t = truth(name);
         let root = t.and_then(|(node, cat, at)| {
             Some((

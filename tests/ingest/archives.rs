@@ -67,7 +67,7 @@ fn zip_member_names_never_escape() {
         ("/abs/n2.log", nats_log("n2", 1).as_bytes()),
     ]);
     let p = write(dir.path(), "x.zip", &z);
-    let b = read_all(&[&p]);
+    let mut b = read_all(&[&p]);
     let names: Vec<&str> = b.files.iter().map(|f| &*f.display).collect();
     assert!(
         names.iter().all(|n| !n.contains("..") && !n.contains("!/")),
@@ -88,7 +88,7 @@ fn archive_bomb_is_stopped() {
         "bomb.log.zst",
         &zstd::encode_all(&zeros[..], 19).unwrap(),
     );
-    let b = read_all(&[&p]);
+    let mut b = read_all(&[&p]);
     assert!(
         b.errors.iter().any(|e| e.message.contains("ratio")),
         "{:?}",
@@ -151,8 +151,8 @@ fn nats_audit_gather_archive_gives_one_snapshot_per_server() {
     let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "audit-archive-1764010800.zip", &zip(&entries));
-    let b = read_all(&[&p]);
-    let set = coroner::analyze::metric_set(&b);
+    let mut b = read_all(&[&p]);
+    let set = coroner::analyze::metric_set(&mut b);
     assert_eq!(
         set.nodes()
             .iter()

@@ -4,8 +4,8 @@ use coroner::lang::RuleSet;
 use coroner::model::{Finding, Severity};
 
 fn findings(scenario: &str) -> Vec<Finding> {
-    let bundle = read_all(&[&sample(scenario)]);
-    let set = coroner::analyze::metric_set(&bundle);
+    let mut bundle = read_all(&[&sample(scenario)]);
+    let set = coroner::analyze::metric_set(&mut bundle);
     let rules = RuleSet::builtin();
     engine::run(&rules, &bundle.events, &set)
 }

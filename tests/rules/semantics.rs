@@ -50,6 +50,9 @@ fn events(set: &RuleSet, spec: &[(&str, f64, &str)]) -> Vec<Event> {
                     line: i as u64 + 1,
                 },
                 continuation: 0,
+                repeat: 1,
+                repeat_span: 0,
+                absorbed: None,
             }
         })
         .collect();

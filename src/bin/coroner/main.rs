@@ -131,9 +131,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
-    let bundle = m.input.ingest(coroner::ingest::Keep::Counts)?;
+    let mut bundle = m.input.ingest(coroner::ingest::Keep::Counts)?;
     let had_errors = common::report_errors(&bundle);
-    let set = coroner::analyze::metric_set(&bundle);
+    let set = coroner::analyze::metric_set(&mut bundle);
     let mut args = m.args.clone();
     args.node = m.input.node_filters();
     let out = std::io::stdout();

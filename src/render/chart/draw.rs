@@ -493,10 +493,11 @@ fn density(input: &ChartInput, x: &XMap, buckets: usize) -> Vec<Vec<(u32, u32)>>
         };
         let b = (((ts.0 - x.t0) as f64 / dur) * buckets as f64) as usize;
         let cell = &mut out[i][b.min(buckets - 1)];
+        let lines = e.repeat.max(1);
         if e.level == Level::Warn {
-            cell.0 += 1;
+            cell.0 += lines;
         } else {
-            cell.1 += 1;
+            cell.1 += lines;
         }
     }
     out

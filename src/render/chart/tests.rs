@@ -24,6 +24,9 @@ fn event(s: i64, node: &str, level: Level, msg: &str) -> Event {
             line: s as u64 + 1,
         },
         continuation: 0,
+        repeat: 1,
+        repeat_span: 0,
+        absorbed: None,
     }
 }
 

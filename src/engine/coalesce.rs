@@ -1,0 +1,177 @@
+//! Which events the rules cannot tell apart, so ingestion may keep one of them
+//! with a repeat count instead of all of them.
+//!
+//! Two events of one segment (so one node), one kind, one level and one
+//! second are interchangeable for a rule set when every selector of every
+//! rule that could read them gives the same answer on both, and the fields
+//! that rules group by (`by`) or aggregate (`max(field)`, `distinct(field)`)
+//! have equal values. Ingestion then keeps the first of them and counts the
+//! others in [`Event::repeat`]; the engine sums repeats wherever it counts
+//! events (window counts and sums, finding counts). What is given up: the
+//! position of the later lines inside their second (windows see them at the
+//! time of the first one), and their own text (evidence shows the first).
+
+use crate::ingest::{Coalesce, CoalesceKey};
+use crate::lang::RuleSet;
+use crate::lang::ir::{Agg, Detect, Sel};
+use crate::model::{Event, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default)]
+struct KindPolicy {
+    sels: Vec<Sel>,
+    /// Fields whose values must be equal to merge (`by` keys, aggregated values).
+    fields: Vec<Arc<str>>,
+    /// Fields counted with `distinct(...)`: merged lines keep their value hashes.
+    distinct: Vec<Arc<str>>,
+}
+
+fn add_all(to: &mut Vec<Arc<str>>, fields: &[Arc<str>]) {
+    for f in fields {
+        if !to.contains(f) {
+            to.push(f.clone());
+        }
+    }
+}
+
+impl KindPolicy {
+    fn add(&mut self, sel: &Sel, fields: &[Arc<str>], distinct: Option<&Arc<str>>) {
+        self.sels.push(sel.clone());
+        add_all(&mut self.fields, fields);
+        if let Some(d) = distinct {
+            add_all(&mut self.distinct, std::slice::from_ref(d));
+        }
+    }
+}
+
+/// What the rules of a rule set can distinguish, per event kind.
+#[derive(Clone, Debug, Default)]
+pub struct Indistinct {
+    per_kind: HashMap<Arc<str>, KindPolicy>,
+    /// Selectors of any kind (`event any ...`) and their fields.
+    any: KindPolicy,
+}
+
+impl Indistinct {
+    pub fn new(rules: &RuleSet) -> Indistinct {
+        let mut me = Indistinct::default();
+        for r in rules.rules() {
+            me.walk(&r.detect, &[]);
+        }
+        // Selectors of any kind read every kind.
+        let any = me.any.clone();
+        for p in me.per_kind.values_mut() {
+            p.sels.extend(any.sels.iter().cloned());
+            add_all(&mut p.fields, &any.fields);
+            add_all(&mut p.distinct, &any.distinct);
+        }
+        me
+    }
+
+    fn sel(&mut self, s: &Sel, fields: &[Arc<str>]) {
+        self.sel_distinct(s, fields, None);
+    }
+
+    fn sel_distinct(&mut self, s: &Sel, fields: &[Arc<str>], distinct: Option<&Arc<str>>) {
+        match &s.kinds {
+            Some(kinds) => {
+                for k in kinds {
+                    self.per_kind
+                        .entry(k.clone())
+                        .or_default()
+                        .add(s, fields, distinct);
+                }
+            }
+            None => self.any.add(s, fields, distinct),
+        }
+    }
+
+    fn walk(&mut self, d: &Detect, outer_by: &[Arc<str>]) {
+        let with = |by: &[Arc<str>], extra: Option<&Arc<str>>| -> Vec<Arc<str>> {
+            outer_by
+                .iter()
+                .chain(by)
+                .chain(extra)
+                .filter(|f| !matches!(&***f, "level" | "kind" | "node"))
+                .cloned()
+                .collect()
+        };
+        match d {
+            Detect::Event { sel, by } => self.sel(sel, &with(by, None)),
+            Detect::Window {
+                sel,
+                by,
+                field,
+                agg: Agg::Distinct,
+                ..
+            } if field.as_deref().is_some_and(e_field) => {
+                self.sel_distinct(sel, &with(by, None), field.as_ref())
+            }
+            Detect::Window { sel, by, field, .. } => self.sel(sel, &with(by, field.as_ref())),
+            Detect::NotFollowed { a, b, by, .. } => {
+                let f = with(by, None);
+                self.sel(a, &f);
+                self.sel(b, &f);
+            }
+            Detect::Sequence { by, steps, .. } => {
+                let f = with(by, None);
+                for st in steps {
+                    self.walk(&st.detect, &f);
+                    if let Some(w) = &st.without {
+                        self.sel(w, &f);
+                    }
+                }
+            }
+            Detect::Silence { sel: Some(s), .. } => self.sel(s, &[]),
+            Detect::Silence { sel: None, .. }
+            | Detect::Metric(_)
+            | Detect::Gap { .. }
+            | Detect::Cascade { .. } => {}
+        }
+    }
+}
+
+/// A captured field, whose value ingestion knows (not one added later or a
+/// built-in attribute): merged lines keep hashes of these.
+fn e_field(f: &str) -> bool {
+    !matches!(
+        f,
+        "raft_node_name" | "message" | "msg" | "level" | "kind" | "node"
+    )
+}
+
+impl Indistinct {
+    fn policy(&self, kind: &str) -> &KindPolicy {
+        self.per_kind.get(kind).unwrap_or(&self.any)
+    }
+}
+
+impl Coalesce for Indistinct {
+    fn distinct_fields(&self, kind: &str) -> &[Arc<str>] {
+        &self.policy(kind).distinct
+    }
+
+    /// The key of an event: equal keys (with equal segment, kind, level and
+    /// second) mean the rules cannot tell the events apart. Events no
+    /// template matched merge only with the same normalized text.
+    fn key(&self, e: &Event) -> CoalesceKey {
+        let p = self.policy(&e.kind);
+        let mut key: CoalesceKey = Vec::with_capacity(p.sels.len() + p.fields.len() + 1);
+        for s in &p.sels {
+            key.push(Some(Value::Bool(super::selects(s, e))));
+        }
+        for f in &p.fields {
+            key.push(match &**f {
+                // The peer's name is added after attribution from its RAFT id.
+                "raft_node_name" => e.field("raft_node").cloned(),
+                "message" | "msg" => Some(Value::Str(Arc::from(&*e.message))),
+                f => e.field(f).cloned(),
+            });
+        }
+        if let Some(t) = &e.template {
+            key.push(Some(Value::Str(t.clone())));
+        }
+        key
+    }
+}
