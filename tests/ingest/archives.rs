@@ -67,7 +67,7 @@ fn zip_member_names_never_escape() {
         ("/abs/n2.log", nats_log("n2", 1).as_bytes()),
     ]);
     let p = write(dir.path(), "x.zip", &z);
-    let mut b = read_all(&[&p]);
+    let b = read_all(&[&p]);
     let names: Vec<&str> = b.files.iter().map(|f| &*f.display).collect();
     assert!(
         names.iter().all(|n| !n.contains("..") && !n.contains("!/")),
@@ -88,7 +88,7 @@ fn archive_bomb_is_stopped() {
         "bomb.log.zst",
         &zstd::encode_all(&zeros[..], 19).unwrap(),
     );
-    let mut b = read_all(&[&p]);
+    let b = read_all(&[&p]);
     assert!(
         b.errors.iter().any(|e| e.message.contains("ratio")),
         "{:?}",
