@@ -7,17 +7,12 @@ use crate::metrics::MetricSet;
 /// Builds the metric series from every metric dump found among the inputs.
 /// The samples move into the set: the bundle keeps the files' accounting.
 pub fn metric_set(bundle: &mut Bundle) -> MetricSet {
-    let n = bundle
+    let files = bundle
         .metric_files
-        .iter()
-        .map(|m| m.report.samples.len())
-        .sum();
-    let mut samples: Vec<crate::parse::metric::Sample> = Vec::with_capacity(n);
-    for m in &mut bundle.metric_files {
-        samples.append(&mut m.report.samples);
-        m.report.samples.shrink_to_fit();
-    }
-    MetricSet::build(samples)
+        .iter_mut()
+        .map(|m| std::mem::take(&mut m.report.samples))
+        .collect();
+    MetricSet::build_from_files(files)
 }
 
 use crate::diagnose::Verdict;

@@ -48,9 +48,23 @@ impl KindPolicy {
 /// What the rules of a rule set can distinguish, per event kind.
 #[derive(Clone, Debug, Default)]
 pub struct Indistinct {
-    per_kind: HashMap<Arc<str>, KindPolicy>,
+    per_kind: HashMap<Arc<str>, KindPolicy, foldhash::fast::FixedState>,
     /// Selectors of any kind (`event any ...`) and their fields.
     any: KindPolicy,
+    /// Some selector or key reads the message text.
+    reads_message: bool,
+}
+
+fn pred_reads_message(p: &crate::lang::ir::Pred) -> bool {
+    use crate::lang::ir::{FieldRef, Operand, Pred};
+    let op = |o: &Operand| matches!(o, Operand::Field(FieldRef::Message));
+    match p {
+        Pred::And(a, b) | Pred::Or(a, b) => pred_reads_message(a) || pred_reads_message(b),
+        Pred::Not(a) => pred_reads_message(a),
+        Pred::Cmp(a, _, b) => op(a) || op(b),
+        Pred::In(a, ..) | Pred::Match(a, ..) => op(a),
+        Pred::Has(f) => *f == FieldRef::Message,
+    }
 }
 
 impl Indistinct {
@@ -59,6 +73,12 @@ impl Indistinct {
         for r in rules.rules() {
             me.walk(&r.detect, &[]);
         }
+        me.reads_message = me.per_kind.values().chain([&me.any]).any(|p| {
+            p.sels
+                .iter()
+                .any(|s| s.pred.as_ref().is_some_and(pred_reads_message))
+                || p.fields.iter().any(|f| matches!(&**f, "message" | "msg"))
+        });
         // Selectors of any kind read every kind.
         let any = me.any.clone();
         for p in me.per_kind.values_mut() {
@@ -152,6 +172,10 @@ impl Coalesce for Indistinct {
         &self.policy(kind).distinct
     }
 
+    fn reads_message(&self) -> bool {
+        self.reads_message
+    }
+
     /// The key of an event: equal keys (with equal segment, kind, level and
     /// second) mean the rules cannot tell the events apart. Events no
     /// template matched merge only with the same normalized text.
@@ -165,7 +189,7 @@ impl Coalesce for Indistinct {
             key.push(match &**f {
                 // The peer's name is added after attribution from its RAFT id.
                 "raft_node_name" => e.field("raft_node").cloned(),
-                "message" | "msg" => Some(Value::Str(Arc::from(&*e.message))),
+                "message" | "msg" => Some(Value::Str(e.message.clone())),
                 f => e.field(f).cloned(),
             });
         }

@@ -77,6 +77,9 @@ pub(crate) fn resolve(
     };
     let mut bundle = Bundle::default();
     let mut raft_ids: HashMap<String, Node> = HashMap::new();
+    bundle
+        .events
+        .reserve_exact(logs.iter().map(|f| f.events.len()).sum());
     for f in logs {
         let ov = override_for(&f.meta.display, &opts.node_overrides);
         let path_node = names::node_from_path(&f.meta.logical_path);

@@ -4,7 +4,7 @@
 //! (unless a banner opened it), and the accounting adds up exactly as if the
 //! file had been read in one pass.
 
-use super::sink::{Edges, EventSink, FileResult, NO_HEARTBEAT, Segment};
+use super::sink::{Edges, EventSink, FileResult, KindId, NO_HEARTBEAT, Segment};
 use super::{CoalescePolicy, IngestOptions};
 use crate::classify::Classifier;
 use crate::model::Event;
@@ -197,7 +197,7 @@ fn join_edges(
                 }
             }
             Some(kind) => {
-                if let Some(open) = a.edges.tail.get(&(seg, kind.clone()))
+                if let Some(open) = a.edges.tail.get(&(seg, KindId::of(kind)))
                     && open.sec == g.sec
                     && open.level == g.level
                     && open.key == g.key

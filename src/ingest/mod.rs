@@ -64,6 +64,8 @@ pub trait Coalesce: Send + Sync {
     /// Fields of `kind` whose distinct values consumers count: lines merged
     /// into one event keep the hashes of theirs.
     fn distinct_fields(&self, kind: &str) -> &[Arc<str>];
+    /// Whether [`Coalesce::key`] reads the message text.
+    fn reads_message(&self) -> bool;
 }
 
 /// A shared [`Coalesce`] in the options.

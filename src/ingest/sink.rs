@@ -47,6 +47,37 @@ impl Names {
     }
 }
 
+/// Shares the text of repeated messages and field values between kept
+/// events (health checks, client names, reasons repeat line after line).
+/// Bounded: when full it starts over, so memory follows what is kept.
+#[derive(Default)]
+struct Interner {
+    set: std::collections::HashSet<Arc<str>, foldhash::fast::FixedState>,
+}
+
+impl Interner {
+    const MAX: usize = 1 << 16;
+
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.set.get(s) {
+            return a.clone();
+        }
+        if self.set.len() >= Self::MAX {
+            self.set.clear();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.set.insert(a.clone());
+        a
+    }
+
+    fn value(&mut self, v: Value) -> Value {
+        match v {
+            Value::Str(s) => Value::Str(self.get(&s)),
+            other => other,
+        }
+    }
+}
+
 /// Counts for one segment.
 #[derive(Debug, Default)]
 pub(crate) struct SegmentStats {
@@ -99,6 +130,17 @@ pub(crate) struct Group {
     pub key: CoalesceKey,
 }
 
+/// A kind by the identity of its shared name (templates hand out one `Arc`
+/// per template): cheaper than hashing the text on every line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct KindId(usize);
+
+impl KindId {
+    pub fn of(kind: &Arc<str>) -> KindId {
+        KindId(Arc::as_ptr(kind) as *const u8 as usize)
+    }
+}
+
 /// The first kept event of a (segment, kind) group (`kind: Some`) or the
 /// first heartbeat of a segment (`kind: None`) in this result.
 #[derive(Clone, Debug)]
@@ -112,7 +154,7 @@ pub(crate) struct Head {
 #[derive(Debug, Default)]
 pub(crate) struct Edges {
     /// (segment, kind) → the group open at the end.
-    pub tail: HashMap<(Bucket, Arc<str>), Group>,
+    pub tail: HashMap<(Bucket, KindId), Group>,
     /// Last heartbeat second per segment (`NO_HEARTBEAT` when none).
     pub heartbeat: Vec<i64>,
     pub heads: Vec<Head>,
@@ -135,7 +177,9 @@ pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
     keep: Keep,
-    relevant: Vec<Arc<str>>,
+    /// Per template index: is its kind one to keep (`Keep::Relevant`)?
+    relevant: Vec<bool>,
+    relevant_unknown: bool,
     names: Names,
     segments: Vec<Segment>,
     /// key → current segment
@@ -146,6 +190,7 @@ pub(crate) struct EventSink<'a> {
     last_kept: bool,
     coalesce: Option<CoalescePolicy>,
     edges: Edges,
+    interner: Interner,
     unknown: Arc<str>,
 }
 
@@ -155,11 +200,15 @@ impl<'a> EventSink<'a> {
             file,
             classifier,
             keep: opts.keep,
-            relevant: {
-                let mut r = opts.relevant_kinds.clone();
-                r.sort();
-                r
-            },
+            relevant: classifier
+                .templates()
+                .iter()
+                .map(|t| opts.relevant_kinds.contains(&t.kind))
+                .collect(),
+            relevant_unknown: opts
+                .relevant_kinds
+                .iter()
+                .any(|k| **k == *crate::classify::UNKNOWN_KIND),
             names: Names::new(),
             segments: Vec::new(),
             current: Vec::new(),
@@ -172,6 +221,7 @@ impl<'a> EventSink<'a> {
                 _ => None,
             },
             edges: Edges::default(),
+            interner: Interner::default(),
             unknown: crate::classify::UNKNOWN_KIND.into(),
         }
     }
@@ -199,12 +249,22 @@ impl<'a> EventSink<'a> {
         i
     }
 
-    fn keeps(&mut self, level: Level, kind: &str, seg: usize, ts: Option<Timestamp>) -> Kept {
+    fn keeps(
+        &mut self,
+        level: Level,
+        tidx: Option<usize>,
+        seg: usize,
+        ts: Option<Timestamp>,
+    ) -> Kept {
         match self.keep {
             Keep::All => Kept::Yes,
             Keep::Counts => Kept::No,
             Keep::Relevant(min) => {
-                if level >= min || self.relevant.binary_search_by(|k| (**k).cmp(kind)).is_ok() {
+                let relevant = match tidx {
+                    Some(i) => self.relevant[i],
+                    None => self.relevant_unknown,
+                };
+                if level >= min || relevant {
                     return Kept::Yes;
                 }
                 // One heartbeat per segment and second: enough to see a node fall silent.
@@ -225,7 +285,9 @@ impl<'a> EventSink<'a> {
 
     /// Adds a kept event, or counts it in the open group it cannot be told
     /// from. Returns whether it was added.
-    fn add(&mut self, ev: Event, seg: usize, kept: Kept) -> bool {
+    /// `msg` is the event's text when `ev.message` was left empty because
+    /// the coalescing key does not read it (shared only if the event is added).
+    fn add(&mut self, mut ev: Event, msg: &str, seg: usize, kept: Kept) -> bool {
         let idx = self.events.len();
         match kept {
             Kept::No => return false,
@@ -251,7 +313,7 @@ impl<'a> EventSink<'a> {
                         level: ev.level,
                         key: policy.0.key(&ev),
                     };
-                    let slot = (seg, ev.kind.clone());
+                    let slot = (seg, KindId::of(&ev.kind));
                     match self.edges.tail.get_mut(&slot) {
                         Some(open)
                             if open.sec == g.sec && open.level == g.level && open.key == g.key =>
@@ -272,6 +334,9 @@ impl<'a> EventSink<'a> {
                     }
                 }
             }
+        }
+        if ev.message.is_empty() && !msg.is_empty() {
+            ev.message = self.interner.get(msg);
         }
         self.events.push((ev, seg));
         true
@@ -377,26 +442,28 @@ impl Sink for EventSink<'_> {
         tc.classified = tidx.is_some();
         tc.max_level = Some(tc.max_level.map_or(rec.level, |l| l.max(rec.level)));
         self.last_kept = false;
-        let kept = self.keeps(rec.level, &kind, seg, ts);
+        let kept = self.keeps(rec.level, tidx, seg, ts);
         if matches!(kept, Kept::No) {
             return;
         }
         let mut fields = Vec::new();
         if let Some(p) = &conn {
-            fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
-            fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
+            let i = &mut self.interner;
+            fields.push((self.names.addr.clone(), Value::Str(i.get(p.addr))));
+            fields.push((self.names.conn.clone(), Value::Str(i.get(p.kind))));
             fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
             if let Some(c) = p.client {
                 fields.push((
                     self.names.client.clone(),
-                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
+                    Value::Str(i.get(&crate::classify::unquote_go(&format!("\"{c}\"")))),
                 ));
             }
             if let Some(a) = p.account_user {
-                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
+                fields.push((self.names.account_user.clone(), Value::Str(i.get(a))));
             }
         } else if let Some((node, group, _)) = &raft {
-            fields.push((self.names.raft_node.clone(), Value::Str((*node).into())));
+            let i = &mut self.interner;
+            fields.push((self.names.raft_node.clone(), Value::Str(i.get(node))));
             fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
         }
         // Typed captures; a capture that does not convert (an int too large)
@@ -409,21 +476,29 @@ impl Sink for EventSink<'_> {
             }
             None => (kind, Vec::new(), false),
         };
-        fields.extend(captured);
+        for (k, v) in captured {
+            fields.push((k, self.interner.value(v)));
+        }
         if let Some(pid) = rec.pid {
             fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
         }
         for (k, v) in rec.extra {
-            fields.push((k.into(), v));
+            fields.push((self.interner.get(&k), self.interner.value(v)));
         }
-        let template = (!matched).then(|| normalize(body).into());
+        fields.shrink_to_fit();
+        let template = (!matched).then(|| self.interner.get(&normalize(body)));
         let ev = Event {
             ts,
             node: self.names.empty.clone(),
             level: rec.level,
             kind,
             fields,
-            message: msg.into(),
+            message: match &self.coalesce {
+                Some(c) if !c.0.reads_message() && matches!(kept, Kept::Yes) => {
+                    self.names.empty.clone()
+                }
+                _ => self.interner.get(msg),
+            },
             template,
             loc: Location {
                 file: self.file.clone(),
@@ -434,7 +509,7 @@ impl Sink for EventSink<'_> {
             repeat_span: 0,
             absorbed: None,
         };
-        self.last_kept = self.add(ev, seg, kept);
+        self.last_kept = self.add(ev, msg, seg, kept);
     }
 
     fn continuation(&mut self, _line: u64, _text: &str) {

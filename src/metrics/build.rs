@@ -125,7 +125,7 @@ struct Cols {
     value: Vec<f64>,
 }
 
-pub(super) fn build(samples: Vec<Sample>) -> MetricSet {
+pub(super) fn build(samples: Vec<Vec<Sample>>) -> MetricSet {
     match try_build(samples) {
         Ok(set) => set,
         // polars errors here would be bugs (schema is fixed); fail soft, loudly.
@@ -133,10 +133,10 @@ pub(super) fn build(samples: Vec<Sample>) -> MetricSet {
     }
 }
 
-fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
+fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
     // server_id → server_name, from snapshots that carry both.
     let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
-    for s in &samples {
+    for s in files.iter().flatten() {
         if &*s.metric == "server_id_seen"
             && let (Some(n), Some((_, id))) =
                 (&s.node, s.labels.iter().find(|(k, _)| &**k == "server_id"))
@@ -147,7 +147,7 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
     let unknown: Arc<str> = Arc::from(UNKNOWN_NODE);
     let mut dict = Dicts::default();
     dict.lset_id(Vec::new());
-    let n = samples.len();
+    let n = files.iter().map(Vec::len).sum();
     let mut c = Cols {
         ts: Vec::with_capacity(n),
         node: Vec::with_capacity(n),
@@ -163,20 +163,46 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
     let mut last_node: Option<(Arc<str>, u32)> = None;
     let mut last_metric: Option<(Arc<str>, u32)> = None;
     let mut lset_ep: Vec<u32> = vec![0];
-    for s in samples {
+    // Shared label sets (by address) → (the set, its id, its server_id).
+    type LsetEntry = (crate::parse::metric::Labels, u32, Option<Arc<str>>);
+    let mut lset_cache: HashMap<usize, LsetEntry> = HashMap::new();
+    // File by file: each file's samples are freed once in the columns.
+    for s in files.into_iter().flat_map(Vec::into_iter) {
         if INTERNAL.contains(&&*s.metric) && &*s.metric != "meta_leader" {
             continue;
         }
-        let mut labels = s.labels;
         let mut node = s.node;
-        if let Some(i) = labels.iter().position(|(k, _)| &**k == "server_id") {
-            let (_, id) = labels.remove(i);
-            match id_names.get(&id) {
-                Some(name) => node = Some(name.clone()),
-                None if node.is_none() => node = Some(id),
-                None => {}
+        // The label set without `server_id`, resolved to a node.
+        let lid = match lset_cache.get(&(Arc::as_ptr(&s.labels) as *const u8 as usize)) {
+            Some((_, lid, None)) => *lid,
+            Some((_, lid, Some(id))) => {
+                match id_names.get(id) {
+                    Some(name) => node = Some(name.clone()),
+                    None if node.is_none() => node = Some(id.clone()),
+                    None => {}
+                }
+                *lid
             }
-        }
+            None => {
+                let mut labels = s.labels.to_vec();
+                let id = labels
+                    .iter()
+                    .position(|(k, _)| &**k == "server_id")
+                    .map(|i| labels.remove(i).1);
+                if let Some(id) = &id {
+                    match id_names.get(id) {
+                        Some(name) => node = Some(name.clone()),
+                        None if node.is_none() => node = Some(id.clone()),
+                        None => {}
+                    }
+                }
+                let lid = dict.lset_id(labels);
+                let ptr = Arc::as_ptr(&s.labels) as *const u8 as usize;
+                // The cache holds the set alive, so its address is not reused.
+                lset_cache.insert(ptr, (s.labels.clone(), lid, id));
+                lid
+            }
+        };
         let node = node.unwrap_or_else(|| unknown.clone());
         let nid = match &last_node {
             Some((a, i)) if Arc::ptr_eq(a, &node) => *i,
@@ -197,7 +223,6 @@ fn try_build(samples: Vec<Sample>) -> PolarsResult<MetricSet> {
                 i
             }
         };
-        let lid = dict.lset_id(labels);
         if lset_ep.len() <= lid as usize {
             let ep = dict.label(lid, "endpoint").map_or(0, |e| endpoint_rank(e));
             lset_ep.push(ep);

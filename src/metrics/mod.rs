@@ -116,7 +116,13 @@ pub struct Resampled {
 impl MetricSet {
     /// Builds every series from all samples of all files.
     pub fn build(samples: Vec<Sample>) -> MetricSet {
-        build::build(samples)
+        build::build(vec![samples])
+    }
+
+    /// Builds every series from the samples of each file, freeing each
+    /// file's samples as soon as they are in the frame.
+    pub fn build_from_files(files: Vec<Vec<Sample>>) -> MetricSet {
+        build::build(files)
     }
 
     /// An empty set (no metric files).

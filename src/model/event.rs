@@ -141,8 +141,9 @@ pub struct Event {
     /// Template kind (e.g. `js_api_pending`), or `unknown` when no template matched.
     pub kind: Arc<str>,
     pub fields: Fields,
-    /// The message text after the header (connection prefix included).
-    pub message: Box<str>,
+    /// The message text after the header (connection prefix included);
+    /// shared between events with the same text.
+    pub message: Arc<str>,
     /// Normalized template of the message (numbers, ids, addresses masked),
     /// used to count unmatched messages.
     pub template: Option<Arc<str>>,

@@ -4,6 +4,7 @@
 //! exactly these ways).
 
 mod broker;
+mod coalesce;
 mod snapshots;
 mod variants;
 

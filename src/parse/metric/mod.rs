@@ -34,8 +34,11 @@ pub struct Sample {
     /// endpoint produced it, used to prefer one source when two give the same
     /// metric) and `server_id` (an id not yet mapped to a server name: the
     /// metric set maps it using the names seen elsewhere).
-    pub labels: Vec<(Arc<str>, Arc<str>)>,
+    pub labels: Labels,
 }
+
+/// A label set, shared by the samples of a file that carry it.
+pub type Labels = Arc<[(Arc<str>, Arc<str>)]>;
 
 impl Sample {
     pub fn label(&self, key: &str) -> Option<&str> {
@@ -160,6 +163,7 @@ pub(crate) struct Ctx {
     pub name_endpoint: Option<&'static str>,
     pub report: MetricFileReport,
     strings: HashMap<Box<str>, Arc<str>>,
+    label_sets: std::collections::HashSet<Labels>,
 }
 
 impl Ctx {
@@ -172,6 +176,7 @@ impl Ctx {
             name_endpoint: endpoint_from_name(&base),
             report: MetricFileReport::default(),
             strings: HashMap::new(),
+            label_sets: Default::default(),
         }
     }
 
@@ -201,12 +206,20 @@ impl Ctx {
             return;
         }
         let metric = self.intern(metric);
+        let labels = match self.label_sets.get(labels) {
+            Some(l) => l.clone(),
+            None => {
+                let l: Labels = labels.into();
+                self.label_sets.insert(l.clone());
+                l
+            }
+        };
         self.report.samples.push(Sample {
             ts,
             node: node.clone(),
             metric,
             value,
-            labels: labels.to_vec(),
+            labels,
         });
     }
 

@@ -52,7 +52,7 @@ fn sample(node: &str, metric: &str, s: i64, v: f64) -> Sample {
         ts: ts(s),
         node: Some(node.into()),
         metric: metric.into(),
-        labels: Vec::new(),
+        labels: Vec::new().into(),
         value: v,
     }
 }
