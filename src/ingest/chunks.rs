@@ -271,3 +271,144 @@ fn stitch(mut a: FileResult, b: FileResult, coalesce: Option<&CoalescePolicy>) -
     add_account(&mut a.account, b.account);
     a
 }
+
+/// Largest block a stream is cut into (smaller when `chunk_min` is).
+pub const MAX_BLOCK: usize = 8 << 20;
+
+/// Where to cut `buf` (a block read from a stream) so that the block ends
+/// a line: after the last newline, preferring one before a `[` near the end.
+fn block_cut(buf: &[u8]) -> Option<usize> {
+    let tail = buf.len().saturating_sub(64 * 1024);
+    memchr::memmem::rfind(&buf[tail..], b"\n[")
+        .map(|p| tail + p + 1)
+        .or_else(|| memchr::memrchr(b'\n', buf).map(|p| p + 1))
+}
+
+/// Parses one block (`k` > 0: a continuation of the stream).
+fn parse_block(
+    block: &[u8],
+    k: usize,
+    meta: &SourceMeta,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> (FileResult, u64) {
+    let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
+    let mut r: &[u8] = block;
+    let acc = parse_stream_from(&mut r as &mut dyn BufRead, &opts.log, &mut sink, k > 0);
+    let lines = acc.lines_read;
+    (sink.finish(meta.clone(), acc), lines)
+}
+
+/// Reads a log stream (a compressed file, an archive member): this thread
+/// reads (and decompresses) blocks cut at line ends while rayon's workers
+/// parse the blocks already read; the results are stitched as one pass would
+/// have made them. A stream shorter than one block, or with a block holding
+/// no newline, is read in one pass (from there on), as is every stream
+/// without a second thread.
+pub(crate) fn read_stream(
+    meta: &SourceMeta,
+    reader: &mut dyn BufRead,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> FileResult {
+    let threads = rayon::current_num_threads();
+    let block = (opts.chunk_min.min(MAX_BLOCK as u64) as usize).max(1);
+    let one_pass = |reader: &mut dyn BufRead, k: usize| {
+        let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
+        let acc = parse_stream_from(reader, &opts.log, &mut sink, k > 0);
+        let lines = acc.lines_read;
+        (sink.finish(meta.clone(), acc), lines)
+    };
+    if threads < 2 {
+        return one_pass(reader, 0).0;
+    }
+    let done: std::sync::Mutex<Vec<(usize, (FileResult, u64))>> = Default::default();
+    let in_flight = std::sync::atomic::AtomicUsize::new(0);
+    let limit = 2 * threads;
+    let mut error: Option<std::io::Error> = None;
+    let mut tail: Option<(usize, (FileResult, u64))> = None;
+    rayon::in_place_scope(|s| {
+        let mut carry: Vec<u8> = Vec::new();
+        let mut k = 0usize;
+        loop {
+            // Fill a block: what was left after the last cut, then the stream.
+            let mut buf = std::mem::take(&mut carry);
+            let mut eof = false;
+            while buf.len() < block {
+                let avail = match reader.fill_buf() {
+                    Ok(a) => a,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        error = Some(e);
+                        eof = true;
+                        break;
+                    }
+                };
+                if avail.is_empty() {
+                    eof = true;
+                    break;
+                }
+                let n = avail.len().min(block - buf.len());
+                buf.extend_from_slice(&avail[..n]);
+                reader.consume(n);
+            }
+            if k == 0 && eof && error.is_none() {
+                // Shorter than a block: one pass, as before.
+                let mut r: &[u8] = &buf;
+                tail = Some((0, one_pass(&mut r, 0)));
+                return;
+            }
+            let cut = if eof {
+                Some(buf.len())
+            } else {
+                block_cut(&buf)
+            };
+            let Some(cut) = cut else {
+                // No line end in a whole block (a huge line): the rest in one pass.
+                let mut rest = std::io::Cursor::new(buf).chain(&mut *reader);
+                let mut rest = BufReader::with_capacity(256 * 1024, &mut rest);
+                tail = Some((k, one_pass(&mut rest, k)));
+                return;
+            };
+            carry = buf.split_off(cut);
+            if eof {
+                // The last block, parsed here; a read error is added below.
+                tail = Some((k, parse_block(&buf, k, meta, classifier, opts)));
+                return;
+            }
+            while in_flight.load(std::sync::atomic::Ordering::Acquire) >= limit {
+                // Help with the parsing rather than read further ahead.
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+            in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            let (done, in_flight) = (&done, &in_flight);
+            s.spawn(move |_| {
+                let r = parse_block(&buf, k, meta, classifier, opts);
+                done.lock().unwrap_or_else(|e| e.into_inner()).push((k, r));
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            });
+            k += 1;
+        }
+    });
+    let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.extend(tail);
+    parts.sort_by_key(|(k, _)| *k);
+    let mut merged: Option<FileResult> = None;
+    let mut line_offset = 0u64;
+    for (_, (mut fr, lines)) in parts {
+        shift_lines(&mut fr, line_offset);
+        line_offset += lines;
+        merged = Some(match merged {
+            None => fr,
+            Some(m) => stitch(m, fr, opts.coalesce.as_ref()),
+        });
+    }
+    let mut fr = merged.unwrap_or_else(|| one_pass(&mut std::io::empty(), 0).0);
+    if let Some(e) = error {
+        // As a one-pass read reports it: after the last (partial) line.
+        fr.account.error = Some(format!("read error after line {line_offset}: {e}"));
+    }
+    fr
+}

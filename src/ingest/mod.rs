@@ -19,7 +19,6 @@ use crate::model::{Event, Level, Node, Timestamp};
 use crate::parse::log::{FileAccount, LogOptions};
 use crate::source::{Input, Limits, SourceError, SourceMeta};
 use rayon::prelude::*;
-use sink::EventSink;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -343,9 +342,9 @@ fn read_leaf(
             report,
         });
     }
-    let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
-    let account = crate::parse::log::parse_stream(reader, &opts.log, &mut sink);
-    Leaf::Log(Box::new(sink.finish(meta.clone(), account)))
+    Leaf::Log(Box::new(chunks::read_stream(
+        meta, reader, classifier, opts,
+    )))
 }
 
 /// A JSON structured log: its first line is an object with a message and a level.

@@ -147,3 +147,63 @@ fn coalescing_is_the_same_in_parallel_chunks() {
     assert_eq!(whole.0.len(), chunked.0.len());
     assert_eq!(whole, chunked);
 }
+
+#[test]
+fn compressed_streams_read_in_blocks_equal_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = storm(dir.path());
+    let rules = RuleSet::builtin();
+    let texts: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(p).unwrap(),
+            )
+        })
+        .collect();
+    let entries: Vec<(&str, &[u8])> = texts
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let bundle = write(dir.path(), "bundle.tar.gz", &gzip(&tar(&entries)));
+    let n2 = &texts[1].1;
+    let gz = write(dir.path(), "n2.log.gz", &gzip(n2));
+    // Cut off: a read error in the middle of a block.
+    let full = gzip(n2);
+    let cut = write(dir.path(), "cut/n2.log.gz", &full[..full.len() * 2 / 3]);
+    for input in [&bundle, &gz, &cut] {
+        let run = |chunk_min: u64, threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let opts = IngestOptions {
+                chunk_min,
+                ..Default::default()
+            };
+            let inputs = [Input::Path(input.to_path_buf())];
+            let a = pool.install(|| coroner::analyze::run(&inputs, &rules, &opts));
+            let evs: Vec<String> = a
+                .bundle
+                .events
+                .iter()
+                .map(|e| format!("{:?} {} {} {} {}", e.ts, e.node, e.kind, e.loc, e.repeat))
+                .collect();
+            let files: Vec<String> = a
+                .bundle
+                .files
+                .iter()
+                .map(|f| format!("{} {:?} {:?}", f.display, f.node, f.account))
+                .collect();
+            let errors: Vec<String> = a.bundle.errors.iter().map(|e| e.message.clone()).collect();
+            (evs, files, errors, summary(&a.findings))
+        };
+        let whole = run(u64::MAX, 1);
+        let blocks = run(4096, 3);
+        assert_eq!(whole, blocks, "{}", input.display());
+        if input == &cut {
+            assert_eq!(whole.2.len(), 1, "{:?}", whole.2);
+        }
+    }
+}
