@@ -6,6 +6,7 @@
 //! literal picks the few candidates; only those regexes run, in declaration
 //! order (the first match wins). Cost stays nearly flat as templates grow.
 
+mod matcher;
 mod normalize;
 mod template;
 

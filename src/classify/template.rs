@@ -90,6 +90,8 @@ pub struct Template {
     pub kind: Arc<str>,
     pub pattern: String,
     regex: Regex,
+    /// Decides `is_match` without the regex for most messages.
+    matcher: super::matcher::Matcher,
     captures: Vec<(Arc<str>, CaptureType)>,
     /// The longest literal piece: a message must contain it to match.
     pub(crate) anchor: String,
@@ -199,7 +201,17 @@ impl Template {
         };
         let mut display = String::new();
         let mut seen = std::collections::HashSet::new();
+        let mut parts = Vec::with_capacity(pieces.len());
         for p in &pieces {
+            use super::matcher::Part;
+            parts.push(match p {
+                Piece::Lit(l) => Part::Lit(
+                    l.as_bytes().to_vec(),
+                    memchr::memmem::Finder::new(l.as_bytes()).into_owned(),
+                ),
+                Piece::Cap(None, _) => Part::Cap(None),
+                Piece::Cap(Some(_), ty) => Part::Cap(Some(*ty)),
+            });
             match p {
                 Piece::Lit(l) => {
                     re.push_str(&regex::escape(l));
@@ -239,6 +251,7 @@ impl Template {
             kind: kind.into(),
             pattern: pattern.to_string(),
             regex,
+            matcher: super::matcher::Matcher::new(parts),
             captures,
             anchor,
             prefix,
@@ -253,13 +266,22 @@ impl Template {
 
     /// Whether the whole message matches (no captures: faster).
     pub fn is_match(&self, msg: &str) -> bool {
+        match self.matcher.is_match(msg) {
+            Some(m) => m,
+            None => self.regex.is_match(msg),
+        }
+    }
+
+    /// The regex's answer alone (for tests of the matcher).
+    #[doc(hidden)]
+    pub fn regex_is_match(&self, msg: &str) -> bool {
         self.regex.is_match(msg)
     }
 
     /// Matches the whole message; returns the typed captures.
     pub fn matches(&self, msg: &str) -> Option<Vec<(Arc<str>, Value)>> {
         if self.captures.is_empty() {
-            return self.regex.is_match(msg).then(Vec::new);
+            return self.is_match(msg).then(Vec::new);
         }
         let caps = self.regex.captures(msg)?;
         let mut out = Vec::with_capacity(self.captures.len());

@@ -1,4 +1,5 @@
 mod archives;
 mod bad_input;
+mod matcher;
 mod real;
 mod variants;
