@@ -11,7 +11,7 @@ use memchr::memmem::Finder;
 /// One piece of a compiled template.
 #[derive(Clone, Debug)]
 pub(crate) enum Part {
-    Lit(Vec<u8>, Finder<'static>),
+    Lit(Vec<u8>, Box<Finder<'static>>),
     /// A capture (`None`: `{_}`, any text, possibly empty).
     Cap(Option<CaptureType>),
 }

@@ -207,7 +207,7 @@ impl Template {
             parts.push(match p {
                 Piece::Lit(l) => Part::Lit(
                     l.as_bytes().to_vec(),
-                    memchr::memmem::Finder::new(l.as_bytes()).into_owned(),
+                    Box::new(memchr::memmem::Finder::new(l.as_bytes()).into_owned()),
                 ),
                 Piece::Cap(None, _) => Part::Cap(None),
                 Piece::Cap(Some(_), ty) => Part::Cap(Some(*ty)),
