@@ -69,7 +69,7 @@ fn instance(pattern: &str, rng: &mut Lcg) -> String {
         let inner = &rest[open + 1..close];
         let ty = inner.split_once(':').map_or("str", |(_, t)| t.trim());
         // Now and then a value of another type.
-        let ty = if rng.next() % 5 == 0 {
+        let ty = if rng.next().is_multiple_of(5) {
             ["int", "float", "duration", "word", "quoted", "str"][rng.next() % 6]
         } else {
             ty
