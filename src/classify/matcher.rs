@@ -200,3 +200,87 @@ fn is_quoted(s: &[u8]) -> bool {
     }
     false
 }
+
+impl Matcher {
+    /// The capture spans (byte ranges, in order, `{_}` included) when the
+    /// message matches in exactly one way; `None` when the regex must decide
+    /// (no match, several splits, non-ASCII or a line feed): with one split,
+    /// the regex's leftmost-first preferences cannot choose another.
+    pub fn unique_spans(&self, msg: &str) -> Option<Vec<(usize, usize)>> {
+        let b = msg.as_bytes();
+        if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
+            return None;
+        }
+        let mut budget = BUDGET;
+        let mut found: Option<Vec<(usize, usize)>> = None;
+        let mut spans = Vec::new();
+        let mut count = 0u32;
+        self.all(0, b, 0, &mut budget, &mut spans, &mut found, &mut count);
+        if count == 1 && budget > 0 {
+            found
+        } else {
+            None
+        }
+    }
+
+    /// Enumerates splits (stopping after a second one or the budget).
+    #[allow(clippy::too_many_arguments)]
+    fn all(
+        &self,
+        i: usize,
+        b: &[u8],
+        pos: usize,
+        budget: &mut u32,
+        spans: &mut Vec<(usize, usize)>,
+        found: &mut Option<Vec<(usize, usize)>>,
+        count: &mut u32,
+    ) {
+        if *budget == 0 || *count > 1 {
+            return;
+        }
+        *budget -= 1;
+        match self.parts.get(i) {
+            None => {
+                if pos == b.len() {
+                    *count += 1;
+                    if *count == 1 {
+                        *found = Some(spans.clone());
+                    }
+                }
+            }
+            Some(Part::Lit(l, _)) => {
+                if b[pos..].starts_with(l) {
+                    self.all(i + 1, b, pos + l.len(), budget, spans, found, count);
+                }
+            }
+            Some(Part::Cap(ty)) => match self.parts.get(i + 1) {
+                None => {
+                    if fits(*ty, &b[pos..]) {
+                        spans.push((pos, b.len()));
+                        self.all(i + 1, b, b.len(), budget, spans, found, count);
+                        spans.pop();
+                    }
+                }
+                Some(Part::Lit(l, finder)) => {
+                    let mut from = pos;
+                    while let Some(off) = finder.find(&b[from..]) {
+                        let end = from + off;
+                        if fits(*ty, &b[pos..end]) {
+                            spans.push((pos, end));
+                            self.all(i + 2, b, end + l.len(), budget, spans, found, count);
+                            spans.pop();
+                            if *count > 1 || *budget == 0 {
+                                return;
+                            }
+                        }
+                        from = end + 1;
+                        if from > b.len() {
+                            break;
+                        }
+                    }
+                }
+                Some(Part::Cap(_)) => *budget = 0,
+            },
+        }
+    }
+}

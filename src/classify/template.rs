@@ -92,6 +92,8 @@ pub struct Template {
     regex: Regex,
     /// Decides `is_match` without the regex for most messages.
     matcher: super::matcher::Matcher,
+    /// Per capture piece in order: named (captured) or `{_}`.
+    piece_named: Vec<bool>,
     captures: Vec<(Arc<str>, CaptureType)>,
     /// The longest literal piece: a message must contain it to match.
     pub(crate) anchor: String,
@@ -252,6 +254,13 @@ impl Template {
             pattern: pattern.to_string(),
             regex,
             matcher: super::matcher::Matcher::new(parts),
+            piece_named: pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Cap(name, _) => Some(name.is_some()),
+                    Piece::Lit(_) => None,
+                })
+                .collect(),
             captures,
             anchor,
             prefix,
@@ -283,6 +292,25 @@ impl Template {
         if self.captures.is_empty() {
             return self.is_match(msg).then(Vec::new);
         }
+        if let Some(spans) = self.matcher.unique_spans(msg) {
+            // Spans of every capture piece; `{_}` ones are not captured.
+            let mut out = Vec::with_capacity(self.captures.len());
+            let named = spans
+                .iter()
+                .zip(&self.piece_named)
+                .filter(|(_, named)| **named)
+                .map(|(s, _)| s);
+            for ((name, ty), &(a, b)) in self.captures.iter().zip(named) {
+                out.push((name.clone(), ty.convert(&msg[a..b])?));
+            }
+            return Some(out);
+        }
+        self.regex_matches(msg)
+    }
+
+    /// The captures as the regex finds them (for tests of the matcher).
+    #[doc(hidden)]
+    pub fn regex_matches(&self, msg: &str) -> Option<Vec<(Arc<str>, Value)>> {
         let caps = self.regex.captures(msg)?;
         let mut out = Vec::with_capacity(self.captures.len());
         for (i, (name, ty)) in self.captures.iter().enumerate() {

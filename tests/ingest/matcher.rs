@@ -1,5 +1,5 @@
-//! The hand matcher behind `Template::is_match` answers as the template's
-//! regex does: on every message of the bundled captures, on messages built
+//! The hand matcher behind `Template::is_match` and `Template::matches`
+//! answers (and captures) as the template's regex does: on every message of the bundled captures, on messages built
 //! from each template with good and bad values, and on mutations of both.
 
 use crate::common::*;
@@ -110,6 +110,13 @@ fn check(templates: &[Template], msgs: &BTreeSet<String>) -> usize {
                 t.is_match(m),
                 t.regex_is_match(m),
                 "template {:?} on {m:?}",
+                t.pattern
+            );
+            // Compared as text: NaN captures are equal there.
+            assert_eq!(
+                format!("{:?}", t.matches(m)),
+                format!("{:?}", t.regex_matches(m)),
+                "captures of {:?} on {m:?}",
                 t.pattern
             );
             checked += 1;
