@@ -51,6 +51,9 @@ pub struct IngestOptions {
     /// Under `Keep::Relevant`: events of one segment, kind, level and second
     /// with equal keys are kept once, with a repeat count.
     pub coalesce: Option<CoalescePolicy>,
+    /// Keep the samples of metric dumps (the metric set is built from them);
+    /// without, only their count and span are kept (`stats`).
+    pub metric_samples: bool,
 }
 
 /// The key under which kept events of one (segment, kind, level, second) merge.
@@ -88,6 +91,7 @@ impl Default for IngestOptions {
             progress: false,
             chunk_min: chunks::MIN_CHUNKED,
             coalesce: None,
+            metric_samples: true,
         }
     }
 }
@@ -154,6 +158,10 @@ pub struct MetricFile {
     pub meta: SourceMeta,
     pub node_hint: Option<String>,
     pub report: crate::parse::metric::MetricFileReport,
+    /// Samples read, and their time span (kept when the samples are not).
+    pub samples: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
 }
 
 impl Bundle {
@@ -257,8 +265,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
 fn metric_file_report(m: &MetricFile) -> FileReport {
     let r = &m.report;
     let unparsed = r.lines_read.saturating_sub(r.lines_parsed);
-    let first = r.samples.iter().map(|s| s.ts).min();
-    let last = r.samples.iter().map(|s| s.ts).max();
+    let (first, last) = (m.first, m.last);
     let node: Option<Node> = r
         .node
         .clone()
@@ -282,10 +289,7 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
         } else {
             Attribution::Unattributed
         },
-        nodes: node
-            .iter()
-            .map(|n| (n.clone(), r.samples.len() as u64))
-            .collect(),
+        nodes: node.iter().map(|n| (n.clone(), m.samples)).collect(),
         node,
         account,
         compression: m.meta.compression.iter().map(|c| c.name()).collect(),
@@ -334,12 +338,23 @@ fn read_leaf(
     if let Some(format) = metric {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
-        let report =
+        let mut report =
             crate::parse::metric::parse(format, &meta.display, node_hint.as_deref(), reader);
+        let (first, last) = (
+            report.samples.iter().map(|s| s.ts).min(),
+            report.samples.iter().map(|s| s.ts).max(),
+        );
+        let samples = report.samples.len() as u64;
+        if !opts.metric_samples {
+            report.samples = Vec::new();
+        }
         return Leaf::Metric(MetricFile {
             meta: meta.clone(),
             node_hint,
             report,
+            samples,
+            first,
+            last,
         });
     }
     Leaf::Log(Box::new(chunks::read_stream(

@@ -125,7 +125,12 @@ pub struct StatsArgs {
 }
 
 pub fn stats(a: &StatsArgs) -> Result<u8> {
-    let bundle = a.input.ingest(Keep::Counts)?;
+    // Counts only: metric samples are counted, not kept.
+    let opts = coroner::ingest::IngestOptions {
+        metric_samples: false,
+        ..a.input.ingest_options(Keep::Counts)?
+    };
+    let bundle = a.input.ingest_with(opts)?;
     let had_errors = report_errors(&bundle);
     let report = coroner::render::stats::build(&bundle, a.top);
     let out = std::io::stdout();

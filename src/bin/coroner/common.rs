@@ -112,7 +112,11 @@ impl InputArgs {
     /// Reads the inputs on the configured thread pool, classified with the
     /// built-in packs' templates.
     pub fn ingest(&self, keep: Keep) -> Result<Bundle> {
-        let opts = self.ingest_options(keep)?;
+        self.ingest_with(self.ingest_options(keep)?)
+    }
+
+    /// [`Self::ingest`] with options already made.
+    pub fn ingest_with(&self, opts: IngestOptions) -> Result<Bundle> {
         let inputs = self.inputs();
         let rules = coroner::lang::RuleSet::builtin();
         Ok(self
