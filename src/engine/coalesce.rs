@@ -53,6 +53,54 @@ pub struct Indistinct {
     any: KindPolicy,
     /// Some selector or key reads the message text.
     reads_message: bool,
+    /// Every event field a rule names (conditions, keys, aggregates,
+    /// `{placeholders}` of messages, advice and collect lines), and the ones
+    /// the diagnosis reads: the others need not be kept.
+    fields_read: std::collections::BTreeSet<Arc<str>>,
+}
+
+/// Fields read outside the rules: the diagnosis's clock offsets (`leader`)
+/// and the RAFT peer name resolved after attribution (`raft_node`).
+const ALWAYS_READ: &[&str] = &["leader", "raft_node", "raft_node_name"];
+
+fn pred_fields(p: &crate::lang::ir::Pred, out: &mut std::collections::BTreeSet<Arc<str>>) {
+    use crate::lang::ir::{FieldRef, Operand, Pred};
+    let mut op = |o: &Operand| {
+        if let Operand::Field(FieldRef::Field(f)) = o {
+            out.insert(f.clone());
+        }
+    };
+    match p {
+        Pred::And(a, b) | Pred::Or(a, b) => {
+            pred_fields(a, out);
+            pred_fields(b, out);
+        }
+        Pred::Not(a) => pred_fields(a, out),
+        Pred::Cmp(a, _, b) => {
+            op(a);
+            op(b);
+        }
+        Pred::In(a, ..) | Pred::Match(a, ..) => op(a),
+        Pred::Has(FieldRef::Field(f)) => {
+            out.insert(f.clone());
+        }
+        Pred::Has(_) => {}
+    }
+}
+
+/// `{name}` and `{last.name}` / `{s2.name}` placeholders of a text.
+fn placeholder_fields(text: &str, out: &mut std::collections::BTreeSet<Arc<str>>) {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = after[..close].trim();
+        let name = name.rsplit('.').next().unwrap_or(name);
+        if !name.is_empty() {
+            out.insert(Arc::from(name));
+        }
+        rest = &after[close + 1..];
+    }
 }
 
 fn pred_reads_message(p: &crate::lang::ir::Pred) -> bool {
@@ -73,6 +121,25 @@ impl Indistinct {
         for r in rules.rules() {
             me.walk(&r.detect, &[]);
         }
+        for p in me.per_kind.values().chain([&me.any]) {
+            for sel in &p.sels {
+                if let Some(pr) = &sel.pred {
+                    pred_fields(pr, &mut me.fields_read);
+                }
+            }
+            me.fields_read.extend(p.fields.iter().cloned());
+            me.fields_read.extend(p.distinct.iter().cloned());
+        }
+        for r in rules.rules() {
+            let texts = std::iter::once(&r.message)
+                .chain(r.advice.as_ref())
+                .chain(&r.collect);
+            for t in texts {
+                placeholder_fields(t, &mut me.fields_read);
+            }
+        }
+        me.fields_read
+            .extend(ALWAYS_READ.iter().map(|f| Arc::from(*f)));
         me.reads_message = me.per_kind.values().chain([&me.any]).any(|p| {
             p.sels
                 .iter()
@@ -174,6 +241,10 @@ impl Coalesce for Indistinct {
 
     fn reads_message(&self) -> bool {
         self.reads_message
+    }
+
+    fn keeps_field(&self, name: &str) -> bool {
+        self.fields_read.contains(name)
     }
 
     /// The key of an event: equal keys (with equal segment, kind, level and

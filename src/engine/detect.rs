@@ -44,7 +44,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, d: &Detect, key_override: Option<&[Arc<str>]>) 
     }
 }
 
-fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
+pub(crate) fn event_hit(cx: &Ctx<'_>, i: u32, key: Vec<String>) -> Hit {
     let e = &cx.events[i as usize];
     let ts = cx.ts(i);
     Hit {
@@ -68,6 +68,39 @@ fn event(cx: &Ctx<'_>, sel: &Sel, by: &[Arc<str>]) -> Vec<Hit> {
         .into_iter()
         .filter_map(|i| Some(event_hit(cx, i, cx.key_of(i, by)?)))
         .collect()
+}
+
+/// The findings-to-be of an `event` rule without a hit per event: the
+/// selected events of each (node, key), in time order, cut where the next
+/// one starts more than `merge` after the run's end; each run with the
+/// number of hits (events) it merges. Same runs as merging one hit per event.
+pub(crate) fn event_runs(
+    cx: &Ctx<'_>,
+    sel: &Sel,
+    by: &[Arc<str>],
+    merge: i64,
+) -> Vec<(Hit, usize)> {
+    let mut out = Vec::new();
+    for ((node, key), evs) in groups(cx, cx.select(sel), by) {
+        let mut run: Option<(Hit, usize)> = None;
+        for i in evs {
+            match &mut run {
+                Some((h, n)) if cx.ts(i) <= h.end.add(merge) => {
+                    h.end = h.end.max(cx.ts_end(i));
+                    h.events.push(i);
+                    *n += 1;
+                }
+                _ => {
+                    out.extend(run.take());
+                    let mut h = event_hit(cx, i, key.clone());
+                    h.node = node.clone();
+                    run = Some((h, 1));
+                }
+            }
+        }
+        out.extend(run);
+    }
+    out
 }
 
 /// Groups selected events by (node, key), in time order.

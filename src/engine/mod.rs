@@ -286,7 +286,14 @@ pub fn run_rules(rules: &[Rule], events: &[Event], metrics: &dyn MetricSource) -
         .map(|r| {
             (
                 r.id.clone(),
-                findings_of(r, detect::hits(&cx, &r.detect, None), &cx),
+                match &r.detect {
+                    // One hit per event would cost memory per selected line.
+                    Detect::Event { sel, by } => detect::event_runs(&cx, sel, by, r.merge)
+                        .into_iter()
+                        .map(|(h, n)| finish(r, h, n, &cx))
+                        .collect(),
+                    d => findings_of(r, detect::hits(&cx, d, None), &cx),
+                },
             )
         })
         .collect();

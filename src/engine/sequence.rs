@@ -22,15 +22,53 @@ type Key = (Node, Vec<String>);
 /// Per key, the (time, order) of the `without` events of one step.
 type WithoutIndex = BTreeMap<Key, Vec<(Timestamp, u64)>>;
 
+/// A hit of one step: an event (most steps: one per selected line, kept
+/// small until it joins a partial match) or any other hit.
+enum Cand {
+    Ev(u32, Vec<String>),
+    Hit(Box<Hit>),
+}
+
+impl Cand {
+    fn key(&self, cx: &Ctx<'_>) -> Key {
+        match self {
+            Cand::Ev(i, k) => (cx.events[*i as usize].node.clone(), k.clone()),
+            Cand::Hit(h) => (h.node.clone(), h.key.clone()),
+        }
+    }
+
+    fn at(&self, cx: &Ctx<'_>) -> Timestamp {
+        match self {
+            Cand::Ev(i, _) => cx.ts(*i),
+            Cand::Hit(h) => h.at,
+        }
+    }
+
+    fn into_hit(self, cx: &Ctx<'_>) -> Hit {
+        match self {
+            Cand::Ev(i, k) => detect::event_hit(cx, i, k),
+            Cand::Hit(h) => *h,
+        }
+    }
+}
+
 pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -> Vec<Hit> {
     let n = steps.len();
     // (start, ord, reversed step index, step, hit)
-    let mut all: Vec<(Timestamp, u64, usize, usize, Hit)> = Vec::new();
+    let mut all: Vec<(Timestamp, u64, usize, usize, Cand)> = Vec::new();
     for (s, step) in steps.iter().enumerate() {
+        if let crate::lang::ir::Detect::Event { sel, .. } = &step.detect {
+            for i in cx.select(sel) {
+                if let Some(k) = cx.key_of(i, by) {
+                    all.push((cx.ts(i), u64::from(i), n - s, s, Cand::Ev(i, k)));
+                }
+            }
+            continue;
+        }
         for h in detect::hits(cx, &step.detect, Some(by)) {
             // metric/gap steps carry only the node: give them an empty extra key;
             // the checker allows that only when `by` is node only.
-            all.push((h.start, h.ord, n - s, s, h));
+            all.push((h.start, h.ord, n - s, s, Cand::Hit(Box::new(h))));
         }
     }
     all.sort_by_key(|a| (a.0, a.1, a.2));
@@ -41,11 +79,11 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
 
     let mut partials: HashMap<Key, Vec<Option<Vec<Hit>>>> = HashMap::new();
     let mut out = Vec::new();
-    for (start, ord, _, s, h) in all {
-        let key: Key = (h.node.clone(), h.key.clone());
+    for (start, ord, _, s, c) in all {
+        let key: Key = c.key(cx);
         let slots = partials.entry(key.clone()).or_insert_with(|| vec![None; n]);
         if s == 0 {
-            slots[0] = Some(vec![h]);
+            slots[0] = Some(vec![c.into_hit(cx)]);
             continue;
         }
         let Some(prev) = slots[s - 1].as_ref() else {
@@ -58,7 +96,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
             continue;
         }
         let in_order = (start, ord) > (last.start, last.ord);
-        let in_span = h.at <= first.start.add(within);
+        let in_span = c.at(cx) <= first.start.add(within);
         let blocked = withouts[s].as_ref().is_some_and(|idx| {
             idx.get(&key).is_some_and(|ws| {
                 let lo = (last.start, last.ord);
@@ -73,6 +111,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
         if !(in_order && in_span) {
             continue;
         }
+        let h = c.into_hit(cx);
         let mut chain = slots[s - 1].take().unwrap_or_default();
         chain.push(h);
         if s + 1 == n {

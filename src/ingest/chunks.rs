@@ -106,6 +106,9 @@ pub(crate) fn read_chunked(
             Some(m) => stitch(m, fr, opts.coalesce.as_ref()),
         });
     }
+    if let Some(m) = &mut merged {
+        m.events.shrink_to_fit();
+    }
     merged
 }
 
@@ -406,6 +409,7 @@ pub(crate) fn read_stream(
         });
     }
     let mut fr = merged.unwrap_or_else(|| one_pass(&mut std::io::empty(), 0).0);
+    fr.events.shrink_to_fit();
     if let Some(e) = error {
         // As a one-pass read reports it: after the last (partial) line.
         fr.account.error = Some(format!("read error after line {line_offset}: {e}"));

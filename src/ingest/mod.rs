@@ -68,6 +68,9 @@ pub trait Coalesce: Send + Sync {
     fn distinct_fields(&self, kind: &str) -> &[Arc<str>];
     /// Whether [`Coalesce::key`] reads the message text.
     fn reads_message(&self) -> bool;
+    /// Whether any consumer reads this field of kept events (the others are
+    /// dropped under `Keep::Relevant`).
+    fn keeps_field(&self, name: &str) -> bool;
 }
 
 /// A shared [`Coalesce`] in the options.

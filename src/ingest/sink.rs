@@ -342,7 +342,9 @@ impl<'a> EventSink<'a> {
         true
     }
 
-    pub fn finish(self, meta: SourceMeta, account: FileAccount) -> FileResult {
+    pub fn finish(mut self, meta: SourceMeta, account: FileAccount) -> FileResult {
+        // Files wait for each other before they are merged: no spare capacity.
+        self.events.shrink_to_fit();
         FileResult {
             meta,
             account,
@@ -484,6 +486,10 @@ impl Sink for EventSink<'_> {
         }
         for (k, v) in rec.extra {
             fields.push((self.interner.get(&k), self.interner.value(v)));
+        }
+        if let Some(c) = &self.coalesce {
+            // Fields no rule (nor the diagnosis) reads are not kept.
+            fields.retain(|(k, _)| c.0.keeps_field(k));
         }
         fields.shrink_to_fit();
         let template = (!matched).then(|| self.interner.get(&normalize(body)));
