@@ -338,6 +338,11 @@ impl<'a> EventSink<'a> {
         if ev.message.is_empty() && !msg.is_empty() {
             ev.message = self.interner.get(msg);
         }
+        if let Some(c) = &self.coalesce {
+            // Fields no rule (nor the diagnosis) reads are not kept.
+            ev.fields.retain(|(k, _)| c.0.keeps_field(k));
+        }
+        ev.fields.shrink_to_fit();
         self.events.push((ev, seg));
         true
     }
@@ -487,11 +492,7 @@ impl Sink for EventSink<'_> {
         for (k, v) in rec.extra {
             fields.push((self.interner.get(&k), self.interner.value(v)));
         }
-        if let Some(c) = &self.coalesce {
-            // Fields no rule (nor the diagnosis) reads are not kept.
-            fields.retain(|(k, _)| c.0.keeps_field(k));
-        }
-        fields.shrink_to_fit();
+
         let template = (!matched).then(|| self.interner.get(&normalize(body)));
         let ev = Event {
             ts,
