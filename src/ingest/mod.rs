@@ -341,8 +341,13 @@ fn read_leaf(
     if let Some(format) = metric {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
-        let mut report =
-            crate::parse::metric::parse(format, &meta.display, node_hint.as_deref(), reader);
+        let mut report = crate::parse::metric::parse_with_limit(
+            format,
+            &meta.display,
+            node_hint.as_deref(),
+            reader,
+            opts.log.max_line,
+        );
         let (first, last) = (
             report.samples.iter().map(|s| s.ts).min(),
             report.samples.iter().map(|s| s.ts).max(),

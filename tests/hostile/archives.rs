@@ -331,3 +331,78 @@ fn truncated_and_bomb_metric_dumps_are_errors() {
         b.errors
     );
 }
+
+#[test]
+fn metric_lines_longer_than_max_line_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: usize| {
+        format!(
+            "{{\"server_id\":\"X\",\"server_name\":\"n2\",\"now\":\"2026-11-24T19:00:{i:02}Z\",\"cpu\":{i},\"mem\":1000}}\n"
+        )
+    };
+    // A JSON-lines /varz dump with one 3 MB line in the middle, a
+    // Prometheus dump with one 3 MB comment line.
+    let mut varz = String::new();
+    for i in 0..10 {
+        varz.push_str(&line(i));
+    }
+    varz.push_str(&format!(
+        "{{\"server_name\":\"n2\",\"pad\":\"{}\"}}\n",
+        "x".repeat(3 << 20)
+    ));
+    for i in 10..20 {
+        varz.push_str(&line(i));
+    }
+    write(dir.path(), "n2.varz.jsonl", varz.as_bytes());
+    let mut prom = format!("# HELP {}\n", "y".repeat(3 << 20));
+    prom.push_str(
+        "# TYPE gnatsd_varz_cpu gauge\ngnatsd_varz_cpu{server_id=\"X\"} 3 1764010800000\n",
+    );
+    write(dir.path(), "n3.prom", prom.as_bytes());
+    let opts = IngestOptions {
+        log: coroner::parse::log::LogOptions {
+            max_line: 1 << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let b = read(&[dir.path()], &opts);
+    assert_balanced(&b);
+    let f = |name: &str| b.files.iter().find(|f| f.display.ends_with(name)).unwrap();
+    let varz = f("n2.varz.jsonl");
+    assert_eq!(varz.account.lines_read, 21);
+    assert_eq!(varz.account.unparsed, 1);
+    assert!(
+        varz.account
+            .unparsed_samples
+            .iter()
+            .any(|(l, why)| *l == 11 && why.contains("--max-line")),
+        "{:?}",
+        varz.account.unparsed_samples
+    );
+    let m = b
+        .metric_files
+        .iter()
+        .find(|m| m.meta.display.ends_with("n2.varz.jsonl"))
+        .unwrap();
+    assert_eq!(
+        m.report
+            .samples
+            .iter()
+            .filter(|s| &*s.metric == "cpu")
+            .count(),
+        20
+    );
+    let prom = f("n3.prom");
+    assert_eq!(prom.account.lines_read, 3);
+    assert_eq!(
+        prom.account.unparsed,
+        1,
+        "{:?}",
+        prom.account
+            .unparsed_samples
+            .iter()
+            .map(|(l, w)| (l, w.chars().take(90).collect::<String>()))
+            .collect::<Vec<_>>()
+    );
+}

@@ -33,9 +33,19 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
     let mut line_no = 0u64;
     loop {
         raw.clear();
-        match reader.read_until(b'\n', &mut raw) {
-            Ok(0) => break,
-            Ok(_) => {}
+        match cx.read_line(reader, &mut raw) {
+            Ok(None) => break,
+            Ok(Some(false)) => {}
+            Ok(Some(true)) => {
+                line_no += 1;
+                cx.report.lines_read += 1;
+                let max = cx.max_line;
+                cx.unparsed(
+                    line_no,
+                    format!("line longer than {max} bytes (--max-line): skipped"),
+                );
+                continue;
+            }
             Err(e) => {
                 cx.unparsed(line_no + 1, format!("read error: {e}"));
                 break;
@@ -75,6 +85,17 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
             }
         }
         st.buf.push_str(&line);
+        // A value spread over lines is bounded too (256 lines' worth).
+        let max_value = cx.max_line.saturating_mul(256);
+        if st.buf.len() > max_value {
+            cx.unparsed(
+                st.buf_start,
+                format!("JSON value longer than {max_value} bytes: skipped"),
+            );
+            st.buf.clear();
+            st.skipping = true;
+            continue;
+        }
         let col0 = starts_value || line.starts_with('}') || line.starts_with(']');
         if col0 && (t.ends_with('}') || t.ends_with(']')) {
             st.drain(cx, false);

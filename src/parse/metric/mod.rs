@@ -144,7 +144,23 @@ pub fn parse(
     node_hint: Option<&str>,
     reader: &mut dyn std::io::BufRead,
 ) -> MetricFileReport {
+    parse_with_limit(format, name, node_hint, reader, DEFAULT_MAX_LINE)
+}
+
+/// Lines longer than this are cut by default (as log lines are).
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// Like [`parse`], cutting lines (JSON and Prometheus text) longer than
+/// `max_line` bytes: such a line is counted as unparsed, never held whole.
+pub fn parse_with_limit(
+    format: MetricFormat,
+    name: &str,
+    node_hint: Option<&str>,
+    reader: &mut dyn std::io::BufRead,
+    max_line: usize,
+) -> MetricFileReport {
     let mut cx = Ctx::new(name, node_hint);
+    cx.max_line = max_line.max(1);
     match format {
         MetricFormat::JsonSnapshots => json::parse(&mut cx, reader),
         MetricFormat::Prometheus => prom::parse(&mut cx, reader),
@@ -162,6 +178,8 @@ pub(crate) struct Ctx {
     /// Monitoring endpoint suggested by the file name (`varz`, ...).
     pub name_endpoint: Option<&'static str>,
     pub report: MetricFileReport,
+    /// Longest line kept (longer ones are skipped and counted as unparsed).
+    pub max_line: usize,
     strings: HashMap<Box<str>, Arc<str>>,
     label_sets: std::collections::HashSet<Labels>,
 }
@@ -175,6 +193,7 @@ impl Ctx {
             name_time: time_from_name(base_name(name)),
             name_endpoint: endpoint_from_name(&base),
             report: MetricFileReport::default(),
+            max_line: DEFAULT_MAX_LINE,
             strings: HashMap::new(),
             label_sets: Default::default(),
         }
@@ -188,6 +207,42 @@ impl Ctx {
         let a: Arc<str> = Arc::from(s);
         self.strings.insert(s.into(), a.clone());
         a
+    }
+
+    /// Reads one line into `raw` (with its `\n`), keeping at most
+    /// `max_line` bytes and skipping the rest of a longer line without
+    /// holding it. `Ok(None)` at the end; `Ok(Some(true))` for a cut line.
+    pub fn read_line(
+        &self,
+        reader: &mut dyn std::io::BufRead,
+        raw: &mut Vec<u8>,
+    ) -> std::io::Result<Option<bool>> {
+        let mut any = false;
+        let mut cut = false;
+        loop {
+            let buf = match reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(any.then_some(cut));
+            }
+            any = true;
+            let room = self.max_line.saturating_sub(raw.len());
+            let (take, done) = match memchr::memchr(b'\n', buf) {
+                Some(p) => (p + 1, true),
+                None => (buf.len(), false),
+            };
+            if take > room {
+                cut = true;
+            }
+            raw.extend_from_slice(&buf[..take.min(room)]);
+            reader.consume(take);
+            if done {
+                return Ok(Some(cut));
+            }
+        }
     }
 
     pub fn unparsed(&mut self, line: u64, reason: impl Into<String>) {

@@ -123,9 +123,19 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
     let endpoint_key = cx.intern("endpoint");
     loop {
         raw.clear();
-        match reader.read_until(b'\n', &mut raw) {
-            Ok(0) => break,
-            Ok(_) => {}
+        match cx.read_line(reader, &mut raw) {
+            Ok(None) => break,
+            Ok(Some(false)) => {}
+            Ok(Some(true)) => {
+                line_no += 1;
+                cx.report.lines_read += 1;
+                let max = cx.max_line;
+                cx.unparsed(
+                    line_no,
+                    format!("line longer than {max} bytes (--max-line): skipped"),
+                );
+                continue;
+            }
             Err(e) => {
                 cx.unparsed(line_no + 1, format!("read error: {e}"));
                 break;
