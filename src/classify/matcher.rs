@@ -32,41 +32,81 @@ impl Matcher {
     /// `Some(matched)`, or `None` when the regex must decide (non-ASCII,
     /// a line feed, or too many ways to split the message).
     pub fn is_match(&self, msg: &str) -> Option<bool> {
+        let w = self.walk(msg, 1, false)?;
+        (w.budget > 0 || w.count > 0).then_some(w.count > 0)
+    }
+
+    /// The capture spans (byte ranges, in order, `{_}` included) when the
+    /// message matches in exactly one way; `None` when the regex must decide
+    /// (no match, several splits, non-ASCII or a line feed): with one split,
+    /// the regex's leftmost-first preferences cannot choose another.
+    pub fn unique_spans(&self, msg: &str) -> Option<Vec<(usize, usize)>> {
+        let w = self.walk(msg, 2, true)?;
+        if w.count == 1 && w.budget > 0 {
+            w.found
+        } else {
+            None
+        }
+    }
+
+    /// Enumerates the ways `msg` splits, up to `limit` of them (keeping the
+    /// spans of the first when `spans`); `None` for messages left to the regex.
+    fn walk(&self, msg: &str, limit: u32, spans: bool) -> Option<Walk> {
         let b = msg.as_bytes();
         if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
             return None;
         }
-        let mut budget = BUDGET;
-        self.at(0, b, 0, &mut budget)
+        let mut w = Walk {
+            budget: BUDGET,
+            limit,
+            count: 0,
+            record: spans,
+            spans: Vec::new(),
+            found: None,
+        };
+        self.step(0, b, 0, &mut w);
+        Some(w)
     }
 
-    fn at(&self, i: usize, b: &[u8], pos: usize, budget: &mut u32) -> Option<bool> {
-        if *budget == 0 {
-            return None;
+    fn step(&self, i: usize, b: &[u8], pos: usize, w: &mut Walk) {
+        if w.budget == 0 || w.count >= w.limit {
+            return;
         }
-        *budget -= 1;
+        w.budget -= 1;
         match self.parts.get(i) {
-            None => Some(pos == b.len()),
+            None => {
+                if pos == b.len() {
+                    w.count += 1;
+                    if w.count == 1 && w.record {
+                        w.found = Some(w.spans.clone());
+                    }
+                }
+            }
             Some(Part::Lit(l, _)) => {
                 if b[pos..].starts_with(l) {
-                    self.at(i + 1, b, pos + l.len(), budget)
-                } else {
-                    Some(false)
+                    self.step(i + 1, b, pos + l.len(), w);
                 }
             }
             Some(Part::Cap(ty)) => match self.parts.get(i + 1) {
                 // Last piece: the capture runs to the end.
-                None => Some(fits(*ty, &b[pos..])),
+                None => {
+                    if fits(*ty, &b[pos..]) {
+                        w.enter(pos, b.len());
+                        self.step(i + 1, b, b.len(), w);
+                        w.leave();
+                    }
+                }
                 Some(Part::Lit(l, finder)) => {
                     // Every place the next literal occurs is a possible end.
                     let mut from = pos;
                     while let Some(off) = finder.find(&b[from..]) {
                         let end = from + off;
                         if fits(*ty, &b[pos..end]) {
-                            match self.at(i + 2, b, end + l.len(), budget) {
-                                Some(true) => return Some(true),
-                                Some(false) => {}
-                                None => return None,
+                            w.enter(pos, end);
+                            self.step(i + 2, b, end + l.len(), w);
+                            w.leave();
+                            if w.count >= w.limit || w.budget == 0 {
+                                return;
                             }
                         }
                         from = end + 1;
@@ -74,11 +114,37 @@ impl Matcher {
                             break;
                         }
                     }
-                    Some(false)
                 }
                 // Two captures in a row are rejected when templates compile.
-                Some(Part::Cap(_)) => None,
+                Some(Part::Cap(_)) => w.budget = 0,
             },
+        }
+    }
+}
+
+/// The state of one [`Matcher::walk`].
+struct Walk {
+    budget: u32,
+    limit: u32,
+    count: u32,
+    record: bool,
+    spans: Vec<(usize, usize)>,
+    found: Option<Vec<(usize, usize)>>,
+}
+
+impl Walk {
+    /// A capture spans `a..b` on the current path (kept only when recording).
+    #[inline]
+    fn enter(&mut self, a: usize, b: usize) {
+        if self.record {
+            self.spans.push((a, b));
+        }
+    }
+
+    #[inline]
+    fn leave(&mut self) {
+        if self.record {
+            self.spans.pop();
         }
     }
 }
@@ -199,88 +265,4 @@ fn is_quoted(s: &[u8]) -> bool {
         }
     }
     false
-}
-
-impl Matcher {
-    /// The capture spans (byte ranges, in order, `{_}` included) when the
-    /// message matches in exactly one way; `None` when the regex must decide
-    /// (no match, several splits, non-ASCII or a line feed): with one split,
-    /// the regex's leftmost-first preferences cannot choose another.
-    pub fn unique_spans(&self, msg: &str) -> Option<Vec<(usize, usize)>> {
-        let b = msg.as_bytes();
-        if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
-            return None;
-        }
-        let mut budget = BUDGET;
-        let mut found: Option<Vec<(usize, usize)>> = None;
-        let mut spans = Vec::new();
-        let mut count = 0u32;
-        self.all(0, b, 0, &mut budget, &mut spans, &mut found, &mut count);
-        if count == 1 && budget > 0 {
-            found
-        } else {
-            None
-        }
-    }
-
-    /// Enumerates splits (stopping after a second one or the budget).
-    #[allow(clippy::too_many_arguments)]
-    fn all(
-        &self,
-        i: usize,
-        b: &[u8],
-        pos: usize,
-        budget: &mut u32,
-        spans: &mut Vec<(usize, usize)>,
-        found: &mut Option<Vec<(usize, usize)>>,
-        count: &mut u32,
-    ) {
-        if *budget == 0 || *count > 1 {
-            return;
-        }
-        *budget -= 1;
-        match self.parts.get(i) {
-            None => {
-                if pos == b.len() {
-                    *count += 1;
-                    if *count == 1 {
-                        *found = Some(spans.clone());
-                    }
-                }
-            }
-            Some(Part::Lit(l, _)) => {
-                if b[pos..].starts_with(l) {
-                    self.all(i + 1, b, pos + l.len(), budget, spans, found, count);
-                }
-            }
-            Some(Part::Cap(ty)) => match self.parts.get(i + 1) {
-                None => {
-                    if fits(*ty, &b[pos..]) {
-                        spans.push((pos, b.len()));
-                        self.all(i + 1, b, b.len(), budget, spans, found, count);
-                        spans.pop();
-                    }
-                }
-                Some(Part::Lit(l, finder)) => {
-                    let mut from = pos;
-                    while let Some(off) = finder.find(&b[from..]) {
-                        let end = from + off;
-                        if fits(*ty, &b[pos..end]) {
-                            spans.push((pos, end));
-                            self.all(i + 2, b, end + l.len(), budget, spans, found, count);
-                            spans.pop();
-                            if *count > 1 || *budget == 0 {
-                                return;
-                            }
-                        }
-                        from = end + 1;
-                        if from > b.len() {
-                            break;
-                        }
-                    }
-                }
-                Some(Part::Cap(_)) => *budget = 0,
-            },
-        }
-    }
 }

@@ -86,19 +86,34 @@ pub(crate) fn read_chunked(
             let mut f = std::fs::File::open(path)?;
             f.seek(SeekFrom::Start(w[0]))?;
             let mut r = BufReader::with_capacity(256 * 1024, f.take(w[1] - w[0]));
-            let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
-            let acc = parse_stream_from(&mut r as &mut dyn BufRead, &opts.log, &mut sink, k > 0);
-            let lines = acc.lines_read;
-            Ok((sink.finish(meta.clone(), acc), lines))
+            Ok(parse_part(&mut r, k, &meta, classifier, opts))
         })
         .collect();
+    // An I/O error: fall back to one pass, which reports it.
+    let parts: Vec<(FileResult, u64)> = parts.into_iter().collect::<std::io::Result<_>>().ok()?;
+    stitch_all(parts, opts).map(|(fr, _)| fr)
+}
+
+/// Parses one part of a file (`k` > 0: not its beginning); with its line count.
+fn parse_part(
+    reader: &mut dyn BufRead,
+    k: usize,
+    meta: &SourceMeta,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> (FileResult, u64) {
+    let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
+    let acc = parse_stream_from(reader, &opts.log, &mut sink, k > 0);
+    let lines = acc.lines_read;
+    (sink.finish(meta.clone(), acc), lines)
+}
+
+/// Stitches parts in order (line numbers continue) into one result, without
+/// spare capacity; with the total line count.
+fn stitch_all(parts: Vec<(FileResult, u64)>, opts: &IngestOptions) -> Option<(FileResult, u64)> {
     let mut merged: Option<FileResult> = None;
     let mut line_offset = 0u64;
-    for part in parts {
-        let (mut fr, lines) = match part {
-            Ok(p) => p,
-            Err(_) => return None, // fall back to one pass, which reports the error
-        };
+    for (mut fr, lines) in parts {
         shift_lines(&mut fr, line_offset);
         line_offset += lines;
         merged = Some(match merged {
@@ -106,10 +121,9 @@ pub(crate) fn read_chunked(
             Some(m) => stitch(m, fr, opts.coalesce.as_ref()),
         });
     }
-    if let Some(m) = &mut merged {
-        m.events.shrink_to_fit();
-    }
-    merged
+    let mut m = merged?;
+    m.events.shrink_to_fit();
+    Some((m, line_offset))
 }
 
 fn shift_lines(fr: &mut FileResult, by: u64) {
@@ -287,21 +301,6 @@ fn block_cut(buf: &[u8]) -> Option<usize> {
         .or_else(|| memchr::memrchr(b'\n', buf).map(|p| p + 1))
 }
 
-/// Parses one block (`k` > 0: a continuation of the stream).
-fn parse_block(
-    block: &[u8],
-    k: usize,
-    meta: &SourceMeta,
-    classifier: &Classifier,
-    opts: &IngestOptions,
-) -> (FileResult, u64) {
-    let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
-    let mut r: &[u8] = block;
-    let acc = parse_stream_from(&mut r as &mut dyn BufRead, &opts.log, &mut sink, k > 0);
-    let lines = acc.lines_read;
-    (sink.finish(meta.clone(), acc), lines)
-}
-
 /// Reads a log stream (a compressed file, an archive member): this thread
 /// reads (and decompresses) blocks cut at line ends while rayon's workers
 /// parse the blocks already read; the results are stitched as one pass would
@@ -316,12 +315,8 @@ pub(crate) fn read_stream(
 ) -> FileResult {
     let threads = rayon::current_num_threads();
     let block = (opts.chunk_min.min(MAX_BLOCK as u64) as usize).max(1);
-    let one_pass = |reader: &mut dyn BufRead, k: usize| {
-        let mut sink = EventSink::new(meta.display.clone(), classifier, opts);
-        let acc = parse_stream_from(reader, &opts.log, &mut sink, k > 0);
-        let lines = acc.lines_read;
-        (sink.finish(meta.clone(), acc), lines)
-    };
+    let one_pass =
+        |reader: &mut dyn BufRead, k: usize| parse_part(reader, k, meta, classifier, opts);
     if threads < 2 {
         return one_pass(reader, 0).0;
     }
@@ -357,8 +352,7 @@ pub(crate) fn read_stream(
             }
             if k == 0 && eof && error.is_none() {
                 // Shorter than a block: one pass, as before.
-                let mut r: &[u8] = &buf;
-                tail = Some((0, one_pass(&mut r, 0)));
+                tail = Some((0, one_pass(&mut &buf[..], 0)));
                 return;
             }
             let cut = if eof {
@@ -376,7 +370,7 @@ pub(crate) fn read_stream(
             carry = buf.split_off(cut);
             if eof {
                 // The last block, parsed here; a read error is added below.
-                tail = Some((k, parse_block(&buf, k, meta, classifier, opts)));
+                tail = Some((k, one_pass(&mut &buf[..], k)));
                 return;
             }
             while in_flight.load(std::sync::atomic::Ordering::Acquire) >= limit {
@@ -388,7 +382,7 @@ pub(crate) fn read_stream(
             in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             let (done, in_flight) = (&done, &in_flight);
             s.spawn(move |_| {
-                let r = parse_block(&buf, k, meta, classifier, opts);
+                let r = parse_part(&mut &buf[..], k, meta, classifier, opts);
                 done.lock().unwrap_or_else(|e| e.into_inner()).push((k, r));
                 in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             });
@@ -398,18 +392,9 @@ pub(crate) fn read_stream(
     let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
     parts.extend(tail);
     parts.sort_by_key(|(k, _)| *k);
-    let mut merged: Option<FileResult> = None;
-    let mut line_offset = 0u64;
-    for (_, (mut fr, lines)) in parts {
-        shift_lines(&mut fr, line_offset);
-        line_offset += lines;
-        merged = Some(match merged {
-            None => fr,
-            Some(m) => stitch(m, fr, opts.coalesce.as_ref()),
-        });
-    }
-    let mut fr = merged.unwrap_or_else(|| one_pass(&mut std::io::empty(), 0).0);
-    fr.events.shrink_to_fit();
+    let parts = parts.into_iter().map(|(_, p)| p).collect();
+    let (mut fr, line_offset) =
+        stitch_all(parts, opts).unwrap_or_else(|| one_pass(&mut std::io::empty(), 0));
     if let Some(e) = error {
         // As a one-pass read reports it: after the last (partial) line.
         fr.account.error = Some(format!("read error after line {line_offset}: {e}"));

@@ -70,6 +70,39 @@ fn summary(f: &[Finding]) -> Vec<String> {
         .collect()
 }
 
+/// `analyze` on a pool of `threads`, plain files chunked from `chunk_min`
+/// bytes and streams in blocks of that size.
+fn analyze_in_pool(
+    inputs: &[Input],
+    rules: &RuleSet,
+    chunk_min: u64,
+    threads: usize,
+) -> coroner::analyze::Analysis {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let opts = IngestOptions {
+        chunk_min,
+        ..Default::default()
+    };
+    pool.install(|| coroner::analyze::run(inputs, rules, &opts))
+}
+
+/// Every kept event with what it stands for.
+fn event_lines(a: &coroner::analyze::Analysis) -> Vec<String> {
+    a.bundle
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "{:?} {} {} {} {} {} {:?}",
+                e.ts, e.node, e.kind, e.loc, e.repeat, e.repeat_span, e.absorbed
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn coalesced_events_give_the_findings_of_every_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,27 +152,8 @@ fn coalescing_is_the_same_in_parallel_chunks() {
     let rules = RuleSet::builtin();
     let inputs: Vec<Input> = paths.iter().map(|p| Input::Path(p.to_path_buf())).collect();
     let run = |chunk_min: u64, threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let opts = IngestOptions {
-            chunk_min,
-            ..Default::default()
-        };
-        let a = pool.install(|| coroner::analyze::run(&inputs, &rules, &opts));
-        let evs: Vec<String> = a
-            .bundle
-            .events
-            .iter()
-            .map(|e| {
-                format!(
-                    "{:?} {} {} {} {} {} {:?}",
-                    e.ts, e.node, e.kind, e.loc, e.repeat, e.repeat_span, e.absorbed
-                )
-            })
-            .collect();
-        (evs, summary(&a.findings))
+        let a = analyze_in_pool(&inputs, &rules, chunk_min, threads);
+        (event_lines(&a), summary(&a.findings))
     };
     let whole = run(u64::MAX, 1);
     // Chunks of 2 KB cut inside seconds, among coalesced groups and heartbeats.
@@ -174,22 +188,9 @@ fn compressed_streams_read_in_blocks_equal_one_pass() {
     let cut = write(dir.path(), "cut/n2.log.gz", &full[..full.len() * 2 / 3]);
     for input in [&bundle, &gz, &cut] {
         let run = |chunk_min: u64, threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let opts = IngestOptions {
-                chunk_min,
-                ..Default::default()
-            };
             let inputs = [Input::Path(input.to_path_buf())];
-            let a = pool.install(|| coroner::analyze::run(&inputs, &rules, &opts));
-            let evs: Vec<String> = a
-                .bundle
-                .events
-                .iter()
-                .map(|e| format!("{:?} {} {} {} {}", e.ts, e.node, e.kind, e.loc, e.repeat))
-                .collect();
+            let a = analyze_in_pool(&inputs, &rules, chunk_min, threads);
+            let evs = event_lines(&a);
             let files: Vec<String> = a
                 .bundle
                 .files

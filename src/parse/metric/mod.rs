@@ -169,6 +169,42 @@ pub fn parse_with_limit(
     cx.report
 }
 
+/// Reads one line into `raw` (with its `\n`), keeping at most `max` bytes and
+/// skipping the rest of a longer line without holding it. `Ok(None)` at the
+/// end; `Ok(Some(true))` for a cut line.
+fn read_line_bounded(
+    reader: &mut dyn std::io::BufRead,
+    raw: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    let mut any = false;
+    let mut cut = false;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let room = max.saturating_sub(raw.len());
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(p) => (p + 1, true),
+            None => (buf.len(), false),
+        };
+        if take > room {
+            cut = true;
+        }
+        raw.extend_from_slice(&buf[..take.min(room)]);
+        reader.consume(take);
+        if done {
+            return Ok(Some(cut));
+        }
+    }
+}
+
 /// Shared state of one file's parse: interned names, the report being filled.
 pub(crate) struct Ctx {
     pub name: String,
@@ -209,38 +245,35 @@ impl Ctx {
         a
     }
 
-    /// Reads one line into `raw` (with its `\n`), keeping at most
-    /// `max_line` bytes and skipping the rest of a longer line without
-    /// holding it. `Ok(None)` at the end; `Ok(Some(true))` for a cut line.
-    pub fn read_line(
-        &self,
+    /// Reads the next line into `raw` (with its `\n`) and counts it; false
+    /// at the end or on a read error (recorded as unparsed). A line longer
+    /// than `max_line` is skipped without being held, counted as unparsed.
+    pub fn next_line(
+        &mut self,
         reader: &mut dyn std::io::BufRead,
         raw: &mut Vec<u8>,
-    ) -> std::io::Result<Option<bool>> {
-        let mut any = false;
-        let mut cut = false;
+        line_no: &mut u64,
+    ) -> bool {
         loop {
-            let buf = match reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                return Ok(any.then_some(cut));
-            }
-            any = true;
-            let room = self.max_line.saturating_sub(raw.len());
-            let (take, done) = match memchr::memchr(b'\n', buf) {
-                Some(p) => (p + 1, true),
-                None => (buf.len(), false),
-            };
-            if take > room {
-                cut = true;
-            }
-            raw.extend_from_slice(&buf[..take.min(room)]);
-            reader.consume(take);
-            if done {
-                return Ok(Some(cut));
+            raw.clear();
+            match read_line_bounded(reader, raw, self.max_line) {
+                Ok(None) => return false,
+                Ok(Some(cut)) => {
+                    *line_no += 1;
+                    self.report.lines_read += 1;
+                    if !cut {
+                        return true;
+                    }
+                    let max = self.max_line;
+                    self.unparsed(
+                        *line_no,
+                        format!("line longer than {max} bytes (--max-line): skipped"),
+                    );
+                }
+                Err(e) => {
+                    self.unparsed(*line_no + 1, format!("read error: {e}"));
+                    return false;
+                }
             }
         }
     }

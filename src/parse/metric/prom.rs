@@ -121,28 +121,7 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
     let mut raw = Vec::new();
     let mut line_no = 0u64;
     let endpoint_key = cx.intern("endpoint");
-    loop {
-        raw.clear();
-        match cx.read_line(reader, &mut raw) {
-            Ok(None) => break,
-            Ok(Some(false)) => {}
-            Ok(Some(true)) => {
-                line_no += 1;
-                cx.report.lines_read += 1;
-                let max = cx.max_line;
-                cx.unparsed(
-                    line_no,
-                    format!("line longer than {max} bytes (--max-line): skipped"),
-                );
-                continue;
-            }
-            Err(e) => {
-                cx.unparsed(line_no + 1, format!("read error: {e}"));
-                break;
-            }
-        }
-        line_no += 1;
-        cx.report.lines_read += 1;
+    while cx.next_line(reader, &mut raw, &mut line_no) {
         let line = String::from_utf8_lossy(&raw);
         let l = line.trim();
         if l.is_empty() {
