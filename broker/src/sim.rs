@@ -933,6 +933,50 @@ impl Sim {
         self.refresh_talk();
     }
 
+    /// A route opened twice: each end (node, peer port, route id) logs the
+    /// connection, then closes it as a duplicate. `waits` are (base, jitter)
+    /// before the second end's creation, the first end's close (from `t`) and
+    /// the second end's close (from the first's), drawn in that order.
+    fn duplicate_route(
+        &mut self,
+        t: Micros,
+        ends: [(usize, u64, u64); 2],
+        waits: [(Micros, Micros); 3],
+    ) {
+        let [(a, pa, ra), (b, pb, rb)] = ends;
+        log!(
+            self,
+            a,
+            t,
+            Inf,
+            "127.0.0.1:{pa} - rid:{ra} - Route connection created"
+        );
+        let created = t + waits[0].0 + self.jit(waits[0].1);
+        log!(
+            self,
+            b,
+            created,
+            Inf,
+            "127.0.0.1:{pb} - rid:{rb} - Route connection created"
+        );
+        let tt = t + waits[1].0 + self.jit(waits[1].1);
+        log!(
+            self,
+            a,
+            tt,
+            Inf,
+            "127.0.0.1:{pa} - rid:{ra} - Router connection closed: Duplicate Route"
+        );
+        let closed = tt + waits[2].0 + self.jit(waits[2].1);
+        log!(
+            self,
+            b,
+            closed,
+            Inf,
+            "127.0.0.1:{pb} - rid:{rb} - Router connection closed: Duplicate Route"
+        );
+    }
+
     fn dial(&mut self, from: usize, to: usize, attempt: u32, after_loss: bool, t: Micros) {
         if self.shutting_down || self.nodes[from].state == Proc::Down {
             return;
@@ -961,35 +1005,8 @@ impl Sim {
             let own = self.nodes[from].port();
             let r1 = self.nodes[from].id();
             let r2 = self.nodes[from].id();
-            log!(
-                self,
-                from,
-                t,
-                Inf,
-                "127.0.0.1:{port} - rid:{r1} - Route connection created"
-            );
-            log!(
-                self,
-                from,
-                t + 80 + self.jit(40),
-                Inf,
-                "127.0.0.1:{own} - rid:{r2} - Route connection created"
-            );
-            let tt = t + 150 + self.jit(100);
-            log!(
-                self,
-                from,
-                tt,
-                Inf,
-                "127.0.0.1:{port} - rid:{r1} - Router connection closed: Duplicate Route"
-            );
-            log!(
-                self,
-                from,
-                tt + 70 + self.jit(40),
-                Inf,
-                "127.0.0.1:{own} - rid:{r2} - Router connection closed: Duplicate Route"
-            );
+            let ends = [(from, port as u64, r1), (from, u64::from(own), r2)];
+            self.duplicate_route(t, ends, [(80, 40), (150, 100), (70, 40)]);
             return;
         }
         if self.links[li].open[side] && self.links[li].open[1 - side] {
@@ -999,35 +1016,8 @@ impl Sim {
             let eph = self.nodes[from].port();
             let r2 = self.nodes[to].id();
             if self.nodes[to].running() && !self.net_down[from] && !self.net_down[to] {
-                log!(
-                    self,
-                    from,
-                    t,
-                    Inf,
-                    "127.0.0.1:{port} - rid:{r1} - Route connection created"
-                );
-                log!(
-                    self,
-                    to,
-                    t + 40 + self.jit(40),
-                    Inf,
-                    "127.0.0.1:{eph} - rid:{r2} - Route connection created"
-                );
-                let tt = t + 300 + self.jit(300);
-                log!(
-                    self,
-                    from,
-                    tt,
-                    Inf,
-                    "127.0.0.1:{port} - rid:{r1} - Router connection closed: Duplicate Route"
-                );
-                log!(
-                    self,
-                    to,
-                    tt + 50 + self.jit(200),
-                    Inf,
-                    "127.0.0.1:{eph} - rid:{r2} - Router connection closed: Duplicate Route"
-                );
+                let ends = [(from, port as u64, r1), (to, u64::from(eph), r2)];
+                self.duplicate_route(t, ends, [(40, 40), (300, 300), (50, 200)]);
             }
             return;
         }
