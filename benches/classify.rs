@@ -14,7 +14,7 @@
 mod common;
 
 use coroner::classify::{Classifier, Template};
-use coroner::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
+use coroner::parse::log::nats::message_body;
 use coroner::parse::log::{LogOptions, parse_line};
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 
@@ -26,13 +26,7 @@ fn bodies() -> Vec<String> {
         .filter_map(|l| {
             let r = parse_line(l, &opts)?;
             let msg: &str = &r.msg;
-            let body = if let Some(p) = parse_conn_prefix(msg) {
-                p.rest
-            } else if let Some((_, _, rest)) = parse_raft_prefix(msg) {
-                rest
-            } else {
-                msg
-            };
+            let body = message_body(msg);
             Some(body.to_string())
         })
         .collect()

@@ -9,7 +9,7 @@
 mod common;
 
 use coroner::classify::Classifier;
-use coroner::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
+use coroner::parse::log::nats::message_body;
 use coroner::parse::log::{LogOptions, Record, Sink, json::parse_json_line, parse_line};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 
@@ -34,13 +34,7 @@ struct Classify<'a> {
 impl Sink for Classify<'_> {
     fn record(&mut self, rec: Record<'_>, _line: u64) {
         let msg: &str = &rec.msg;
-        let body = if let Some(p) = parse_conn_prefix(msg) {
-            p.rest
-        } else if let Some((_, _, rest)) = parse_raft_prefix(msg) {
-            rest
-        } else {
-            msg
-        };
+        let body = message_body(msg);
         let hit = if self.captures {
             self.classifier.classify(body).template.is_some()
         } else {

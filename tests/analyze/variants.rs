@@ -60,15 +60,18 @@ fn unwrap_snapshots(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The real captures with a failing node.
+const FAILING: [&str; 5] = [
+    "node-freeze",
+    "crash-restart",
+    "slow-consumer",
+    "store-full",
+    "mqtt-storm",
+];
+
 #[test]
 fn other_failing_node_in_per_node_folders_with_rotation_and_compression() {
-    for s in [
-        "node-freeze",
-        "crash-restart",
-        "slow-consumer",
-        "store-full",
-        "mqtt-storm",
-    ] {
+    for s in FAILING {
         let dir = tempfile::tempdir().unwrap();
         for (path, data) in members(s) {
             let data = permute(&data, PERM);
@@ -136,13 +139,7 @@ fn bare_snapshots_inside_one_tarball() {
 
 #[test]
 fn logs_only_still_name_the_node() {
-    for s in [
-        "node-freeze",
-        "crash-restart",
-        "slow-consumer",
-        "store-full",
-        "mqtt-storm",
-    ] {
+    for s in FAILING {
         let dir = tempfile::tempdir().unwrap();
         for (path, data) in members(s) {
             if path.ends_with(".log") {

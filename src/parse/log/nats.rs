@@ -210,6 +210,18 @@ pub fn parse_conn_prefix(msg: &str) -> Option<ConnPrefix<'_>> {
     })
 }
 
+/// The message with its connection or RAFT prefix removed: the text
+/// templates are matched against.
+pub fn message_body(msg: &str) -> &str {
+    if let Some(p) = parse_conn_prefix(msg) {
+        p.rest
+    } else if let Some((_, _, rest)) = parse_raft_prefix(msg) {
+        rest
+    } else {
+        msg
+    }
+}
+
 /// `RAFT [node - group] rest` → (node, group, rest).
 pub fn parse_raft_prefix(msg: &str) -> Option<(&str, &str, &str)> {
     let rest = msg.strip_prefix("RAFT [")?;
