@@ -106,3 +106,26 @@ pub fn nats_log(name: &str, minute: u32) -> String {
          [7] 2026/11/24 19:{minute:02}:02.000000 [WRN] 10.0.0.1:4222 - mid:5 - \"dev-1\" - Readloop processing time: 2.5s\n"
     )
 }
+
+/// The nats-server releases the real-server tests start; `.ci/install-nats-server`
+/// installs exactly these (keep the two lists in step).
+pub const NATS_RELEASES: &[&str] = &["2.10.26", "2.12.8", "2.15.1"];
+
+/// The real nats-server binary of `version`, as `.ci/install-nats-server` installs it
+/// (`$CORONER_NATS_DIR/<version>/bin/nats-server`, default `~/.cache/coroner-nats`).
+/// Panics with the command to run when it is missing: these tests need a real server.
+pub fn nats_server(version: &str) -> PathBuf {
+    let dir = std::env::var_os("CORONER_NATS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into()))
+                .join(".cache/coroner-nats")
+        });
+    let bin = dir.join(version).join("bin/nats-server");
+    assert!(
+        bin.is_file(),
+        "nats-server {version} is not installed at {}: run `.ci/install-nats-server {version}`",
+        bin.display()
+    );
+    bin
+}
