@@ -114,7 +114,7 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
     }
     let _ = any;
     kinds.extend(
-        crate::render::report::view::NOTABLE
+        crate::vocab::kind::TIMELINE
             .iter()
             .map(|k| Arc::from(*k)),
     );

@@ -7,3 +7,4 @@ mod common;
 mod hostile;
 mod ingest;
 mod rules;
+mod vocab;

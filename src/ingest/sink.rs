@@ -9,6 +9,7 @@ use crate::classify::{Classifier, normalize};
 use crate::model::{Event, Level, Location, Timestamp, Value};
 use crate::parse::log::{FileAccount, Record, Sink};
 use crate::source::SourceMeta;
+use crate::vocab;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -382,15 +383,15 @@ impl Sink for EventSink<'_> {
         let templates = self.classifier.templates();
         let kind: Arc<str> =
             tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
-        let new_lifetime = &*kind == "server_starting";
+        let new_lifetime = &*kind == vocab::kind::SERVER_STARTING;
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
-        if matches!(&*kind, "banner_name" | "banner_node") {
+        if *kind == *vocab::kind::BANNER_NAME || *kind == *vocab::kind::BANNER_NODE {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))
                 .unwrap_or_default();
             if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
-                if &*kind == "banner_name" {
+                if *kind == *vocab::kind::BANNER_NAME {
                     if !n.is_empty() && self.segments[seg].name.is_none() {
                         self.segments[seg].name = Some(n.to_string());
                     }

@@ -186,43 +186,6 @@ pub struct MetricCond {
     pub text: Arc<str>,
 }
 
-/// Metric names the metric layer provides (others are allowed with a warning).
-pub const KNOWN_METRICS: &[&str] = &[
-    "up",
-    "healthy",
-    "cpu",
-    "proc_cpu",
-    "proc_stopped",
-    "proc_absent",
-    "mem_rss",
-    "connections",
-    "connections_rate",
-    "routes",
-    "slow_consumers",
-    "slow_consumers_rate",
-    "in_msgs_rate",
-    "out_msgs_rate",
-    "js_api_total",
-    "js_api_errors",
-    "js_api_rate",
-    "js_api_errors_rate",
-    "js_api_pending",
-    "js_mem",
-    "js_store",
-    "js_mem_max",
-    "js_store_max",
-    "js_mem_pct",
-    "js_store_pct",
-    "meta_leader_self",
-    "meta_leader_changes",
-    "meta_has_leader",
-    "fds",
-    "threads",
-    "cg_throttled_rate",
-    "restarts",
-    "route_pending",
-];
-
 /// Fields the ingestion layer adds from the connection and RAFT prefixes.
 pub const PREFIX_FIELDS: &[&str] = &[
     "addr",

@@ -64,7 +64,7 @@ mod export;
 mod names;
 
 pub use export::{OutputFormat, Selection};
-pub use names::{COUNTERS, DERIVED, GAUGE_DIFFS};
+pub use names::{counters, gauge_diffs, is_derived};
 
 use crate::model::{NANOS_PER_SEC, Nanos, Series, Span, Timestamp};
 use crate::parse::metric::Sample;

@@ -1,0 +1,53 @@
+//! The event kinds the Rust code itself names (everything else about kinds
+//! lives in the rule packs: `rules/nats-messages.rules` declares them). A test
+//! (`tests/vocab`) fails when one of these is not a kind of the built-in templates.
+
+/// `Starting nats-server`: a new process lifetime begins.
+pub const SERVER_STARTING: &str = "server_starting";
+/// `Server Exiting..`: a clean end of a lifetime.
+pub const SERVER_EXITING: &str = "server_exiting";
+/// `Initiating Shutdown...`.
+pub const SHUTDOWN_INITIATED: &str = "shutdown_initiated";
+/// The banner's `Name:` line: the node's name.
+pub const BANNER_NAME: &str = "banner_name";
+/// The banner's `Node:` line: the node's short id (RAFT prefixes use it).
+pub const BANNER_NODE: &str = "banner_node";
+/// The banner's `Version:` line.
+pub const BANNER_VERSION: &str = "banner_version";
+/// `Self is new JetStream cluster metadata leader`.
+pub const META_LEADER_SELF: &str = "meta_leader_self";
+/// `JetStream cluster new metadata leader: <name>`.
+pub const META_LEADER_NEW: &str = "meta_leader_new";
+/// `JetStream cluster no metadata leader`.
+pub const META_LEADER_NONE: &str = "meta_leader_none";
+/// A line no template matched.
+pub const UNKNOWN: &str = "unknown";
+
+/// Kinds worth a line in a report's timeline even without a finding; the
+/// analysis keeps them for that (the reports read this list, they don't own it).
+pub const TIMELINE: &[&str] = &[
+    SERVER_STARTING,
+    SERVER_EXITING,
+    SHUTDOWN_INITIATED,
+    META_LEADER_SELF,
+    META_LEADER_NONE,
+    "stream_no_quorum",
+    "consumer_no_quorum",
+    "js_out_of_resources",
+    "lame_duck_enter",
+    "go_panic",
+    "go_fatal",
+];
+
+/// Every kind named by Rust code, for the vocabulary test.
+pub const NAMED: &[&str] = &[
+    SERVER_STARTING,
+    SERVER_EXITING,
+    SHUTDOWN_INITIATED,
+    BANNER_NAME,
+    BANNER_NODE,
+    BANNER_VERSION,
+    META_LEADER_SELF,
+    META_LEADER_NEW,
+    META_LEADER_NONE,
+];
