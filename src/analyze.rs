@@ -113,11 +113,7 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
         walk(&r.detect, &mut kinds, &mut any);
     }
     let _ = any;
-    kinds.extend(
-        crate::vocab::kind::TIMELINE
-            .iter()
-            .map(|k| Arc::from(*k)),
-    );
+    kinds.extend(crate::vocab::kind::TIMELINE.iter().map(|k| Arc::from(*k)));
     EventNeeds {
         kinds: kinds.into_iter().collect(),
         // Rules that select any kind (`event any ...`) see errors, the kinds

@@ -7,4 +7,5 @@ mod common;
 mod hostile;
 mod ingest;
 mod rules;
+mod tidy;
 mod vocab;

@@ -174,6 +174,9 @@ enum Kept {
     Yes,
 }
 
+/// Shorter header-less lines are never taken as messages (`OK`, `}`...).
+const MIN_BARE_MESSAGE: usize = 12;
+
 pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
@@ -518,6 +521,38 @@ impl Sink for EventSink<'_> {
             absorbed: None,
         };
         self.last_kept = self.add(ev, msg, seg, kept);
+    }
+
+    fn bare(&mut self, text: &str, line: u64) -> bool {
+        // A message text with the connection prefix cut at the left edge.
+        let body = crate::parse::log::paste::strip_partial_conn_prefix(text).unwrap_or(text);
+        if body.len() < MIN_BARE_MESSAGE {
+            return false;
+        }
+        let Some(i) = self.classifier.find(body) else {
+            return false;
+        };
+        if crate::vocab::kind::is_banner(&self.classifier.templates()[i].kind) {
+            return false;
+        }
+        // No time anywhere before it in this file: placed by its line.
+        let ts = match self.last_ts {
+            Some(t) if !t.is_line_order() => None,
+            _ => Some(Timestamp::of_line(line)),
+        };
+        self.record(
+            Record {
+                ts,
+                level: Level::Info,
+                msg: std::borrow::Cow::Borrowed(body),
+                pid: None,
+                node: None,
+                format: "bare",
+                extra: Vec::new(),
+            },
+            line,
+        );
+        true
     }
 
     fn continuation(&mut self, _line: u64, _text: &str) {

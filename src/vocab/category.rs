@@ -124,9 +124,7 @@ mod tests {
         for c in CATEGORIES {
             assert!(seen.insert(c.name), "{} twice", c.name);
             assert!(
-                c.name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                c.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
                 "{}",
                 c.name
             );

@@ -39,6 +39,12 @@ pub const TIMELINE: &[&str] = &[
     "go_fatal",
 ];
 
+/// Kinds of the start-up banner's lines (`banner_name`, `jetstream_banner_art`...):
+/// never taken for a message of their own when they come without a header.
+pub fn is_banner(kind: &str) -> bool {
+    kind.starts_with("banner_") || kind.starts_with("jetstream_banner")
+}
+
 /// Every kind named by Rust code, for the vocabulary test.
 pub const NAMED: &[&str] = &[
     SERVER_STARTING,

@@ -189,14 +189,14 @@ pub const METRICS: &[MetricDef] = &[
         "involuntary context switches/s",
         "rate of `proc_nonvol_ctxt_sw`",
     ),
-    read("fds", Unit::Count, "open file descriptors", "`proc.csv` `fds`"),
-    read("threads", Unit::Count, "threads", "`proc.csv` `threads`"),
     read(
-        "mem_rss",
-        Unit::Bytes,
-        "memory (RSS)",
-        "`/varz` `mem`",
+        "fds",
+        Unit::Count,
+        "open file descriptors",
+        "`proc.csv` `fds`",
     ),
+    read("threads", Unit::Count, "threads", "`proc.csv` `threads`"),
+    read("mem_rss", Unit::Bytes, "memory (RSS)", "`/varz` `mem`"),
     read("cores", Unit::Count, "cores", "`/varz` `cores`"),
     read(
         "gomaxprocs",
@@ -274,7 +274,12 @@ pub const METRICS: &[MetricDef] = &[
         "bytes pending to clients",
         "`/connz` sum of `pending_bytes` over the listed connections",
     ),
-    read("routes", Unit::Count, "routes", "`/varz` (else `/routez` `num_routes`)"),
+    read(
+        "routes",
+        Unit::Count,
+        "routes",
+        "`/varz` (else `/routez` `num_routes`)",
+    ),
     read(
         "route_pending",
         Unit::Bytes,
@@ -312,7 +317,12 @@ pub const METRICS: &[MetricDef] = &[
         "stalled clients (total)",
         "`/varz` `stalled_clients` (2.10+)",
     ),
-    counter("in_msgs", "in_msgs_rate", "messages in", "`/varz` `in_msgs`"),
+    counter(
+        "in_msgs",
+        "in_msgs_rate",
+        "messages in",
+        "`/varz` `in_msgs`",
+    ),
     derived(
         "in_msgs_rate",
         Unit::PerSecond,
@@ -331,7 +341,12 @@ pub const METRICS: &[MetricDef] = &[
         "messages out/s",
         "rate of `out_msgs`",
     ),
-    counter("in_bytes", "in_bytes_rate", "bytes in", "`/varz` `in_bytes`"),
+    counter(
+        "in_bytes",
+        "in_bytes_rate",
+        "bytes in",
+        "`/varz` `in_bytes`",
+    ),
     derived(
         "in_bytes_rate",
         Unit::PerSecond,
@@ -454,8 +469,18 @@ pub const METRICS: &[MetricDef] = &[
         "`ha_assets`",
     ),
     read("js_streams", Unit::Count, "streams", "`/jsz` `streams`"),
-    read("js_consumers", Unit::Count, "consumers", "`/jsz` `consumers`"),
-    read("js_messages", Unit::Count, "stored messages", "`/jsz` `messages`"),
+    read(
+        "js_consumers",
+        Unit::Count,
+        "consumers",
+        "`/jsz` `consumers`",
+    ),
+    read(
+        "js_messages",
+        Unit::Count,
+        "stored messages",
+        "`/jsz` `messages`",
+    ),
     read("js_bytes", Unit::Bytes, "stored bytes", "`/jsz` `bytes`"),
     read(
         "meta_has_leader",
@@ -482,7 +507,12 @@ pub const METRICS: &[MetricDef] = &[
         "meta `cluster_size`",
     ),
     // process lifetime
-    read("uptime_s", Unit::Seconds, "uptime", "`now - start` of `/varz`"),
+    read(
+        "uptime_s",
+        Unit::Seconds,
+        "uptime",
+        "`now - start` of `/varz`",
+    ),
     read(
         "start_time",
         Unit::UnixSeconds,
@@ -496,8 +526,18 @@ pub const METRICS: &[MetricDef] = &[
         "times the server start time changed (else the pid)",
     ),
     // host (pseudo-node `@host`)
-    read("host_load1", Unit::Ratio, "load (1 min)", "`host.csv` `load1`"),
-    read("host_load5", Unit::Ratio, "load (5 min)", "`host.csv` `load5`"),
+    read(
+        "host_load1",
+        Unit::Ratio,
+        "load (1 min)",
+        "`host.csv` `load1`",
+    ),
+    read(
+        "host_load5",
+        Unit::Ratio,
+        "load (5 min)",
+        "`host.csv` `load5`",
+    ),
     read(
         "host_load15",
         Unit::Ratio,

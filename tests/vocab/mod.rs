@@ -12,8 +12,10 @@ use std::path::Path;
 /// Every metric name the parsers and the metric layer produce from the real
 /// captures plus `tests/data/vocab/` (one dump of every shape, every field set).
 fn produced_metrics() -> BTreeSet<String> {
-    let mut paths: Vec<std::path::PathBuf> =
-        common::SCENARIOS.iter().map(|s| common::sample(s)).collect();
+    let mut paths: Vec<std::path::PathBuf> = common::SCENARIOS
+        .iter()
+        .map(|s| common::sample(s))
+        .collect();
     paths.push(common::root().join("tests/data/vocab"));
     let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
     let mut bundle = common::read_all(&refs);
@@ -86,7 +88,11 @@ fn every_category_is_used_by_some_rule_or_is_the_cascade_catch_all() {
     let rules = RuleSet::builtin();
     let used: BTreeSet<&str> = rules.rules().iter().map(|r| &*r.category).collect();
     for c in vocab::CATEGORIES {
-        assert!(used.contains(c.name), "category {} is used by no rule", c.name);
+        assert!(
+            used.contains(c.name),
+            "category {} is used by no rule",
+            c.name
+        );
     }
 }
 
@@ -98,7 +104,10 @@ fn kinds_named_by_code_are_template_kinds() {
         .map(|t| t.kind.to_string())
         .collect();
     for k in vocab::kind::NAMED.iter().chain(vocab::kind::TIMELINE) {
-        assert!(kinds.contains(*k), "{k}: no built-in template has this kind");
+        assert!(
+            kinds.contains(*k),
+            "{k}: no built-in template has this kind"
+        );
     }
 }
 
