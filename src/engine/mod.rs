@@ -265,6 +265,9 @@ impl<'a> Ctx<'a> {
         let mut caps = e.fields.clone();
         caps.push(("kind".into(), Value::Str(e.kind.clone())));
         caps.push(("level".into(), Value::Str(e.level.name().into())));
+        if !e.message.is_empty() {
+            caps.push(("message".into(), Value::Str(e.message.clone())));
+        }
         caps
     }
 }
@@ -495,6 +498,15 @@ fn render(tpl: &str, v: &Vars<'_>) -> String {
             "end" => v.end.hms_millis(),
             "duration" => format_duration(v.duration),
             "key" => v.key.join(","),
+            // `{field?}`: the field, or nothing when the line has none.
+            optional if optional.ends_with('?') => {
+                let f = &optional[..optional.len() - 1];
+                v.caps
+                    .iter()
+                    .find(|(k, _)| &**k == f)
+                    .map(|(_, x)| fmt_value(x))
+                    .unwrap_or_default()
+            }
             other => v
                 .caps
                 .iter()

@@ -86,6 +86,11 @@ pub fn node_from_path(path: &str) -> Option<String> {
         .filter(|p| !p.is_empty() && *p != "." && *p != "..")
         .collect();
     let (file, dirs) = parts.split_last()?;
+    // `10.0.0.213.log`, `10.0.0.213.varz.jsonl`: the address is the node
+    // (its dotted numbers are not rotation suffixes).
+    if let Some(ip) = ipv4_prefix(file) {
+        return Some(ip.to_string());
+    }
     let file_stem = stem(file);
     // Metric files like `n1.varz.jsonl`: the node is the first dotted part.
     let first = file_stem.split('.').next().unwrap_or(file_stem);
@@ -99,6 +104,27 @@ pub fn node_from_path(path: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// An IPv4 address at the start of `s`, followed by its end or a dot.
+fn ipv4_prefix(s: &str) -> Option<&str> {
+    let mut end = 0;
+    for i in 0..4 {
+        let rest = &s[end..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 3 || rest[..digits].parse::<u16>().ok()? > 255 {
+            return None;
+        }
+        end += digits;
+        let next = s.as_bytes().get(end);
+        if i < 3 {
+            (next == Some(&b'.')).then_some(())?;
+            end += 1;
+        } else if next.is_some_and(|&b| b != b'.') {
+            return None;
+        }
+    }
+    Some(&s[..end])
 }
 
 fn looks_like_endpoint(s: &str) -> bool {
@@ -120,6 +146,21 @@ fn looks_like_endpoint(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_name_nodes() {
+        assert_eq!(
+            node_from_path("x/10.0.0.213.log").as_deref(),
+            Some("10.0.0.213")
+        );
+        assert_eq!(
+            node_from_path("168.63.70.231.varz.jsonl").as_deref(),
+            Some("168.63.70.231")
+        );
+        assert_eq!(ipv4_prefix("10.0.0.2134.log"), None);
+        assert_eq!(ipv4_prefix("300.0.0.1"), None);
+        assert_eq!(node_from_path("logs/nats.log.1").as_deref(), Some("logs"));
+    }
 
     #[test]
     fn stems() {
