@@ -1,6 +1,7 @@
 //! All integration tests link into one binary; one module per area.
 
 mod analyze;
+mod cases;
 mod chart;
 mod cli;
 mod common;

@@ -20,6 +20,7 @@
 //!    within the tolerance and no node standing out, the verdict says so and
 //!    names no node.
 
+mod policy;
 mod skew;
 
 use crate::ingest::Bundle;
@@ -28,10 +29,11 @@ use crate::model::{Finding, Nanos, Node, Severity, Timestamp, format_duration};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+pub use policy::{Factor, InputKind, Policy};
 pub use skew::{ClockOffset, estimate_offsets};
 
-/// Onsets closer than this are treated as simultaneous.
-pub const ONSET_TOLERANCE: Nanos = 20 * 1_000_000_000;
+/// Onsets closer than this are treated as simultaneous ([`Policy::onset_tolerance`]).
+pub const ONSET_TOLERANCE: Nanos = Policy::DEFAULT.onset_tolerance;
 
 /// Whether a category is a node's own trouble (its role in [`crate::vocab::CATEGORIES`]).
 pub fn is_causal(category: &str) -> bool {
@@ -97,6 +99,10 @@ pub struct Verdict {
     pub root_cause: Option<RootCause>,
     pub chain: Vec<ChainStep>,
     pub confidence: f64,
+    /// The confidence as the factors that moved it from the policy's base.
+    pub factors: Vec<Factor>,
+    /// What kind of input this was.
+    pub input: InputKind,
     pub reasons: Vec<String>,
     pub alternatives: Vec<Alternative>,
     pub advice: Vec<String>,
@@ -107,13 +113,23 @@ pub struct Verdict {
 }
 
 fn sev_weight(s: Severity) -> f64 {
-    match s {
-        Severity::Critical => 4.0,
-        Severity::High => 3.0,
-        Severity::Medium => 2.0,
-        Severity::Low => 0.5,
-        Severity::Info => 0.1,
-    }
+    Policy::DEFAULT.severity_weight(s)
+}
+
+/// The kind of input, from what was read.
+fn input_kind(bundle: &Bundle, metrics: &MetricSet, p: &Policy) -> InputKind {
+    let logs: Vec<u64> = bundle
+        .nodes
+        .iter()
+        .filter(|(n, s)| !n.starts_with('@') && s.records > 0)
+        .map(|(_, s)| s.records)
+        .collect();
+    InputKind::classify(
+        logs.len(),
+        logs.iter().copied().max().unwrap_or(0),
+        !metrics.is_empty(),
+        p,
+    )
 }
 
 /// Per-node evidence used for ranking.
@@ -201,7 +217,8 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
         for b in blamed_nodes(f, &nodes) {
             if f.node.as_ref() != Some(&b) {
                 if let Some(c) = cases.get_mut(&b) {
-                    c.score += 0.5 * sev_weight(f.severity).min(2.0);
+                    let p = &Policy::DEFAULT;
+                    c.score += p.blame_share * sev_weight(f.severity).min(p.blame_cap);
                 }
             }
         }
@@ -244,7 +261,7 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
             })
             .map(|x| **x)
             .unwrap_or(ranked[0]);
-        let chosen = if best.1.score >= ranked[0].1.score * 1.5 {
+        let chosen = if best.1.score >= ranked[0].1.score * Policy::DEFAULT.dominance_ratio {
             best
         } else {
             ranked[0]
@@ -328,31 +345,48 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
     });
     let chain = build_chain(findings, failing.as_ref(), root_idx);
 
-    // Confidence and its reasons.
-    let mut confidence: f64 = 0.45;
+    // Confidence: the policy's base moved by named factors.
+    let p = &Policy::DEFAULT;
+    let mut factors: Vec<Factor> = Vec::new();
+    let mut factor = |delta: f64, reason: String, reasons: &mut Vec<String>| {
+        reasons.push(reason.clone());
+        factors.push(Factor { delta, reason });
+    };
     if let Some(n) = &failing {
         let c = &cases[n];
         if c.metric_signal && c.log_signal {
-            confidence += 0.2;
-            reasons.push(format!("logs and metrics agree on {n}"));
+            factor(
+                p.logs_and_metrics_agree,
+                format!("logs and metrics agree on {n}"),
+                &mut reasons,
+            );
         } else if c.metric_signal {
-            reasons.push(format!(
-                "{n} is implicated by metrics only (its own log says little)"
-            ));
+            factor(
+                0.0,
+                format!("{n} is implicated by metrics only (its own log says little)"),
+                &mut reasons,
+            );
         } else {
-            reasons.push(format!("{n} is implicated by its logs only"));
+            factor(
+                0.0,
+                format!("{n} is implicated by its logs only"),
+                &mut reasons,
+            );
         }
         let k = c.categories.len();
         if k >= 2 {
-            confidence += 0.1 * (k.min(3) - 1) as f64;
-            reasons.push(format!(
-                "{k} independent causal signals on {n}: {}",
-                c.categories
-                    .iter()
-                    .map(|s| &**s)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            factor(
+                p.per_extra_category * (k.min(3) - 1) as f64,
+                format!(
+                    "{k} independent causal signals on {n}: {}",
+                    c.categories
+                        .iter()
+                        .map(|s| &**s)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                &mut reasons,
+            );
         }
         let peers_react = findings.iter().any(|f| {
             !is_causal(&f.category)
@@ -360,51 +394,79 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
                 && c.onset.is_some_and(|o| f.start >= o)
         });
         if peers_react {
-            confidence += 0.1;
-            reasons.push("peers show the consequences after the onset".into());
+            factor(
+                p.peers_react,
+                "peers show the consequences after the onset".into(),
+                &mut reasons,
+            );
         }
         if let Some((rn, rc)) = ranked.iter().find(|(x, _)| *x != n) {
             let gap = rc
                 .onset
                 .unwrap_or_default()
                 .since(c.onset.unwrap_or_default());
-            if rc.score >= 0.7 * c.score && gap.abs() < ONSET_TOLERANCE {
-                confidence -= 0.2;
-                reasons.push(format!(
-                    "{rn} shows comparable trouble {} later: the order is close",
-                    format_duration(gap)
-                ));
+            if rc.score >= p.close_competitor_share * c.score && gap.abs() < p.onset_tolerance {
+                factor(
+                    p.close_competitor,
+                    format!(
+                        "{rn} shows comparable trouble {} later: the order is close",
+                        format_duration(gap)
+                    ),
+                    &mut reasons,
+                );
             } else {
-                reasons.push(format!(
-                    "next candidate {rn} starts {} later",
-                    format_duration(gap)
-                ));
+                factor(
+                    0.0,
+                    format!("next candidate {rn} starts {} later", format_duration(gap)),
+                    &mut reasons,
+                );
             }
         } else {
-            confidence += 0.05;
-            reasons.push(format!(
-                "no other node shows causal trouble of its own besides {n}"
-            ));
+            factor(
+                p.alone,
+                format!("no other node shows causal trouble of its own besides {n}"),
+                &mut reasons,
+            );
         }
     }
-    if metrics.is_empty() {
-        confidence -= 0.1;
-        reasons.push("no metric dumps in the input: only logs were used".into());
+    let input = input_kind(bundle, metrics, p);
+    if input == InputKind::Excerpt {
+        factor(
+            p.excerpt,
+            "an excerpt of a few lines: what happened before and after it, and on the other nodes, was not seen".into(),
+            &mut reasons,
+        );
+    } else if metrics.is_empty() {
+        factor(
+            p.no_metrics,
+            "no metric dumps in the input: only logs were used".into(),
+            &mut reasons,
+        );
     }
     if scope == Scope::SingleNode {
-        reasons.push("only one node in the input: no peer to compare with".into());
+        factor(
+            0.0,
+            "only one node in the input: no peer to compare with".into(),
+            &mut reasons,
+        );
     }
     for o in &offsets {
-        if o.offset.abs() >= 500_000_000 {
-            reasons.push(format!(
-                "clock of {} is {} off (estimated from {} leader changes); corrected before ordering",
-                o.node,
-                format_duration(o.offset),
-                o.pairs
-            ));
+        if o.offset.abs() >= p.report_offset {
+            factor(
+                0.0,
+                format!(
+                    "clock of {} is {} off (estimated from {} leader changes); corrected before ordering",
+                    o.node,
+                    format_duration(o.offset),
+                    o.pairs
+                ),
+                &mut reasons,
+            );
         }
     }
-    let confidence = (confidence.clamp(0.05, 0.99) * 100.0).round() / 100.0;
+    let confidence = p.confidence_base + factors.iter().map(|f| f.delta).sum::<f64>();
+    let confidence =
+        (confidence.clamp(p.confidence_floor, p.confidence_ceiling) * 100.0).round() / 100.0;
 
     let alternatives = ranked
         .iter()
@@ -459,6 +521,8 @@ pub fn diagnose(findings: &[Finding], bundle: &Bundle, metrics: &MetricSet) -> V
         root_cause,
         chain,
         confidence,
+        factors,
+        input,
         reasons,
         alternatives,
         advice,
@@ -739,6 +803,8 @@ fn no_incident(
         root_cause: None,
         chain: Vec::new(),
         confidence: 0.0,
+        factors: Vec::new(),
+        input: input_kind(bundle, metrics, &Policy::DEFAULT),
         reasons,
         alternatives: Vec::new(),
         advice: Vec::new(),

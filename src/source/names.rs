@@ -159,7 +159,7 @@ mod tests {
         );
         assert_eq!(ipv4_prefix("10.0.0.2134.log"), None);
         assert_eq!(ipv4_prefix("300.0.0.1"), None);
-        assert_eq!(node_from_path("logs/nats.log.1").as_deref(), Some("logs"));
+        assert_eq!(node_from_path("n2/nats.log.1").as_deref(), Some("n2"));
     }
 
     #[test]

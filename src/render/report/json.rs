@@ -136,8 +136,19 @@ pub struct VerdictOut {
 pub struct Diagnosis {
     pub scope: &'static str,
     pub headline: String,
+    /// What kind of input was read: bundle, logs-only, one-node, excerpt, metrics-only, empty.
+    pub input: &'static str,
     pub confidence_reasons: Vec<String>,
+    /// How the confidence was reached: the policy's base, then each factor.
+    pub confidence_base: f64,
+    pub confidence_factors: Vec<FactorOut>,
     pub clock_offsets_ms: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+pub struct FactorOut {
+    pub delta: f64,
+    pub reason: String,
 }
 
 pub fn finding_out(f: &Finding) -> FindingOut {
@@ -274,7 +285,17 @@ pub fn build(a: &Analysis) -> Report {
         diagnosis: Diagnosis {
             scope: v.scope.name(),
             headline: v.headline.clone(),
+            input: v.input.name(),
             confidence_reasons: v.reasons.clone(),
+            confidence_base: crate::diagnose::Policy::DEFAULT.confidence_base,
+            confidence_factors: v
+                .factors
+                .iter()
+                .map(|f| FactorOut {
+                    delta: (f.delta * 100.0).round() / 100.0,
+                    reason: f.reason.clone(),
+                })
+                .collect(),
             clock_offsets_ms: v
                 .clock_offsets
                 .iter()

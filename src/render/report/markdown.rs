@@ -57,6 +57,8 @@ pub fn write(out: &mut dyn Write, a: &Analysis, chart: Option<&str>) -> io::Resu
         }
         writeln!(out)?;
     }
+    writeln!(out, "Input: {}.", v.input.describe())?;
+    writeln!(out)?;
     if !v.reasons.is_empty() {
         writeln!(out, "### Why this confidence")?;
         writeln!(out)?;

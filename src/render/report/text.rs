@@ -47,6 +47,7 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
             )?;
         }
     }
+    writeln!(out, "  input: {}", v.input.describe())?;
     if v.root_cause.is_some() || !v.reasons.is_empty() {
         writeln!(out, "  confidence {:.0}%:", v.confidence * 100.0)?;
         for r in &v.reasons {
