@@ -2,6 +2,9 @@
 //! `2.10.8..2.10.20`, `2.0.0..2.10`), as the rule language writes them.
 
 use std::cmp::Ordering;
+
+/// Metric series holding `/varz` `version` as [`Release::encode`]d numbers.
+pub const SERVER_VERSION_METRIC: &str = "server_version";
 use std::fmt;
 
 /// A nats-server release: major.minor.patch. Pre-release suffixes
@@ -20,6 +23,24 @@ impl Release {
             minor,
             patch,
         }
+    }
+
+    /// As a number, for the `server_version` metric: `2.10.8` → 2_010_008.
+    pub fn encode(self) -> f64 {
+        f64::from(self.major) * 1e6 + f64::from(self.minor) * 1e3 + f64::from(self.patch)
+    }
+
+    /// The inverse of [`Release::encode`].
+    pub fn decode(v: f64) -> Option<Release> {
+        if !(v.is_finite() && v >= 0.0) {
+            return None;
+        }
+        let v = v.round() as u64;
+        Some(Release::new(
+            u32::try_from(v / 1_000_000).ok()?,
+            ((v / 1_000) % 1_000) as u32,
+            (v % 1_000) as u32,
+        ))
     }
 
     /// Reads `2.10.8`, `v2.10.8`, `2.11.0-RC.1`, `2.10` (patch 0). `None` for
