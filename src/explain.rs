@@ -102,11 +102,49 @@ fn bare_level(line: &str) -> (Option<Level>, String) {
     (None, t.to_string())
 }
 
+/// The text after a clock time (`hh:mm:ss[.frac]`) found in the first 40
+/// bytes of `s`, if any.
+fn after_leading_time(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let limit = b.len().min(40);
+    (0..limit).find_map(|i| {
+        let w = b.get(i..i + 8)?;
+        let digits = [0, 1, 3, 4, 6, 7].iter().all(|&k| w[k].is_ascii_digit());
+        if !(digits && w[2] == b':' && w[5] == b':') {
+            return None;
+        }
+        let mut j = i + 8;
+        if b.get(j) == Some(&b'.') || b.get(j) == Some(&b',') {
+            j += 1;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+        }
+        // an optional zone (`Z`, `+01:00`) or `]`, then blanks
+        while b.get(j).is_some_and(|c| !c.is_ascii_whitespace()) && j < i + 20 {
+            j += 1;
+        }
+        let rest = s.get(j..)?.trim_start();
+        (!rest.is_empty()).then_some(rest)
+    })
+}
+
 /// Explains one line with the templates and rules of `rules`.
 pub fn explain_line(rules: &RuleSet, line: &str) -> Explained {
-    let (level, prefix, body) = message_of(line);
+    let (level, mut prefix, mut body) = message_of(line);
     let classifier = rules.classifier_ref();
-    let c = classifier.classify(&body);
+    let mut c = classifier.classify(&body);
+    if c.template.is_none()
+        && let Some(rest) = after_leading_time(&body)
+    {
+        // a log shipper's own timestamp before a bare message
+        // (`Jan 10, 2025  21:36:41.602 Internal subscription on ...`)
+        let (_, p2, b2) = message_of(rest);
+        let c2 = classifier.classify(&b2);
+        if c2.template.is_some() {
+            (prefix, body, c) = (p2, b2, c2);
+        }
+    }
     let Some(i) = c.template else {
         return Explained::NoMatch {
             nearest: nearest(classifier.templates(), &body, 3),

@@ -76,10 +76,14 @@ fn explain_answers_for_every_template() {
     let rules = RuleSet::builtin();
     for t in rules.templates() {
         let sample = t.compiled.sample_message();
-        for line in [
-            format!("[7] 2024/03/09 02:50:26.280253 [WRN] {sample}"),
-            format!("│ [1] 2024/03/09 02:50:26.280253 [ERR] 10.0.0.1:4222 - cid:5 - {sample} │"),
-        ] {
+        let mut lines = vec![format!("[7] 2024/03/09 02:50:26.280253 [WRN] {sample}")];
+        if !sample.is_empty() {
+            // a k9s paste of a connection-scoped line
+            lines.push(format!(
+                "│ [1] 2024/03/09 02:50:26.280253 [ERR] 10.0.0.1:4222 - cid:5 - {sample} │"
+            ));
+        }
+        for line in lines {
             match explain_line(&rules, &line) {
                 Explained::Match(e) => {
                     assert!(e.meaning.is_some(), "{}: {line}", t.kind);
