@@ -165,3 +165,35 @@ fn the_node_release_is_read_and_known_defects_fire_only_in_their_range() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["nodes"][0]["version"], "2.10.8", "{json}");
 }
+
+#[test]
+fn meaning_lines_are_checked() {
+    let src = "template a \"A {id:int}\"\n  means \"A test message that means something\"\n  evidence cpu-starvaton\n  weight decisiv\n  releases 2.10.20..2.10.8\ntemplate b \"B\"\n  means \"B\"\n  weight few\n  weight context\ntemplate c \"C\"\n";
+    let (set, d) = RuleSet::from_sources(&[("m.rules".into(), src.into())]);
+    let codes: Vec<(&str, usize)> = d.iter().map(|d| (d.code, d.line)).collect();
+    assert_eq!(
+        codes,
+        [
+            ("E0004", 3),
+            ("E0024", 4),
+            ("E0025", 5),
+            ("W0104", 6),
+            ("E0011", 9),
+            ("W0104", 10)
+        ],
+        "{d:#?}"
+    );
+    assert_eq!(d[0].hint.as_deref(), Some("did you mean `cpu-starvation`?"));
+    assert_eq!(d[1].hint.as_deref(), Some("did you mean `decisive`?"));
+    // templates load either way, without a meaning
+    assert_eq!(set.templates().len(), 3);
+    assert!(set.templates().iter().all(|t| t.meaning.is_none()));
+}
+
+#[test]
+fn release_ranges_in_conditions_are_checked() {
+    let src = "template a \"A {id:int}\"\n  means \"A test message that means something\"\n  evidence cpu-starvation\n  weight few\n  releases 2.2.0..\nrule r { title \"t\" severity high category known-defect fixed 2.x when event a where release in 2.10..2.9.1 }\n";
+    let (_, d) = RuleSet::from_sources(&[("m.rules".into(), src.into())]);
+    let codes: Vec<&str> = d.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
+    assert_eq!(codes, ["E0025", "E0025"], "{d:#?}");
+}
