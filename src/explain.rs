@@ -153,10 +153,11 @@ pub fn explain_line(rules: &RuleSet, line: &str) -> Explained {
         };
     };
     let info = &rules.templates()[i];
-    let meaning = info
-        .meaning
-        .clone()
-        .or_else(|| classifier.kind_meaning(&c.kind).map(|m| Arc::new(m.clone())));
+    let meaning = info.meaning.clone().or_else(|| {
+        classifier
+            .kind_meaning(&c.kind)
+            .map(|m| Arc::new(m.clone()))
+    });
     Explained::Match(Box::new(Explanation {
         body,
         level,
@@ -232,7 +233,13 @@ fn nearest(templates: &[Template], body: &str, n: usize) -> Vec<(Arc<str>, Arc<s
                 .display
                 .split('<')
                 .enumerate()
-                .map(|(k, part)| if k == 0 { part } else { part.split_once('>').map_or("", |x| x.1) })
+                .map(|(k, part)| {
+                    if k == 0 {
+                        part
+                    } else {
+                        part.split_once('>').map_or("", |x| x.1)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             let theirs = words(&lit);
@@ -281,9 +288,14 @@ mod tests {
         let rules = RuleSet::builtin();
         for t in rules.templates() {
             let line = t.compiled.sample_message();
-            match explain_line(&rules, &format!("[1] 2024/01/01 00:00:00.000000 [WRN] {line}")) {
+            match explain_line(
+                &rules,
+                &format!("[1] 2024/01/01 00:00:00.000000 [WRN] {line}"),
+            ) {
                 Explained::Match(e) => assert!(e.meaning.is_some(), "{}: no meaning", t.kind),
-                Explained::NoMatch { .. } => panic!("{} does not match its sample {line:?}", t.kind),
+                Explained::NoMatch { .. } => {
+                    panic!("{} does not match its sample {line:?}", t.kind)
+                }
             }
         }
     }

@@ -232,6 +232,9 @@ mod tests {
         assert_eq!(rel(2), "2.10.8");
         assert_eq!(rel(4), "2.10.9");
         assert_eq!(rel(5), "");
-        assert_eq!(decode(encode(Release::new(2, 10, 8))), Some(Release::new(2, 10, 8)));
+        assert_eq!(
+            decode(encode(Release::new(2, 10, 8))),
+            Some(Release::new(2, 10, 8))
+        );
     }
 }

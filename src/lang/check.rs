@@ -187,7 +187,11 @@ fn template_meaning(
                 did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n)).or_else(|| {
                     Some(format!(
                         "categories are: {}",
-                        CATEGORIES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        CATEGORIES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 }),
             ));
@@ -198,14 +202,16 @@ fn template_meaning(
             Some(w) => Some(w),
             None => {
                 ok = false;
-                diags.push(map.diag(
-                    "E0024",
-                    w.span.start,
-                    w.span.end,
-                    format!("unknown weight `{}`", w.v),
-                    did_you_mean(&w.v, Weight::NAMES.iter().copied())
-                        .or_else(|| Some("weights are: decisive, few, context".into())),
-                ));
+                diags.push(
+                    map.diag(
+                        "E0024",
+                        w.span.start,
+                        w.span.end,
+                        format!("unknown weight `{}`", w.v),
+                        did_you_mean(&w.v, Weight::NAMES.iter().copied())
+                            .or_else(|| Some("weights are: decisive, few, context".into())),
+                    ),
+                );
                 None
             }
         },
@@ -242,21 +248,23 @@ fn template_meaning(
         missing.push("releases");
     }
     if !missing.is_empty() {
-        diags.push(map.diag(
-            "W0104",
-            t.kind.span.start,
-            t.kind.span.end,
-            format!(
-                "template `{}` has no {}: it carries no meaning",
-                t.kind.v,
-                missing.join(", ")
-            ),
-            Some(
-                "add indented lines under it: `means \"...\"`, `evidence <category>`, \
+        diags.push(
+            map.diag(
+                "W0104",
+                t.kind.span.start,
+                t.kind.span.end,
+                format!(
+                    "template `{}` has no {}: it carries no meaning",
+                    t.kind.v,
+                    missing.join(", ")
+                ),
+                Some(
+                    "add indented lines under it: `means \"...\"`, `evidence <category>`, \
                  `weight decisive|few|context`, `releases 2.2.0..`"
-                    .into(),
+                        .into(),
+                ),
             ),
-        ));
+        );
         return None;
     }
     if !ok {

@@ -34,7 +34,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0021", "unreadable pack file"),
     ("E0022", "invalid placeholder in message"),
     ("E0023", "unknown field for the selected event kinds"),
-    ("E0024", "unknown template weight (expected decisive, few or context)"),
+    (
+        "E0024",
+        "unknown template weight (expected decisive, few or context)",
+    ),
     ("E0025", "invalid release or release range"),
     (
         "W0101",

@@ -301,8 +301,7 @@ impl<'s> PackParser<'s> {
                     (rest, t.means.replace(s).is_some())
                 }
                 "evidence" => {
-                    let (rest, list) =
-                        self.must(rest, "cause categories", self.rid_list(rest))?;
+                    let (rest, list) = self.must(rest, "cause categories", self.rid_list(rest))?;
                     let present = !t.evidence.is_empty();
                     t.evidence.extend(list);
                     (rest, present)
@@ -333,7 +332,10 @@ impl<'s> PackParser<'s> {
             }
             let end = ws_line(rest);
             if !(end.is_empty() || end.starts_with('\n')) {
-                return self.fail(end, format!("unexpected text after `{attr}` (one attribute per line)"));
+                return self.fail(
+                    end,
+                    format!("unexpected text after `{attr}` (one attribute per line)"),
+                );
             }
             t.span.end = self.off(rest);
             i = rest;
@@ -437,7 +439,10 @@ impl<'s> PackParser<'s> {
                     let v = ws(rest);
                     let n = v.find(char::is_whitespace).unwrap_or(v.len());
                     if n == 0 {
-                        return self.fail(v, "expected the release that fixes the defect, e.g. `2.10.9`");
+                        return self.fail(
+                            v,
+                            "expected the release that fixes the defect, e.g. `2.10.9`",
+                        );
                     }
                     let present = r.fixed.is_some();
                     r.fixed = Some(Sp::new(v[..n].to_string(), self.span(v, &v[n..])));

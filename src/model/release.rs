@@ -73,7 +73,10 @@ fn parse_parts(s: &str) -> Option<(Release, bool)> {
     if it.next().is_some() {
         return None;
     }
-    Some((Release::new(major, minor, patch.unwrap_or(0)), patch.is_some()))
+    Some((
+        Release::new(major, minor, patch.unwrap_or(0)),
+        patch.is_some(),
+    ))
 }
 
 impl fmt::Display for Release {
@@ -119,8 +122,9 @@ impl ReleaseRange {
             None => from.map(Upper::Release),
             Some("") => None,
             Some(b) => {
-                let (r, patch) =
-                    parse_parts(b).ok_or_else(|| format!("`{b}` is not a release such as `2.10.20` or a line such as `2.10`"))?;
+                let (r, patch) = parse_parts(b).ok_or_else(|| {
+                    format!("`{b}` is not a release such as `2.10.20` or a line such as `2.10`")
+                })?;
                 Some(if patch {
                     Upper::Release(r)
                 } else {
@@ -135,7 +139,9 @@ impl ReleaseRange {
         if let (Some(f), Some(_)) = (from, to)
             && !range.contains(f)
         {
-            return Err(format!("the range `{s}` is empty: its end comes before its start"));
+            return Err(format!(
+                "the range `{s}` is empty: its end comes before its start"
+            ));
         }
         Ok(range)
     }

@@ -137,7 +137,13 @@ fn explain_json_and_stdin() {
     assert_eq!(v["prefix"], "10.68.253.243:6222 - rid:6");
     assert_eq!(v["meaning"]["weight"], "few");
     assert_eq!(v["meaning"]["releases"], "2.0.0..");
-    assert!(v["rules"].as_array().unwrap().iter().any(|r| r["id"] == "resources.readloop-stalls"));
+    assert!(
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "resources.readloop-stalls")
+    );
 }
 
 #[test]
@@ -148,6 +154,9 @@ fn explain_an_unknown_line_exits_1_with_suggestions() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("No nats-server message template matches"), "{text}");
+    assert!(
+        text.contains("No nats-server message template matches"),
+        "{text}"
+    );
     assert!(text.contains("js_not_current"), "{text}");
 }

@@ -43,7 +43,9 @@ fn unknown_category_severity_field_and_metric() {
     // then the rule id (W0102) comes first on its line
     assert_eq!(
         codes,
-        ["W0104", "W0102", "E0005", "E0004", "E0023", "W0102", "W0101"],
+        [
+            "W0104", "W0102", "E0005", "E0004", "E0023", "W0102", "W0101"
+        ],
         "{d:#?}"
     );
     assert_eq!(d[2].hint.as_deref(), Some("did you mean `high`?"));

@@ -53,7 +53,10 @@ fn every_catalog_warning_error_and_fatal_message_is_classified() {
     let text = std::fs::read_to_string(root().join("tests/data/catalog-messages.txt")).unwrap();
     let mut wrong = Vec::new();
     let mut n = 0;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let mut parts = line.splitn(3, " | ");
         let (id, kind, log) = (
             parts.next().unwrap(),
@@ -118,9 +121,15 @@ fn explain_names_the_rules_and_the_releases() {
         .expect("the 2.10.8 defect reads this message");
     assert_eq!(defect.fixed, Some(Release::new(2, 10, 9)));
     // nothing matches: exit-1 material with did-you-mean candidates
-    match explain_line(&rules, "Healthcheck failed: \"JetStream is not current with the meta") {
+    match explain_line(
+        &rules,
+        "Healthcheck failed: \"JetStream is not current with the meta",
+    ) {
         Explained::NoMatch { nearest, .. } => {
-            assert!(nearest.iter().any(|(k, _)| &**k == "js_not_current"), "{nearest:?}")
+            assert!(
+                nearest.iter().any(|(k, _)| &**k == "js_not_current"),
+                "{nearest:?}"
+            )
         }
         Explained::Match(e) => panic!("a cut line matched {}", e.kind),
     }

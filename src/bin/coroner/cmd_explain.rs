@@ -93,7 +93,9 @@ fn text(out: &mut dyn Write, e: &Explained) -> Result<()> {
             writeln!(
                 out,
                 "No nats-server message template matches{}:",
-                level.map(|l| format!(" this [{}] line", l.tag())).unwrap_or_default()
+                level
+                    .map(|l| format!(" this [{}] line", l.tag()))
+                    .unwrap_or_default()
             )?;
             writeln!(out, "  {}", terminal(body))?;
             if nearest.is_empty() {
@@ -145,14 +147,12 @@ fn text_match(out: &mut dyn Write, x: &Explanation) -> Result<()> {
             };
             writeln!(out, "causes    {what}")?;
             writeln!(out, "weight    {} ({})", m.weight, m.weight.describe())?;
-            writeln!(
-                out,
-                "releases  {} ({})",
-                m.releases,
-                m.releases.describe()
-            )?;
+            writeln!(out, "releases  {} ({})", m.releases, m.releases.describe())?;
         }
-        None => writeln!(out, "means     (its pack gives no meaning for this template)")?,
+        None => writeln!(
+            out,
+            "means     (its pack gives no meaning for this template)"
+        )?,
     }
     if x.rules.is_empty() {
         writeln!(out, "rules     none reads this message on its own")?;
