@@ -101,8 +101,7 @@ impl NodeReleases {
         };
         let before = v
             .iter()
-            .filter(|(t, _)| t.is_some_and(|t| t <= ts))
-            .next_back()
+            .rfind(|(t, _)| t.is_some_and(|t| t <= ts))
             .map(|(_, r)| *r);
         before.or_else(|| single.then_some(v[0].1))
     }
