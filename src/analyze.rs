@@ -16,6 +16,7 @@ pub fn metric_set(bundle: &mut Bundle) -> MetricSet {
 }
 
 use crate::diagnose::Verdict;
+use crate::engine::releases::NodeReleases;
 use crate::ingest::{IngestOptions, Keep};
 use crate::lang::RuleSet;
 use crate::model::Finding;
@@ -31,6 +32,8 @@ pub struct Analysis {
     pub verdict: Verdict,
     /// Rule packs used (names), for the report header.
     pub packs: Vec<String>,
+    /// The nats-server release(s) each node ran (banner `Version:`, `/varz` `version`).
+    pub releases: NodeReleases,
 }
 
 /// Runs every stage: read the inputs with the rule set's templates, build the
@@ -47,6 +50,10 @@ pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis 
     };
     let mut bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
     let metrics = metric_set(&mut bundle);
+    let releases = NodeReleases::build(&bundle.events, &metrics);
+    if crate::engine::releases::rules_read_release(rules) {
+        crate::engine::releases::annotate(&mut bundle.events, &releases);
+    }
     let findings = findings(rules, &bundle, &metrics);
     let verdict = crate::diagnose::diagnose(&findings, &bundle, &metrics);
     Analysis {
@@ -55,6 +62,7 @@ pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis 
         metrics,
         findings,
         verdict,
+        releases,
     }
 }
 
@@ -113,6 +121,8 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
         walk(&r.detect, &mut kinds, &mut any);
     }
     let _ = any;
+    // The banner's `Version:` gives each node's release (`release` field, report).
+    kinds.insert(Arc::from(crate::vocab::kind::BANNER_VERSION));
     kinds.extend(crate::vocab::kind::TIMELINE.iter().map(|k| Arc::from(*k)));
     EventNeeds {
         kinds: kinds.into_iter().collect(),

@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod classify;
 pub mod diagnose;
 pub mod engine;
+pub mod explain;
 pub mod ingest;
 pub mod lang;
 pub mod metrics;

@@ -13,7 +13,7 @@ mod template;
 pub use normalize::normalize;
 pub use template::{CaptureType, PatternError, Template, parse_go_duration, unquote_go};
 
-use crate::model::Fields;
+use crate::model::{Fields, Meaning};
 use aho_corasick::{AhoCorasick, MatchKind, StartKind};
 
 thread_local! {
@@ -165,6 +165,29 @@ impl Classifier {
 
     pub fn templates(&self) -> &[Template] {
         &self.templates
+    }
+
+    /// The meaning of template `template` (an index of [`Classified::template`]).
+    pub fn meaning(&self, template: usize) -> Option<&Meaning> {
+        self.templates.get(template)?.meaning.as_deref()
+    }
+
+    /// The meaning of an event kind: that of the first template of the kind
+    /// that has one (templates of one kind are version variants of one
+    /// message).
+    pub fn kind_meaning(&self, kind: &str) -> Option<&Meaning> {
+        self.templates
+            .iter()
+            .filter(|t| &*t.kind == kind)
+            .find_map(|t| t.meaning.as_deref())
+    }
+
+    /// The meaning of the message `msg` (body without prefixes): the
+    /// matching template's, else its kind's.
+    pub fn meaning_of(&self, msg: &str) -> Option<&Meaning> {
+        let i = self.find(msg)?;
+        self.meaning(i)
+            .or_else(|| self.kind_meaning(&self.templates[i].kind))
     }
 
     pub fn len(&self) -> usize {

@@ -8,7 +8,7 @@
 //! (shortest text, the default) or `rest` (everything to the end). `{_}` matches
 //! anything without capturing; `{{` and `}}` are literal braces.
 
-use crate::model::Value;
+use crate::model::{Meaning, Value};
 use regex::Regex;
 use std::fmt;
 use std::sync::Arc;
@@ -101,6 +101,8 @@ pub struct Template {
     pub(crate) prefix: String,
     /// The template's literal text, with captures as `<name>`.
     pub display: String,
+    /// What the message means, when its pack says so.
+    pub meaning: Option<Arc<Meaning>>,
 }
 
 fn parse_pieces(pattern: &str) -> Result<Vec<Piece>, PatternError> {
@@ -265,7 +267,38 @@ impl Template {
             anchor,
             prefix,
             display,
+            meaning: None,
         })
+    }
+
+    /// The same template with `meaning` attached.
+    pub fn with_meaning(mut self, meaning: Option<Arc<Meaning>>) -> Template {
+        self.meaning = meaning;
+        self
+    }
+
+    /// A message this template matches, built from its pattern: every
+    /// capture filled with a value of its type (for `coroner explain` and
+    /// tests that every template answers).
+    pub fn sample_message(&self) -> String {
+        let mut out = String::new();
+        let Ok(pieces) = parse_pieces(&self.pattern) else {
+            return out;
+        };
+        for p in pieces {
+            match p {
+                Piece::Lit(l) => out.push_str(&l),
+                Piece::Cap(_, ty) => out.push_str(match ty {
+                    CaptureType::Int => "12",
+                    CaptureType::Float => "1.5",
+                    CaptureType::Duration => "2.5s",
+                    CaptureType::Word => "x",
+                    CaptureType::Quoted => "\"x\"",
+                    CaptureType::Str | CaptureType::Rest => "x",
+                }),
+            }
+        }
+        out
     }
 
     /// Names of the typed captures, in order.

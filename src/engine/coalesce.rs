@@ -60,8 +60,9 @@ pub struct Indistinct {
 }
 
 /// Fields read outside the rules: the diagnosis's clock offsets (`leader`)
-/// and the RAFT peer name resolved after attribution (`raft_node`).
-const ALWAYS_READ: &[&str] = &["leader", "raft_node", "raft_node_name"];
+/// the RAFT peer name resolved after attribution (`raft_node`) and the
+/// banner's `version` (the node's release, for `release in ...`).
+const ALWAYS_READ: &[&str] = &["leader", "raft_node", "raft_node_name", "version"];
 
 fn pred_fields(p: &crate::lang::ir::Pred, out: &mut std::collections::BTreeSet<Arc<str>>) {
     use crate::lang::ir::{FieldRef, Operand, Pred};
@@ -80,7 +81,7 @@ fn pred_fields(p: &crate::lang::ir::Pred, out: &mut std::collections::BTreeSet<A
             op(a);
             op(b);
         }
-        Pred::In(a, ..) | Pred::Match(a, ..) => op(a),
+        Pred::In(a, ..) | Pred::Match(a, ..) | Pred::InRange(a, ..) => op(a),
         Pred::Has(FieldRef::Field(f)) => {
             out.insert(f.clone());
         }
@@ -110,7 +111,7 @@ fn pred_reads_message(p: &crate::lang::ir::Pred) -> bool {
         Pred::And(a, b) | Pred::Or(a, b) => pred_reads_message(a) || pred_reads_message(b),
         Pred::Not(a) => pred_reads_message(a),
         Pred::Cmp(a, _, b) => op(a) || op(b),
-        Pred::In(a, ..) | Pred::Match(a, ..) => op(a),
+        Pred::In(a, ..) | Pred::Match(a, ..) | Pred::InRange(a, ..) => op(a),
         Pred::Has(f) => *f == FieldRef::Message,
     }
 }

@@ -364,7 +364,7 @@ pub fn run_example(rules: &RuleSet, rule: &Rule, ex: &Example) -> ExampleResult 
         outcome: ExampleOutcome::Pass,
         findings: Vec::new(),
     };
-    let input = match parse_example(ex, &rule.file, rules) {
+    let mut input = match parse_example(ex, &rule.file, rules) {
         Ok(i) => i,
         Err((line, message)) => {
             res.outcome = ExampleOutcome::Invalid { line, message };
@@ -372,6 +372,8 @@ pub fn run_example(rules: &RuleSet, rule: &Rule, ex: &Example) -> ExampleResult 
         }
     };
     let set = with_deps(rules, rule);
+    let releases = super::releases::NodeReleases::build(&input.events, &input.metrics);
+    super::releases::annotate(&mut input.events, &releases);
     let findings: Vec<Finding> = run_rules(&set, &input.events, &input.metrics)
         .into_iter()
         .filter(|f| f.rule == rule.id)

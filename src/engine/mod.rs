@@ -11,6 +11,7 @@ mod detect;
 pub mod examples;
 mod metric;
 mod pred;
+pub mod releases;
 mod sequence;
 
 use crate::lang::RuleSet;

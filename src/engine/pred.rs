@@ -92,6 +92,11 @@ pub fn eval(p: &Pred, e: &Event) -> Option<bool> {
             let x = operand(e, a)?;
             Some(re.is_match(&text(&x)) != *neg)
         }
+        Pred::InRange(a, range, neg) => {
+            let x = operand(e, a)?;
+            let r = crate::model::Release::parse(&text(&x))?;
+            Some(range.contains(r) != *neg)
+        }
         Pred::Has(f) => Some(match f {
             FieldRef::Field(n) => e.field(n).is_some(),
             _ => true,

@@ -40,14 +40,33 @@ pub struct PackFile {
     pub rules: Vec<RuleDecl>,
 }
 
-/// `template <kind> "<pattern>" [catalog <ID>]`
+/// `template <kind> "<pattern>" [catalog <ID>]`, then its meaning lines:
+///
+/// ```text
+/// template js_out_of_resources "JetStream out of {store:word} resources, will be DISABLED" catalog G1
+///   means    "JetStream ran out of storage and disabled itself on this server"
+///   evidence storage-exhaustion
+///   weight   decisive
+///   releases 2.6.2..
+/// ```
 #[derive(Clone, Debug)]
 pub struct TemplateDecl {
     pub kind: Sp<String>,
     pub pattern: Sp<String>,
     pub catalog: Option<Sp<String>>,
+    /// `means "..."`: what the message means.
+    pub means: Option<Sp<String>>,
+    /// `evidence cat, cat`: cause categories it is evidence of.
+    pub evidence: Vec<Sp<String>>,
+    /// `weight decisive|few|context`.
+    pub weight: Option<Sp<String>>,
+    /// `releases 2.2.0..` (as written; checked later).
+    pub releases: Option<Sp<String>>,
     pub span: Span,
 }
+
+/// The attribute lines a template may carry.
+pub const TEMPLATE_ATTRS: &[&str] = &["means", "evidence", "weight", "releases"];
 
 #[derive(Clone, Debug)]
 pub struct RuleDecl {
@@ -63,6 +82,8 @@ pub struct RuleDecl {
     pub collect: Vec<Sp<String>>,
     pub explains: Vec<Sp<String>>,
     pub merge: Option<Sp<Nanos>>,
+    /// `fixed 2.10.9`: the release that fixes the known defect this rule detects.
+    pub fixed: Option<Sp<String>>,
     pub examples: Vec<Example>,
 }
 
@@ -138,6 +159,8 @@ pub enum Cond {
     Cmp(Operand, CmpOp, Operand),
     In(Operand, Vec<Sp<Lit>>, bool),
     Match(Operand, Sp<String>, bool),
+    /// `release in 2.10.0..2.10.8` (negated with `not in`); the range as written.
+    InRange(Operand, Sp<String>, bool),
     Has(Sp<String>),
 }
 

@@ -6,7 +6,7 @@ use super::ast::{self, Detect as AD, Sp};
 use super::diag::{Diagnostic, SourceMap, did_you_mean};
 use super::ir::*;
 use crate::classify::Template;
-use crate::model::{Level, Severity, Value};
+use crate::model::{Level, Meaning, Release, ReleaseRange, Severity, Value, Weight};
 use crate::vocab;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -26,6 +26,9 @@ pub struct TemplateInfo {
     pub file: Arc<str>,
     pub line: usize,
     pub compiled: Template,
+    /// What the message means (`means`, `evidence`, `weight`, `releases`);
+    /// `None` when the template declares no complete meaning (W0104).
+    pub meaning: Option<Arc<Meaning>>,
 }
 
 /// One parsed pack, ready to check.
@@ -45,15 +48,19 @@ pub fn check(
     for p in packs {
         for t in &p.ast.templates {
             match Template::new(&t.kind.v, &t.pattern.v) {
-                Ok(compiled) => templates.push(TemplateInfo {
-                    kind: t.kind.v.as_str().into(),
-                    pattern: t.pattern.v.as_str().into(),
-                    catalog: t.catalog.as_ref().map(|c| c.v.as_str().into()),
-                    pack: p.name.clone(),
-                    file: p.map.file.clone(),
-                    line: p.map.line_col(t.span.start).0,
-                    compiled,
-                }),
+                Ok(compiled) => {
+                    let meaning = template_meaning(t, &p.map, diags).map(Arc::new);
+                    templates.push(TemplateInfo {
+                        kind: t.kind.v.as_str().into(),
+                        pattern: t.pattern.v.as_str().into(),
+                        catalog: t.catalog.as_ref().map(|c| c.v.as_str().into()),
+                        pack: p.name.clone(),
+                        file: p.map.file.clone(),
+                        line: p.map.line_col(t.span.start).0,
+                        compiled: compiled.with_meaning(meaning.clone()),
+                        meaning,
+                    })
+                }
                 Err(e) => {
                     // +1 for the opening quote; offsets are bytes of the unescaped pattern (close enough)
                     let at = (t.pattern.span.start + 1 + e.offset).min(t.pattern.span.end);
@@ -156,6 +163,116 @@ pub fn check(
     }
     rules.retain(|r| !bad.contains(&r.id));
     (templates, rules)
+}
+
+/// Checks a template's meaning lines: categories from the vocabulary (E0004),
+/// a known weight (E0024), a valid release range (E0025); a template without
+/// all four is loaded without a meaning (W0104).
+fn template_meaning(
+    t: &ast::TemplateDecl,
+    map: &SourceMap<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Meaning> {
+    let mut ok = true;
+    let mut evidence = Vec::new();
+    for c in &t.evidence {
+        if vocab::category::category(&c.v).is_some() {
+            evidence.push(Arc::from(c.v.as_str()));
+        } else {
+            ok = false;
+            diags.push(map.diag(
+                "E0004",
+                c.span.start,
+                c.span.end,
+                format!("unknown cause category `{}`", c.v),
+                did_you_mean(&c.v, vocab::category::names()).or_else(|| {
+                    Some(format!(
+                        "categories are: {}",
+                        vocab::category::names().collect::<Vec<_>>().join(", ")
+                    ))
+                }),
+            ));
+        }
+    }
+    let weight = match &t.weight {
+        Some(w) => match Weight::parse(&w.v) {
+            Some(w) => Some(w),
+            None => {
+                ok = false;
+                diags.push(
+                    map.diag(
+                        "E0024",
+                        w.span.start,
+                        w.span.end,
+                        format!("unknown weight `{}`", w.v),
+                        did_you_mean(&w.v, Weight::NAMES.iter().copied())
+                            .or_else(|| Some("weights are: decisive, few, context".into())),
+                    ),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let releases = match &t.releases {
+        Some(r) => match ReleaseRange::parse(&r.v) {
+            Ok(range) => Some(range),
+            Err(e) => {
+                ok = false;
+                diags.push(map.diag(
+                    "E0025",
+                    r.span.start,
+                    r.span.end,
+                    format!("invalid release range: {e}"),
+                    Some("write `2.2.0..`, `2.10.8..2.10.20` or `2.0.0..2.10`".into()),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let mut missing = Vec::new();
+    if t.means.as_ref().is_none_or(|m| m.v.trim().is_empty()) {
+        missing.push("means");
+    }
+    if t.evidence.is_empty() {
+        missing.push("evidence");
+    }
+    if t.weight.is_none() {
+        missing.push("weight");
+    }
+    if t.releases.is_none() {
+        missing.push("releases");
+    }
+    if !missing.is_empty() {
+        diags.push(
+            map.diag(
+                "W0104",
+                t.kind.span.start,
+                t.kind.span.end,
+                format!(
+                    "template `{}` has no {}: it carries no meaning",
+                    t.kind.v,
+                    missing.join(", ")
+                ),
+                Some(
+                    "add indented lines under it: `means \"...\"`, `evidence <category>`, \
+                 `weight decisive|few|context`, `releases 2.2.0..`"
+                        .into(),
+                ),
+            ),
+        );
+        return None;
+    }
+    if !ok {
+        return None;
+    }
+    Some(Meaning {
+        means: t.means.as_ref()?.v.trim().into(),
+        evidence,
+        weight: weight?,
+        releases: releases?,
+    })
 }
 
 fn reaches(
@@ -326,6 +443,22 @@ impl Cx<'_, '_> {
                 }
                 _ => 60_000_000_000,
             });
+        let fixed = match &r.fixed {
+            Some(f) => match Release::parse(&f.v) {
+                Some(v) => Some(v),
+                None => {
+                    self.err(
+                        diags,
+                        "E0025",
+                        f.span,
+                        format!("`{}` is not a release such as `2.10.9`", f.v),
+                        None,
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let (line, _) = self.map.line_col(r.id.span.start);
         let source = self.map.src
             [r.span.start.min(self.map.src.len())..r.span.end.min(self.map.src.len())]
@@ -349,6 +482,7 @@ impl Cx<'_, '_> {
             collect: r.collect.iter().map(|c| c.v.as_str().into()).collect(),
             explains,
             merge,
+            fixed,
             examples: r
                 .examples
                 .iter()
@@ -818,6 +952,22 @@ impl Cx<'_, '_> {
             ast::Cond::Match(a, re, neg) => {
                 let la = self.operand(a, false, sel, diags)?;
                 Pred::Match(la, self.regex(re, diags)?, *neg)
+            }
+            ast::Cond::InRange(a, r, neg) => {
+                let la = self.operand(a, false, sel, diags)?;
+                match ReleaseRange::parse(&r.v) {
+                    Ok(range) => Pred::InRange(la, range, *neg),
+                    Err(e) => {
+                        self.err(
+                            diags,
+                            "E0025",
+                            r.span,
+                            format!("invalid release range: {e}"),
+                            Some("write `2.10.0..2.10.8`, `2.9.0..` or `..2.10`".into()),
+                        );
+                        return None;
+                    }
+                }
             }
             ast::Cond::Has(f) => Pred::Has(self.fieldref(f, sel, diags)),
         })

@@ -35,11 +35,20 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0022", "invalid placeholder in message"),
     ("E0023", "unknown field for the selected event kinds"),
     (
+        "E0024",
+        "unknown template weight (expected decisive, few or context)",
+    ),
+    ("E0025", "invalid release or release range"),
+    (
         "W0101",
         "unknown metric name (it will be unknown, never true, unless a metric source provides it)",
     ),
     ("W0102", "rule without examples"),
     ("W0103", "rule has no `fire` example or no `quiet` example"),
+    (
+        "W0104",
+        "template without a meaning (`means`, `evidence`, `weight` and `releases`)",
+    ),
 ];
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,7 +1,7 @@
 //! The checked, resolved form of rules: what the engine evaluates. Built once
 //! by [`check`](super::check); nothing is re-parsed per event.
 
-use crate::model::{Level, Nanos, Severity, Value};
+use crate::model::{Level, Nanos, Release, ReleaseRange, Severity, Value};
 use regex::Regex;
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ pub struct Rule {
     pub explains: Vec<Arc<str>>,
     /// Hits of this rule on the same node and key closer than this merge into one finding.
     pub merge: Nanos,
+    /// For known-defect rules: the release that fixes the defect (`fixed`).
+    pub fixed: Option<Release>,
     pub examples: Vec<Example>,
     /// The rule's source text, for `rules explain`.
     pub source: Arc<str>,
@@ -136,6 +138,9 @@ pub enum Pred {
     Cmp(Operand, CmpOp, Operand),
     In(Operand, Vec<Value>, bool),
     Match(Operand, Regex, bool),
+    /// The operand read as a release, inside the range (`not in`: outside);
+    /// unknown when it is missing or not a release.
+    InRange(Operand, ReleaseRange, bool),
     Has(FieldRef),
 }
 
@@ -198,4 +203,8 @@ pub const PREFIX_FIELDS: &[&str] = &[
 ];
 
 /// Event attributes usable in conditions besides captured fields.
-pub const BUILTIN_FIELDS: &[&str] = &["level", "node", "kind", "message", "msg"];
+pub const BUILTIN_FIELDS: &[&str] = &["level", "node", "kind", "message", "msg", "release"];
+
+/// The field that holds the node's nats-server release at the event's time
+/// (from the banner's `Version:` or `/varz` `version`); absent when unknown.
+pub const RELEASE_FIELD: &str = "release";

@@ -55,6 +55,10 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
         "rules/resources.rules",
         include_str!("../../rules/resources.rules"),
     ),
+    (
+        "rules/nats-defects.rules",
+        include_str!("../../rules/nats-defects.rules"),
+    ),
 ];
 
 /// A loaded pack.

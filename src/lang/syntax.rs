@@ -81,6 +81,7 @@ pub const RULE_ATTRS: &[&str] = &[
     "collect",
     "explains",
     "merge",
+    "fixed",
     "example",
 ];
 
@@ -266,15 +267,79 @@ impl<'s> PackParser<'s> {
             );
         }
         let span = self.span(ws(i0), i);
-        Ok((
-            i,
-            TemplateDecl {
-                kind,
-                pattern,
-                catalog,
-                span,
-            },
-        ))
+        let mut t = TemplateDecl {
+            kind,
+            pattern,
+            catalog,
+            means: None,
+            evidence: Vec::new(),
+            weight: None,
+            releases: None,
+            span,
+        };
+        let (i, ()) = self.template_attrs(i, &mut t)?;
+        Ok((i, t))
+    }
+
+    /// The meaning lines under a template (`means`, `evidence`, `weight`,
+    /// `releases`), one per line, until the next item.
+    fn template_attrs(&mut self, mut i: &'s str, t: &mut TemplateDecl) -> R<'s, ()> {
+        loop {
+            let at = ws(i);
+            let Some(attr) = TEMPLATE_ATTRS
+                .iter()
+                .copied()
+                .find(|a| peek_kw(at, a) && !at[a.len()..].starts_with('"'))
+            else {
+                return Ok((i, ()));
+            };
+            let (rest, _) = kw(attr)(at)?;
+            let name_span = self.span(at, rest);
+            let (rest, present) = match attr {
+                "means" => {
+                    let (rest, s) = self.must(rest, "a quoted sentence", self.string(rest))?;
+                    (rest, t.means.replace(s).is_some())
+                }
+                "evidence" => {
+                    let (rest, list) = self.must(rest, "cause categories", self.rid_list(rest))?;
+                    let present = !t.evidence.is_empty();
+                    t.evidence.extend(list);
+                    (rest, present)
+                }
+                "weight" => {
+                    let (rest, w) =
+                        self.must(rest, "`decisive`, `few` or `context`", self.ident(rest))?;
+                    (rest, t.weight.replace(w).is_some())
+                }
+                _ => {
+                    let v = ws_line(rest);
+                    let n = v.find(char::is_whitespace).unwrap_or(v.len());
+                    if n == 0 {
+                        return self.fail(v, "expected a release range such as `2.2.0..`");
+                    }
+                    let r = Sp::new(v[..n].to_string(), self.span(v, &v[n..]));
+                    (&v[n..], t.releases.replace(r).is_some())
+                }
+            };
+            if present {
+                self.issues.push(SyntaxIssue {
+                    start: name_span.start,
+                    end: name_span.end,
+                    code: "E0011",
+                    msg: format!("`{attr}` given twice for one template; the last one is used"),
+                    hint: None,
+                });
+            }
+            let end = ws_line(rest);
+            if !(end.is_empty() || end.starts_with('\n')) {
+                return self.fail(
+                    end,
+                    format!("unexpected text after `{attr}` (one attribute per line)"),
+                );
+            }
+            t.span.end = self.off(rest);
+            i = rest;
+        }
     }
 
     fn rule_decl(&mut self, i0: &'s str) -> R<'s, RuleDecl> {
@@ -294,6 +359,7 @@ impl<'s> PackParser<'s> {
             collect: Vec::new(),
             explains: Vec::new(),
             merge: None,
+            fixed: None,
             examples: Vec::new(),
         };
         loop {
@@ -368,6 +434,20 @@ impl<'s> PackParser<'s> {
                     r.when = Some(Sp::new(d, self.span(start, rest)));
                     dup(self, present);
                     rest
+                }
+                "fixed" => {
+                    let v = ws(rest);
+                    let n = v.find(char::is_whitespace).unwrap_or(v.len());
+                    if n == 0 {
+                        return self.fail(
+                            v,
+                            "expected the release that fixes the defect, e.g. `2.10.9`",
+                        );
+                    }
+                    let present = r.fixed.is_some();
+                    r.fixed = Some(Sp::new(v[..n].to_string(), self.span(v, &v[n..])));
+                    dup(self, present);
+                    &v[n..]
                 }
                 "example" => {
                     let (rest, ex) = self.example(ws(i), rest)?;
@@ -991,7 +1071,16 @@ impl<'s> PackParser<'s> {
             } else {
                 kw("in")(t)?.0
             };
-            let (mut rest, _) = self.must(rest, "`[`", sym("[")(rest))?;
+            let v = ws(rest);
+            if v.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+                // a release range: `release in 2.10.0..2.10.8`
+                let n = v
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                    .unwrap_or(v.len());
+                let r = Sp::new(v[..n].to_string(), self.span(v, &v[n..]));
+                return Ok((&v[n..], Cond::InRange(lhs, r, negated)));
+            }
+            let (mut rest, _) = self.must(rest, "`[` or a release range", sym("[")(rest))?;
             let mut items = Vec::new();
             loop {
                 if let Ok((r, _)) = sym("]")(rest) {

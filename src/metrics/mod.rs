@@ -50,6 +50,7 @@
 //! | `cg_throttled_ms`, `cg_throttled_ms_rate` | ms, ms per s | time throttled |
 //! | `uptime_s` | s | `now - start` |
 //! | `start_time` | Unix s | `/varz` `start` |
+//! | `server_version` | | `/varz` `version` as major × 10⁶ + minor × 10³ + patch (2.10.8 = 2010008) |
 //! | `restarts` | cumulative | times the server start time changed (else the pid) |
 //! | `host_load1`, `host_cpu`, `host_mem_available`, ... | | `host.csv`, node `@host` |
 //!

@@ -6,11 +6,15 @@
 
 mod event;
 mod finding;
+mod meaning;
+mod release;
 mod series;
 mod time;
 
 pub use event::{Event, Fields, Level, Location, Value, value_hash};
 pub use finding::{Category, Evidence, Finding, Severity};
+pub use meaning::{Meaning, Weight};
+pub use release::{Release, ReleaseRange, SERVER_VERSION_METRIC, Upper};
 pub use series::{Point, Series, Span, WindowStats};
 pub use time::{NANOS_PER_SEC, Nanos, Timestamp, format_duration};
 

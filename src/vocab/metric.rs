@@ -508,6 +508,12 @@ pub const METRICS: &[MetricDef] = &[
     ),
     // process lifetime
     read(
+        "server_version",
+        Unit::Id,
+        "server release",
+        "`/varz` `version` as major × 10⁶ + minor × 10³ + patch (2.10.8 = 2010008)",
+    ),
+    read(
         "uptime_s",
         Unit::Seconds,
         "uptime",

@@ -101,3 +101,62 @@ fn help_text() {
     let out = coroner(&["--help"]);
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn explain_a_pasted_line() {
+    // a k9s-bordered paste of a 2.10 server
+    let out = coroner(&[
+        "explain",
+        "│ [1] 2024/03/09 02:50:26.280253 [ERR] JetStream out of File resources, will be DISABLED │",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn explain_json_and_stdin() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["explain", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"[7] 2023/04/28 18:18:19.810647 [WRN] 10.68.253.243:6222 - rid:6 - Readloop processing time: 3.2s\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "readloop_slow");
+    assert_eq!(v["catalog"], "C1");
+    assert_eq!(v["prefix"], "10.68.253.243:6222 - rid:6");
+    assert_eq!(v["meaning"]["weight"], "few");
+    assert_eq!(v["meaning"]["releases"], "2.0.0..");
+    assert!(
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "resources.readloop-stalls")
+    );
+}
+
+#[test]
+fn explain_an_unknown_line_exits_1_with_suggestions() {
+    let out = coroner(&[
+        "explain",
+        "[1] [WRN] Healthcheck failed: \"JetStream is not current with the meta",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("No nats-server message template matches"),
+        "{text}"
+    );
+    assert!(text.contains("js_not_current"), "{text}");
+}

@@ -39,16 +39,19 @@ fn unknown_category_severity_field_and_metric() {
     );
     let (set, d) = load(&src);
     let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-    // sorted by position: the rule id (W0102) comes first on its line
+    // sorted by position: the template without a meaning (W0104) on line 1,
+    // then the rule id (W0102) comes first on its line
     assert_eq!(
         codes,
-        ["W0102", "E0005", "E0004", "E0023", "W0102", "W0101"],
+        [
+            "W0104", "W0102", "E0005", "E0004", "E0023", "W0102", "W0101"
+        ],
         "{d:#?}"
     );
-    assert_eq!(d[1].hint.as_deref(), Some("did you mean `high`?"));
-    assert_eq!(d[2].hint.as_deref(), Some("did you mean `cpu-starvation`?"));
-    assert_eq!(d[3].hint.as_deref(), Some("did you mean `id`?"));
-    assert_eq!(d[5].hint.as_deref(), Some("did you mean `cpu`?"));
+    assert_eq!(d[2].hint.as_deref(), Some("did you mean `high`?"));
+    assert_eq!(d[3].hint.as_deref(), Some("did you mean `cpu-starvation`?"));
+    assert_eq!(d[4].hint.as_deref(), Some("did you mean `id`?"));
+    assert_eq!(d[6].hint.as_deref(), Some("did you mean `cpu`?"));
     // warnings do not drop a rule
     assert_eq!(set.rules().len(), 1);
 }

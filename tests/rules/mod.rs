@@ -3,5 +3,6 @@
 //! of severity high or critical.
 
 mod diagnostics;
+mod meaning;
 mod real;
 mod semantics;

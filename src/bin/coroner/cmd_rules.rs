@@ -221,6 +221,9 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<Exit> {
                 "pack {} ({}:{}), severity {}, category {}",
                 r.pack, r.file, r.line, r.severity, r.category
             )?;
+            if let Some(f) = r.fixed {
+                writeln!(out, "known defect, fixed in nats-server {f}")?;
+            }
             if let Some(d) = &r.description {
                 writeln!(out, "\n{d}")?;
             }

@@ -8,6 +8,7 @@
 mod cmd_analyze;
 mod cmd_chart;
 mod cmd_events;
+mod cmd_explain;
 mod cmd_metrics;
 mod cmd_rules;
 mod common;
@@ -48,6 +49,8 @@ enum Command {
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
+    /// Explain one log line: which message it is, what it means and usually causes, what to check next (exit 1 if unknown).
+    Explain(cmd_explain::ExplainArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd_events::stats(a),
         Command::Metrics(m) => metrics(m),
         Command::Rules(r) => rules(r),
+        Command::Explain(a) => cmd_explain::explain(a),
     };
     match result {
         Ok(code) => code.into(),

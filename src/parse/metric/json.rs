@@ -396,6 +396,9 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                 e.put("js_api_inflight", 0.0);
             }
             let version = b.get("version").and_then(Value::as_str);
+            if let Some(r) = version.and_then(crate::model::Release::parse) {
+                e.put(crate::model::SERVER_VERSION_METRIC, r.encode());
+            }
             if let Some(meta) = pointer(b, "/jetstream/meta").and_then(Value::as_object) {
                 e.meta(meta, version);
             }

@@ -67,6 +67,10 @@ pub struct NodeOut {
     pub scrape_gaps: usize,
     pub findings: usize,
     pub health: &'static str,
+    /// The nats-server release the node ran last (banner `Version:` or
+    /// `/varz` `version`); absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -238,6 +242,7 @@ pub fn build(a: &Analysis) -> Report {
                 scrape_gaps: n.gaps,
                 findings: n.findings,
                 health: n.health,
+                version: n.releases.last().map(|r| r.to_string()),
             })
             .collect(),
         findings: a.findings.iter().map(finding_out).collect(),

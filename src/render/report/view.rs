@@ -88,6 +88,8 @@ pub struct NodeView {
     pub gaps: usize,
     /// Warnings+errors per bucket over the whole span (for sparklines).
     pub density: Vec<u64>,
+    /// The nats-server releases the node ran, in order (banner, `/varz`).
+    pub releases: Vec<crate::model::Release>,
 }
 
 pub fn nodes(a: &Analysis, buckets: usize) -> Vec<NodeView> {
@@ -150,6 +152,7 @@ pub fn nodes(a: &Analysis, buckets: usize) -> Vec<NodeView> {
                 health,
                 gaps: a.metrics.gaps(&n).len(),
                 density,
+                releases: a.releases.releases(&n),
                 name: n,
             }
         })
