@@ -118,6 +118,8 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
             .iter()
             .map(|k| Arc::from(*k)),
     );
+    // The lines `uptime` and `conn_age` are derived from (ingest::derive_fields).
+    kinds.extend(["server_starting", "route_created"].map(Arc::from));
     EventNeeds {
         kinds: kinds.into_iter().collect(),
         // Rules that select any kind (`event any ...`) see errors, the kinds

@@ -10,9 +10,11 @@
 
 mod attribution;
 mod chunks;
+mod derive;
 mod sink;
 
 pub use attribution::Attribution;
+pub use derive::derive_fields;
 
 use crate::classify::Classifier;
 use crate::model::{Event, Level, Node, Timestamp};
@@ -261,6 +263,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     bundle
         .events
         .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    derive_fields(&mut bundle.events);
     bundle
 }
 

@@ -223,7 +223,9 @@ pub const KNOWN_METRICS: &[&str] = &[
     "route_pending",
 ];
 
-/// Fields the ingestion layer adds from the connection and RAFT prefixes.
+/// Fields the ingestion layer adds from the connection and RAFT prefixes, and
+/// the ones it derives from the stream of each node (`uptime`, `conn_age`:
+/// see `ingest::derive_fields`).
 pub const PREFIX_FIELDS: &[&str] = &[
     "addr",
     "conn",
@@ -232,6 +234,8 @@ pub const PREFIX_FIELDS: &[&str] = &[
     "account_user",
     "raft_node",
     "raft_group",
+    "uptime",
+    "conn_age",
 ];
 
 /// Event attributes usable in conditions besides captured fields.

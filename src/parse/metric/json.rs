@@ -326,12 +326,52 @@ pub(crate) fn detect_endpoint(b: &Map<String, Value>) -> Option<&'static str> {
     if b.get("status").is_some_and(Value::is_string) && b.len() <= 6 {
         return Some("healthz");
     }
+    if is_raftz(b) {
+        return Some("raftz");
+    }
+    if is_ipqueuesz(b) {
+        return Some("ipqueuesz");
+    }
     None
+}
+
+/// `/raftz` (2.10.17+): account → group → Raft node state (`state`, `term`,
+/// `committed`, `applied`, ...).
+fn is_raftz(b: &Map<String, Value>) -> bool {
+    !b.is_empty()
+        && b.values().all(|groups| {
+            groups.as_object().is_some_and(|g| {
+                !g.is_empty()
+                    && g.values().all(|n| {
+                        n.get("state").is_some_and(Value::is_string)
+                            && n.get("committed").is_some()
+                    })
+            })
+        })
+}
+
+/// `/ipqueuesz`: queue name → `{"pending": n, "in_progress": m}`.
+fn is_ipqueuesz(b: &Map<String, Value>) -> bool {
+    !b.is_empty()
+        && b.values().all(|q| {
+            q.as_object()
+                .is_some_and(|o| o.get("pending").is_some_and(Value::is_number) && o.len() <= 4)
+        })
+}
+
+/// The internal queue that holds JetStream API requests: `Routed JS API
+/// Requests` (2.10), `JetStream API queue` (2.11+).
+fn is_js_api_queue(name: &str) -> bool {
+    name == "Routed JS API Requests" || name == "JetStream API queue"
 }
 
 fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), String> {
     let ep = match detect_endpoint(b) {
         Some(ep) => ep,
+        // `/raftz` without Raft groups, `/ipqueuesz` without a queue matching its filter.
+        None if b.is_empty() && matches!(cx.name_endpoint, Some("raftz" | "ipqueuesz")) => {
+            cx.name_endpoint.unwrap_or_default()
+        }
         None => {
             let keys: Vec<&str> = b.keys().take(8).map(String::as_str).collect();
             return Err(format!("unknown JSON shape (keys: {})", keys.join(", ")));
@@ -431,6 +471,10 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
         "healthz" => {
             let ok = b.get("status").and_then(Value::as_str) == Some("ok");
             e.put("healthy", if ok { 1.0 } else { 0.0 });
+            // `?details=true` (2.10+): one entry per unhealthy asset.
+            if let Some(errs) = b.get("errors").and_then(Value::as_array) {
+                e.put("healthz_errors", errs.len() as f64);
+            }
         }
         "routez" => {
             let routes = b.get("routes").and_then(Value::as_array);
@@ -448,6 +492,23 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                     .sum();
                 e.put("route_pending", pending);
             }
+        }
+        "raftz" => e.raftz(b),
+        "ipqueuesz" => {
+            let pending = |q: &Value| q.get("pending").and_then(Value::as_f64).unwrap_or(0.0);
+            let api: Vec<f64> = b
+                .iter()
+                .filter(|(k, _)| is_js_api_queue(k))
+                .map(|(_, q)| pending(q))
+                .collect();
+            if !api.is_empty() {
+                e.put("ipq_js_api_pending", api.iter().sum());
+            }
+            if let Some(q) = b.get("JetStream API info queue") {
+                e.put("ipq_js_api_info_pending", pending(q));
+            }
+            let max = b.values().map(pending).fold(0.0, f64::max);
+            e.put("ipq_pending_max", max);
         }
         "connz" => {
             if let Some(n) = b.get("num_connections").and_then(Value::as_f64) {
@@ -495,6 +556,53 @@ impl Emit<'_> {
             &self.base
         };
         self.cx.push(self.ts, &self.node, metric, v, labels);
+    }
+
+    /// `/raftz`: per node, how many Raft groups it is in, leads, has no leader
+    /// for; the largest apply lag (committed - applied) and internal queue; the
+    /// WAL bytes of all groups; the meta group's term.
+    fn raftz(&mut self, b: &Map<String, Value>) {
+        let (mut groups, mut leading, mut leaderless) = (0.0, 0.0, 0.0);
+        let (mut lag, mut ipq, mut wal) = (0.0f64, 0.0f64, 0.0);
+        let mut meta_term = None;
+        for (gname, n) in b.values().filter_map(Value::as_object).flatten() {
+            let num = |k: &str| n.get(k).and_then(Value::as_f64);
+            groups += 1.0;
+            if n.get("state").and_then(Value::as_str) == Some("LEADER") {
+                leading += 1.0;
+            }
+            if n.get("leader").and_then(Value::as_str).is_none_or(str::is_empty) {
+                leaderless += 1.0;
+            }
+            if let (Some(c), Some(a)) = (num("committed"), num("applied")) {
+                lag = lag.max(c - a);
+            }
+            for k in [
+                "ipq_proposal_len",
+                "ipq_entry_len",
+                "ipq_resp_len",
+                "ipq_apply_len",
+            ] {
+                ipq = ipq.max(num(k).unwrap_or(0.0));
+            }
+            wal += n
+                .get("wal")
+                .and_then(|w| w.get("bytes"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            if gname == "_meta_" {
+                meta_term = num("term");
+            }
+        }
+        self.put("raft_groups", groups);
+        self.put("raft_leader_groups", leading);
+        self.put("raft_leaderless_groups", leaderless);
+        self.put("raft_apply_lag_max", lag);
+        self.put("raft_ipq_max", ipq);
+        self.put("raft_wal_bytes", wal);
+        if let Some(t) = meta_term {
+            self.put("raft_meta_term", t);
+        }
     }
 
     /// JetStream meta group view: leader, API queue (`pending`, 2.10.21+).

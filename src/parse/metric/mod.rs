@@ -101,9 +101,12 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
             "\"meta_cluster\"",
             "\"num_routes\"",
             "\"num_connections\"",
+            "\"quorum_needed\"",
         ];
         let marked = MARKERS.iter().any(|m| trimmed.contains(m))
             || (trimmed.contains("\"server\"") && trimmed.contains("\"data\""))
+            || (trimmed.contains("\"pending\"")
+                && endpoint_from_name(&lname) == Some("ipqueuesz"))
             || (trimmed.contains("\"status\"")
                 && (endpoint_from_name(&lname).is_some() || trimmed.len() < 400));
         return marked.then_some(MetricFormat::JsonSnapshots);
@@ -333,6 +336,8 @@ pub fn endpoint_from_name(lower_name: &str) -> Option<&'static str> {
         ("jsz", "jsz"),
         ("routez", "routez"),
         ("connz", "connz"),
+        ("raftz", "raftz"),
+        ("ipqueuesz", "ipqueuesz"),
         ("health", "healthz"),
         ("variables", "varz"),
         ("jetstream_info", "jsz"),
