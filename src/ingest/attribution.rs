@@ -132,6 +132,11 @@ pub(crate) fn resolve(
                 *a += b;
             }
             ns.starts += s.stats.starts;
+            for v in &s.stats.versions {
+                if !ns.versions.contains(v) {
+                    ns.versions.push(v.clone());
+                }
+            }
             for (sec, (w, e)) in &s.stats.activity {
                 let cell = ns.activity.entry(*sec).or_default();
                 cell.0 += w;

@@ -135,6 +135,8 @@ pub struct NodeStats {
     pub templates: BTreeMap<Arc<str>, TemplateCount>,
     /// `Starting nats-server` banners.
     pub starts: u64,
+    /// Server versions from the banners, in the order first seen, distinct.
+    pub versions: Vec<String>,
     /// Warnings and errors per second (Unix seconds → (warn, error or worse)).
     pub activity: BTreeMap<i64, (u32, u32)>,
 }
