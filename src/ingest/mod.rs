@@ -165,6 +165,8 @@ pub struct MetricFile {
     pub meta: SourceMeta,
     pub node_hint: Option<String>,
     pub report: crate::parse::metric::MetricFileReport,
+    /// Attributed from the dumps beside it (its bodies and path name no node).
+    pub by_sibling: bool,
     /// Samples read, and their time span (kept when the samples are not).
     pub samples: u64,
     pub first: Option<Timestamp>,
@@ -228,6 +230,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             }
         }
     }
+    resolve_unnamed(&mut metric_files);
     // Files that ended early (truncated gzip, corrupt member) are errors too.
     for l in &logs {
         if let Some(e) = &l.account.error {
@@ -269,6 +272,60 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     bundle
 }
 
+/// Dumps whose bodies name no server (`/healthz`, `/raftz`) in files whose path
+/// names no node: they belong to the node the dumps beside them (same folder)
+/// name, when those name exactly one. Otherwise those records are unparsed,
+/// with the reason, and their samples dropped: never given to a made-up node.
+fn resolve_unnamed(files: &mut [MetricFile]) {
+    fn folder(p: &str) -> &str {
+        p.rfind(['/', '\\', '!']).map_or("", |i| &p[..i])
+    }
+    let mut named: BTreeMap<String, std::collections::BTreeSet<Node>> = BTreeMap::new();
+    for m in files.iter() {
+        let node = m
+            .node_hint
+            .as_deref()
+            .map(Arc::from)
+            .or_else(|| m.report.named_by_content.then(|| m.report.node.clone()).flatten());
+        if let Some(n) = node {
+            named
+                .entry(folder(&m.meta.logical_path).to_string())
+                .or_default()
+                .insert(n);
+        }
+    }
+    for m in files.iter_mut() {
+        if m.report.unnamed.is_empty() {
+            continue;
+        }
+        let r = &mut m.report;
+        r.unnamed.sort_unstable();
+        r.unnamed.dedup();
+        let beside = named.get(folder(&m.meta.logical_path));
+        match beside.filter(|set| set.len() == 1).and_then(|set| set.first()) {
+            Some(node) => {
+                for s in r.samples.iter_mut().filter(|s| s.node.is_none()) {
+                    s.node = Some(node.clone());
+                }
+                r.node = Some(node.clone());
+                m.by_sibling = true;
+            }
+            None => {
+                for &(line, span) in r.unnamed.iter().filter(|(_, span)| *span > 0) {
+                    r.unparsed
+                        .push((line, crate::parse::metric::UNNAMED_REASON.to_string()));
+                    r.lines_parsed = r.lines_parsed.saturating_sub(span);
+                }
+                r.unparsed.sort_by_key(|(line, _)| *line);
+                r.samples.retain(|s| s.node.is_some());
+                m.first = r.samples.iter().map(|s| s.ts).min();
+                m.last = r.samples.iter().map(|s| s.ts).max();
+                m.samples = r.samples.len() as u64;
+            }
+        }
+    }
+}
+
 /// The accounting of a metric dump, in the same shape as a log's.
 fn metric_file_report(m: &MetricFile) -> FileReport {
     let r = &m.report;
@@ -290,10 +347,14 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     FileReport {
         display: m.meta.display.clone(),
         kind: FileKind::Metric,
-        attribution: if r.node.is_some() {
+        attribution: if r.named_by_content {
             Attribution::MetricContent
         } else if m.node_hint.is_some() {
             Attribution::Path
+        } else if m.by_sibling {
+            Attribution::MetricSibling
+        } else if r.node.is_some() {
+            Attribution::MetricContent
         } else {
             Attribution::Unattributed
         },
@@ -365,6 +426,7 @@ fn read_leaf(
             meta: meta.clone(),
             node_hint,
             report,
+            by_sibling: false,
             samples,
             first,
             last,

@@ -83,6 +83,19 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
     if !st.buf.trim().is_empty() {
         st.drain(cx, true);
     }
+    // An empty snapshot file named by endpoint and time
+    // (`healthz-20261126T170313Z.json`): the fetch failed, the node did not answer.
+    if line_no == 0
+        && let (Some(ts), Some(ep)) = (cx.name_time, cx.name_endpoint)
+    {
+        let (ep, key) = (cx.intern(ep), cx.intern("endpoint"));
+        let node = cx.node_hint.clone();
+        if node.is_none() {
+            cx.report.unnamed.push((0, 0));
+        }
+        cx.set_node(&node);
+        cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
+    }
 }
 
 struct Chunker {
@@ -112,6 +125,7 @@ impl Chunker {
                             let lead = text.len() - text.trim_start().len();
                             let start = self.buf_start + count_nl(&self.buf[..before + lead]);
                             let span = count_nl(text.trim()) + 1;
+                            cx.current_record = (start, span);
                             match handle_top(cx, &v) {
                                 Ok(()) => cx.report.lines_parsed += span,
                                 Err(reason) => cx.unparsed(start, reason),
@@ -254,6 +268,9 @@ fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
                 let ep = cx.intern(ep);
                 let key = cx.intern("endpoint");
                 let node = cx.node_hint.clone();
+                if node.is_none() {
+                    cx.report.unnamed.push(cx.current_record);
+                }
                 cx.set_node(&node);
                 cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
                 Ok(())
@@ -402,9 +419,13 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
         cx.node_hint.clone()
     };
     if node.is_none() && base.is_empty() {
-        return Err(
-            "snapshot names no server (no server_name/server_id) and the path gives no node".into(),
-        );
+        // A body that names no server (`/healthz`, `/raftz`...) in a file whose
+        // path names no node either: ingestion gives it the node the dumps
+        // beside it name, or counts it unparsed (`MetricFileReport::unnamed`).
+        cx.report.unnamed.push(cx.current_record);
+    }
+    if name.is_some() || o.node.is_some() {
+        cx.report.named_by_content = true;
     }
     cx.set_node(&node);
     // The id → name link, for snapshots of the same server that carry only the id.

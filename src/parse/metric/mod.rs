@@ -85,7 +85,19 @@ pub struct MetricFileReport {
     pub unparsed: Vec<(u64, String)>,
     /// The node the file was attributed to (the last one seen), if any.
     pub node: Option<Arc<str>>,
+    /// A node was named by the content (`server_name`, the `$SYS` envelope),
+    /// not only by the path.
+    pub named_by_content: bool,
+    /// Records whose body names no server while the path names no node
+    /// either, as (first line, lines): their samples have no node yet.
+    /// Ingestion attributes them from the dumps beside the file, or counts
+    /// them unparsed.
+    pub unnamed: Vec<(u64, u64)>,
 }
+
+/// Why an unnamed record (see [`MetricFileReport::unnamed`]) stays unparsed.
+pub const UNNAMED_REASON: &str =
+    "snapshot names no server (no server_name/server_id), and neither its path nor the dumps beside it give a node";
 
 /// Content sniffing: given the first few KB of a file (and its display name),
 /// is it a metric dump, and which kind?
@@ -93,6 +105,13 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let lname = base_name(name).to_ascii_lowercase();
+    if trimmed.is_empty()
+        && endpoint_from_name(&lname).is_some()
+        && time_from_name(base_name(name)).is_some()
+    {
+        // A snapshot saved empty: a failed fetch (see json::parse).
+        return Some(MetricFormat::JsonSnapshots);
+    }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         const MARKERS: &[&str] = &[
             "\"server_id\"",
@@ -219,6 +238,8 @@ pub(crate) struct Ctx {
     pub report: MetricFileReport,
     /// Longest line kept (longer ones are skipped and counted as unparsed).
     pub max_line: usize,
+    /// The record being handled: (first line, lines).
+    pub current_record: (u64, u64),
     strings: HashMap<Box<str>, Arc<str>>,
     label_sets: std::collections::HashSet<Labels>,
 }
@@ -233,6 +254,7 @@ impl Ctx {
             name_endpoint: endpoint_from_name(&base),
             report: MetricFileReport::default(),
             max_line: DEFAULT_MAX_LINE,
+            current_record: (0, 0),
             strings: HashMap::new(),
             label_sets: Default::default(),
         }
