@@ -272,57 +272,55 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     bundle
 }
 
-/// Dumps whose bodies name no server (`/healthz`, `/raftz`) in files whose path
-/// names no node: they belong to the node the dumps beside them (same folder)
-/// name, when those name exactly one. Otherwise those records are unparsed,
-/// with the reason, and their samples dropped: never given to a made-up node.
+/// Dumps whose bodies name no server (`/healthz`, `/raftz`): they belong to
+/// the node the dumps beside them (same folder) name in their content, when
+/// those name exactly one — content beats a name in the path, which may be a
+/// folder far above the file. Else to the node the path names. Else their
+/// records are unparsed, with the reason, and their samples dropped: never
+/// given to a made-up node.
 fn resolve_unnamed(files: &mut [MetricFile]) {
     fn folder(p: &str) -> &str {
         p.rfind(['/', '\\', '!']).map_or("", |i| &p[..i])
     }
     let mut named: BTreeMap<String, std::collections::BTreeSet<Node>> = BTreeMap::new();
-    for m in files.iter() {
-        let node = m
-            .node_hint
-            .as_deref()
-            .map(Arc::from)
-            .or_else(|| m.report.named_by_content.then(|| m.report.node.clone()).flatten());
-        if let Some(n) = node {
+    for m in files.iter().filter(|m| m.report.named_by_content) {
+        if let Some(n) = &m.report.node {
             named
                 .entry(folder(&m.meta.logical_path).to_string())
                 .or_default()
-                .insert(n);
+                .insert(n.clone());
         }
     }
     for m in files.iter_mut() {
-        if m.report.unnamed.is_empty() {
+        let r = &mut m.report;
+        if r.named_by_content || !(r.unnamed_bodies || !r.unnamed.is_empty()) {
             continue;
         }
-        let r = &mut m.report;
+        let beside = named.get(folder(&m.meta.logical_path));
+        if let Some(node) = beside.filter(|set| set.len() == 1).and_then(|set| set.first()) {
+            for s in r.samples.iter_mut() {
+                s.node = Some(node.clone());
+            }
+            r.node = Some(node.clone());
+            r.unnamed.clear();
+            m.by_sibling = true;
+            continue;
+        }
+        if r.unnamed.is_empty() {
+            continue; // the path named the node
+        }
         r.unnamed.sort_unstable();
         r.unnamed.dedup();
-        let beside = named.get(folder(&m.meta.logical_path));
-        match beside.filter(|set| set.len() == 1).and_then(|set| set.first()) {
-            Some(node) => {
-                for s in r.samples.iter_mut().filter(|s| s.node.is_none()) {
-                    s.node = Some(node.clone());
-                }
-                r.node = Some(node.clone());
-                m.by_sibling = true;
-            }
-            None => {
-                for &(line, span) in r.unnamed.iter().filter(|(_, span)| *span > 0) {
-                    r.unparsed
-                        .push((line, crate::parse::metric::UNNAMED_REASON.to_string()));
-                    r.lines_parsed = r.lines_parsed.saturating_sub(span);
-                }
-                r.unparsed.sort_by_key(|(line, _)| *line);
-                r.samples.retain(|s| s.node.is_some());
-                m.first = r.samples.iter().map(|s| s.ts).min();
-                m.last = r.samples.iter().map(|s| s.ts).max();
-                m.samples = r.samples.len() as u64;
-            }
+        for &(line, span) in r.unnamed.iter().filter(|(_, span)| *span > 0) {
+            r.unparsed
+                .push((line, crate::parse::metric::UNNAMED_REASON.to_string()));
+            r.lines_parsed = r.lines_parsed.saturating_sub(span);
         }
+        r.unparsed.sort_by_key(|(line, _)| *line);
+        r.samples.retain(|s| s.node.is_some());
+        m.first = r.samples.iter().map(|s| s.ts).min();
+        m.last = r.samples.iter().map(|s| s.ts).max();
+        m.samples = r.samples.len() as u64;
     }
 }
 
@@ -334,7 +332,7 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     let node: Option<Node> = r
         .node
         .clone()
-        .or_else(|| m.node_hint.as_deref().map(Arc::from));
+        .or_else(|| (!m.by_sibling).then(|| m.node_hint.as_deref().map(Arc::from)).flatten());
     let account = FileAccount {
         lines_read: r.lines_read,
         parsed: r.lines_parsed,
@@ -349,10 +347,10 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
         kind: FileKind::Metric,
         attribution: if r.named_by_content {
             Attribution::MetricContent
-        } else if m.node_hint.is_some() {
-            Attribution::Path
         } else if m.by_sibling {
             Attribution::MetricSibling
+        } else if m.node_hint.is_some() {
+            Attribution::Path
         } else if r.node.is_some() {
             Attribution::MetricContent
         } else {

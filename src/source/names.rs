@@ -95,7 +95,8 @@ pub fn node_from_path(path: &str) -> Option<String> {
     if names_a_node(first) {
         return Some(first.to_string());
     }
-    for d in dirs.iter().rev() {
+    // Hidden folders (`.cache`, a temporary `.tmpXYZ`) name no node.
+    for d in dirs.iter().rev().filter(|d| !d.starts_with('.')) {
         let d = without_time(stem(d));
         if names_a_node(&d) {
             return Some(d);
@@ -122,7 +123,7 @@ pub fn without_time(name: &str) -> String {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
-            r"\d{4}-?\d{2}-?\d{2}(?:[T_ -]?\d{2}[:\-_]?\d{2}(?:[:\-_]?\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?|(?:^|\b)1\d{9}(?:\.\d+)?(?:\b|$)",
+            r"(?:^|\b)1\d{9}(?:\.\d+)?(?:\b|$)|\d{4}-?\d{2}-?\d{2}(?:[T_ -]?\d{2}[:\-_]?\d{2}(?:[:\-_]?\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?",
         )
         .expect("static regex")
     });
@@ -192,7 +193,7 @@ mod tests {
         ] {
             assert_eq!(node_from_path(p).as_deref(), Some("n2"), "{p}");
         }
-        assert_eq!(node_from_path("snap/healthz-20261126T170313Z.json"), None);
+        assert_eq!(node_from_path("/tmp/.tmpX/healthz-20261126T170313Z.json"), None);
         assert_eq!(node_from_path("20261126T170313Z/healthz.json"), None);
         // A node name with digits is not a time.
         assert_eq!(node_from_path("nats-2.log").as_deref(), Some("nats-2"));

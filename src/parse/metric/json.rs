@@ -426,6 +426,8 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
     }
     if name.is_some() || o.node.is_some() {
         cx.report.named_by_content = true;
+    } else {
+        cx.report.unnamed_bodies = true;
     }
     cx.set_node(&node);
     // The id → name link, for snapshots of the same server that carry only the id.

@@ -88,6 +88,8 @@ pub struct MetricFileReport {
     /// A node was named by the content (`server_name`, the `$SYS` envelope),
     /// not only by the path.
     pub named_by_content: bool,
+    /// Some body named no server (its node, if any, came from the path).
+    pub unnamed_bodies: bool,
     /// Records whose body names no server while the path names no node
     /// either, as (first line, lines): their samples have no node yet.
     /// Ingestion attributes them from the dumps beside the file, or counts
@@ -122,7 +124,11 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
             "\"num_connections\"",
             "\"quorum_needed\"",
         ];
+        // A JSON value in a file named after an endpoint (`jsz-2026...json`) is
+        // that endpoint's dump whatever its key order: the markers may lie past
+        // the head of a pretty-printed body with sorted keys.
         let marked = MARKERS.iter().any(|m| trimmed.contains(m))
+            || endpoint_from_name(&lname).is_some()
             || (trimmed.contains("\"server\"") && trimmed.contains("\"data\""))
             || (trimmed.contains("\"pending\"")
                 && endpoint_from_name(&lname) == Some("ipqueuesz"))
@@ -250,7 +256,14 @@ impl Ctx {
         Ctx {
             name: name.to_string(),
             node_hint: node_hint.filter(|h| !h.is_empty()).map(Arc::from),
-            name_time: time_from_name(base_name(name)),
+            // The file's name, else the nearest folder named by a time
+            // (`2026-11-26T17-03-13Z/healthz.json`).
+            name_time: time_from_name(base_name(name)).or_else(|| {
+                name.split(['/', '\\', '!'])
+                    .rev()
+                    .skip(1)
+                    .find_map(time_from_name)
+            }),
             name_endpoint: endpoint_from_name(&base),
             report: MetricFileReport::default(),
             max_line: DEFAULT_MAX_LINE,
