@@ -221,6 +221,17 @@ pub const KNOWN_METRICS: &[&str] = &[
     "cg_throttled_rate",
     "restarts",
     "route_pending",
+    "raft_groups",
+    "raft_leader_groups",
+    "raft_leaderless_groups",
+    "raft_apply_lag_max",
+    "raft_ipq_max",
+    "raft_wal_bytes",
+    "ipq_js_api_pending",
+    "ipq_js_api_info_pending",
+    "ipq_pending_max",
+    "stalled_clients",
+    "healthz_errors",
 ];
 
 /// Fields the ingestion layer adds from the connection and RAFT prefixes, and
