@@ -186,7 +186,7 @@ impl Bundle {
 
 enum Leaf {
     Log(Box<sink::FileResult>),
-    Metric(MetricFile),
+    Metric(Box<MetricFile>),
 }
 
 /// Reads every input. Never fails: unreadable files become `errors`.
@@ -226,7 +226,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
         for (_, leaf) in leaves {
             match leaf {
                 Leaf::Log(r) => logs.push(*r),
-                Leaf::Metric(m) => metric_files.push(m),
+                Leaf::Metric(m) => metric_files.push(*m),
             }
         }
     }
@@ -293,11 +293,14 @@ fn resolve_unnamed(files: &mut [MetricFile]) {
     }
     for m in files.iter_mut() {
         let r = &mut m.report;
-        if r.named_by_content || !(r.unnamed_bodies || !r.unnamed.is_empty()) {
+        if r.named_by_content || (!r.unnamed_bodies && r.unnamed.is_empty()) {
             continue;
         }
         let beside = named.get(folder(&m.meta.logical_path));
-        if let Some(node) = beside.filter(|set| set.len() == 1).and_then(|set| set.first()) {
+        if let Some(node) = beside
+            .filter(|set| set.len() == 1)
+            .and_then(|set| set.first())
+        {
             for s in r.samples.iter_mut() {
                 s.node = Some(node.clone());
             }
@@ -329,10 +332,11 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     let r = &m.report;
     let unparsed = r.lines_read.saturating_sub(r.lines_parsed);
     let (first, last) = (m.first, m.last);
-    let node: Option<Node> = r
-        .node
-        .clone()
-        .or_else(|| (!m.by_sibling).then(|| m.node_hint.as_deref().map(Arc::from)).flatten());
+    let node: Option<Node> = r.node.clone().or_else(|| {
+        (!m.by_sibling)
+            .then(|| m.node_hint.as_deref().map(Arc::from))
+            .flatten()
+    });
     let account = FileAccount {
         lines_read: r.lines_read,
         parsed: r.lines_parsed,
@@ -420,7 +424,7 @@ fn read_leaf(
         if !opts.metric_samples {
             report.samples = Vec::new();
         }
-        return Leaf::Metric(MetricFile {
+        return Leaf::Metric(Box::new(MetricFile {
             meta: meta.clone(),
             node_hint,
             report,
@@ -428,7 +432,7 @@ fn read_leaf(
             samples,
             first,
             last,
-        });
+        }));
     }
     Leaf::Log(Box::new(chunks::read_stream(
         meta, reader, classifier, opts,

@@ -193,11 +193,17 @@ mod tests {
         ] {
             assert_eq!(node_from_path(p).as_deref(), Some("n2"), "{p}");
         }
-        assert_eq!(node_from_path("/tmp/.tmpX/healthz-20261126T170313Z.json"), None);
+        assert_eq!(
+            node_from_path("/tmp/.tmpX/healthz-20261126T170313Z.json"),
+            None
+        );
         assert_eq!(node_from_path("20261126T170313Z/healthz.json"), None);
         // A node name with digits is not a time.
         assert_eq!(node_from_path("nats-2.log").as_deref(), Some("nats-2"));
-        assert_eq!(node_from_path("edge-01/varz.json").as_deref(), Some("edge-01"));
+        assert_eq!(
+            node_from_path("edge-01/varz.json").as_deref(),
+            Some("edge-01")
+        );
         assert_eq!(without_time("healthz-20261126T170313Z"), "healthz");
     }
 }

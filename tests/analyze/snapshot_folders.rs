@@ -47,7 +47,10 @@ fn fetches(scenario: &str) -> (Vec<Fetch>, Vec<(String, Vec<u8>)>) {
             let v: serde_json::Value = serde_json::from_slice(line).unwrap();
             let at = v["fetched_at"].as_str().unwrap();
             // 2026-11-24T19:00:04.747Z → 20261124T190004Z
-            let t: String = at[..19].chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect();
+            let t: String = at[..19]
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == 'T')
+                .collect();
             let body = match v.get("body") {
                 Some(b) => serde_json::to_vec_pretty(b).unwrap(),
                 None => Vec::new(),
@@ -81,9 +84,9 @@ fn nodes_of(a: &Analysis) -> Vec<String> {
 fn assert_nodes(a: &Analysis, what: &str) {
     assert_eq!(nodes_of(a), ["n1", "n2", "n3"], "{what}");
     for f in &a.bundle.files {
-        let want = ["n1", "n2", "n3"]
-            .into_iter()
-            .find(|n| f.display.contains(&format!("/{n}/")) || f.display.contains(&format!("/{n}.log")));
+        let want = ["n1", "n2", "n3"].into_iter().find(|n| {
+            f.display.contains(&format!("/{n}/")) || f.display.contains(&format!("/{n}.log"))
+        });
         assert_eq!(
             f.node.as_deref(),
             want,
@@ -92,14 +95,22 @@ fn assert_nodes(a: &Analysis, what: &str) {
             f.kind,
             f.account.lines_read
         );
-        assert_eq!(f.account.unparsed, 0, "{what}: {}: {:?}", f.display, f.account.unparsed_samples);
+        assert_eq!(
+            f.account.unparsed, 0,
+            "{what}: {}: {:?}",
+            f.display, f.account.unparsed_samples
+        );
     }
 }
 
 fn layout(dir: &Path, scenario: &str, by_endpoint_first: bool) {
     let (snaps, logs) = fetches(scenario);
     for (name, data) in logs {
-        write(dir, &format!("incident/{}/{name}", name.trim_end_matches(".log")), &data);
+        write(
+            dir,
+            &format!("incident/{}/{name}", name.trim_end_matches(".log")),
+            &data,
+        );
     }
     for f in snaps {
         let (node, ep) = (&f.node, &f.ep);
@@ -108,7 +119,11 @@ fn layout(dir: &Path, scenario: &str, by_endpoint_first: bool) {
         } else {
             format!("{node}/{ep}")
         };
-        write(dir, &format!("incident/{folder}/{ep}-{}.json", f.t), &f.body);
+        write(
+            dir,
+            &format!("incident/{folder}/{ep}-{}.json", f.t),
+            &f.body,
+        );
     }
 }
 
@@ -118,7 +133,11 @@ fn snapshot_folders_named_by_time_in_both_layouts() {
         for by_endpoint_first in [true, false] {
             let what = format!(
                 "{s}, {} layout",
-                if by_endpoint_first { "healthz/n2/" } else { "n2/healthz/" }
+                if by_endpoint_first {
+                    "healthz/n2/"
+                } else {
+                    "n2/healthz/"
+                }
             );
             let dir = tempfile::tempdir().unwrap();
             layout(dir.path(), s, by_endpoint_first);
@@ -143,14 +162,21 @@ fn an_unnamed_body_takes_the_node_of_the_dumps_beside_it() {
     // One folder per fetch round of a node, named by its time (milliseconds):
     // no name says the node, the /varz beside each /healthz names its server.
     let mut folders = std::collections::BTreeMap::new();
-    for f in snaps.iter().filter(|f| f.ep == "healthz" && !f.body.is_empty()) {
+    for f in snaps
+        .iter()
+        .filter(|f| f.ep == "healthz" && !f.body.is_empty())
+    {
         let varz = snaps
             .iter()
             .find(|v| v.node == f.node && v.ep == "varz" && v.t == f.t && !v.body.is_empty());
         if let Some(v) = varz {
             // Two nodes fetched in the same millisecond would share a folder: skip.
             if folders.insert(f.at.clone(), f.node.clone()).is_none() {
-                write(dir.path(), &format!("incident/{}/healthz.json", f.at), &f.body);
+                write(
+                    dir.path(),
+                    &format!("incident/{}/healthz.json", f.at),
+                    &f.body,
+                );
                 write(dir.path(), &format!("incident/{}/varz.json", f.at), &v.body);
             } else {
                 folders.insert(f.at.clone(), String::new());
@@ -164,7 +190,12 @@ fn an_unnamed_body_takes_the_node_of_the_dumps_beside_it() {
     }
     let a = analyze(&[&dir.path().join("incident")]);
     assert_eq!(nodes_of(&a), ["n1", "n2", "n3"]);
-    for f in a.bundle.files.iter().filter(|f| f.display.ends_with("healthz.json")) {
+    for f in a
+        .bundle
+        .files
+        .iter()
+        .filter(|f| f.display.ends_with("healthz.json"))
+    {
         assert_eq!(f.account.unparsed, 0, "{}", f.display);
         assert_eq!(
             f.attribution,
@@ -178,7 +209,11 @@ fn an_unnamed_body_takes_the_node_of_the_dumps_beside_it() {
             assert_eq!(f.node.as_deref(), Some(node.as_str()), "{}", f.display);
         }
     }
-    check(&a, &expected("healthy"), "healthy, snapshot folders by time");
+    check(
+        &a,
+        &expected("healthy"),
+        "healthy, snapshot folders by time",
+    );
 
     // Alone, a body without a server name is not given a made-up node: its
     // record is unparsed, with the reason.
@@ -187,7 +222,11 @@ fn an_unnamed_body_takes_the_node_of_the_dumps_beside_it() {
         .iter()
         .find(|f| f.ep == "healthz" && !f.body.is_empty())
         .unwrap();
-    let p = write(lone.path(), &format!("incident/healthz-{}.json", h.t), &h.body);
+    let p = write(
+        lone.path(),
+        &format!("incident/healthz-{}.json", h.t),
+        &h.body,
+    );
     let a = analyze(&[&p]);
     assert!(nodes_of(&a).is_empty(), "{:?}", nodes_of(&a));
     let f = &a.bundle.files[0];

@@ -81,8 +81,7 @@ fn lab(release: &str, fault: &str, out: &Path, args: &[&str]) -> PathBuf {
 
 fn expected_of(run: &Path) -> Expected {
     let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("verdict.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(run.join("verdict.json")).unwrap()).unwrap();
     Expected {
         failing_node: v["failing_node"].as_str().map(str::to_string),
         causes: v["causes"]
@@ -116,7 +115,13 @@ pub fn assert_read_completely(a: &Analysis, what: &str) {
             f.attribution.name()
         );
         if f.kind == FileKind::Log {
-            assert_eq!(f.nodes.len(), 1, "{what}: {} split over {:?}", f.display, f.nodes);
+            assert_eq!(
+                f.nodes.len(),
+                1,
+                "{what}: {} split over {:?}",
+                f.display,
+                f.nodes
+            );
         }
         assert_eq!(
             f.account.unparsed, 0,
@@ -141,13 +146,27 @@ pub fn assert_read_completely(a: &Analysis, what: &str) {
 fn smoke(release: &str) {
     let dir = tempfile::tempdir().unwrap();
     // A clean start, ~30 s of ordinary load, a clean shutdown.
-    let healthy = lab(release, "healthy", &dir.path().join("healthy"), &["--load", "30"]);
+    let healthy = lab(
+        release,
+        "healthy",
+        &dir.path().join("healthy"),
+        &["--load", "30"],
+    );
     // kill -9 of n1 8 s into the load, restarted 8 s later.
     let crash = lab(
         release,
         "crash-restart",
         &dir.path().join("crash-restart"),
-        &["--node", "n1", "--load", "30", "--fault-at", "8", "--fault-for", "8"],
+        &[
+            "--node",
+            "n1",
+            "--load",
+            "30",
+            "--fault-at",
+            "8",
+            "--fault-for",
+            "8",
+        ],
     );
     for run in [&healthy, &crash] {
         let what = format!("{release} {}", run.file_name().unwrap().to_string_lossy());
@@ -157,8 +176,10 @@ fn smoke(release: &str) {
         check(&a, &want, &what);
         if let Some(killed) = &want.failing_node {
             assert!(
-                a.findings.iter().any(|f| f.node.as_deref() == Some(killed.as_str())
-                    && &*f.category == "process-restart"),
+                a.findings
+                    .iter()
+                    .any(|f| f.node.as_deref() == Some(killed.as_str())
+                        && &*f.category == "process-restart"),
                 "{what}: no process-restart finding on {killed}"
             );
         }

@@ -360,8 +360,7 @@ fn is_raftz(b: &Map<String, Value>) -> bool {
             groups.as_object().is_some_and(|g| {
                 !g.is_empty()
                     && g.values().all(|n| {
-                        n.get("state").is_some_and(Value::is_string)
-                            && n.get("committed").is_some()
+                        n.get("state").is_some_and(Value::is_string) && n.get("committed").is_some()
                     })
             })
         })
@@ -594,7 +593,10 @@ impl Emit<'_> {
             if n.get("state").and_then(Value::as_str) == Some("LEADER") {
                 leading += 1.0;
             }
-            if n.get("leader").and_then(Value::as_str).is_none_or(str::is_empty) {
+            if n.get("leader")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 leaderless += 1.0;
             }
             if let (Some(c), Some(a)) = (num("committed"), num("applied")) {

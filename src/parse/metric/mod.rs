@@ -98,8 +98,7 @@ pub struct MetricFileReport {
 }
 
 /// Why an unnamed record (see [`MetricFileReport::unnamed`]) stays unparsed.
-pub const UNNAMED_REASON: &str =
-    "snapshot names no server (no server_name/server_id), and neither its path nor the dumps beside it give a node";
+pub const UNNAMED_REASON: &str = "snapshot names no server (no server_name/server_id), and neither its path nor the dumps beside it give a node";
 
 /// Content sniffing: given the first few KB of a file (and its display name),
 /// is it a metric dump, and which kind?
@@ -130,8 +129,7 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
         let marked = MARKERS.iter().any(|m| trimmed.contains(m))
             || endpoint_from_name(&lname).is_some()
             || (trimmed.contains("\"server\"") && trimmed.contains("\"data\""))
-            || (trimmed.contains("\"pending\"")
-                && endpoint_from_name(&lname) == Some("ipqueuesz"))
+            || (trimmed.contains("\"pending\"") && endpoint_from_name(&lname) == Some("ipqueuesz"))
             || (trimmed.contains("\"status\"")
                 && (endpoint_from_name(&lname).is_some() || trimmed.len() < 400));
         return marked.then_some(MetricFormat::JsonSnapshots);

@@ -37,10 +37,19 @@ pub const VARZ_FIELDS: &[(&str, &str)] = &[
     // 2.10+
     ("/slow_consumer_stats/clients", "slow_consumers_clients"),
     ("/slow_consumer_stats/routes", "slow_consumers_routes"),
-    ("/stale_connection_stats/clients", "stale_connections_clients"),
+    (
+        "/stale_connection_stats/clients",
+        "stale_connections_clients",
+    ),
     ("/stale_connection_stats/routes", "stale_connections_routes"),
-    ("/jetstream/meta/snapshot/pending_entries", "meta_snapshot_pending_entries"),
-    ("/jetstream/meta/snapshot/pending_size", "meta_snapshot_pending_bytes"),
+    (
+        "/jetstream/meta/snapshot/pending_entries",
+        "meta_snapshot_pending_entries",
+    ),
+    (
+        "/jetstream/meta/snapshot/pending_size",
+        "meta_snapshot_pending_bytes",
+    ),
     // 2.12+
     ("/in_client_msgs", "in_client_msgs"),
     ("/out_client_msgs", "out_client_msgs"),
@@ -65,8 +74,14 @@ pub const JSZ_FIELDS: &[(&str, &str)] = &[
     ("/bytes", "js_bytes"),
     ("/meta_cluster/pending", "js_api_pending"),
     ("/meta_cluster/cluster_size", "meta_cluster_size"),
-    ("/meta_cluster/snapshot/pending_entries", "meta_snapshot_pending_entries"),
-    ("/meta_cluster/snapshot/pending_size", "meta_snapshot_pending_bytes"),
+    (
+        "/meta_cluster/snapshot/pending_entries",
+        "meta_snapshot_pending_entries",
+    ),
+    (
+        "/meta_cluster/snapshot/pending_size",
+        "meta_snapshot_pending_bytes",
+    ),
 ];
 
 /// Metrics that more than one endpoint reports (they carry an `endpoint`
