@@ -711,3 +711,69 @@ mod tests {
         assert_eq!(parse_version("2.11.0-RC.1"), Some((2, 11, 0)));
     }
 }
+
+#[cfg(test)]
+mod newer_endpoints {
+    use super::super::{MetricFormat, parse};
+
+    fn values(name: &str, text: &str) -> Vec<(String, f64)> {
+        let r = parse(
+            MetricFormat::JsonSnapshots,
+            name,
+            Some("n2"),
+            &mut std::io::Cursor::new(text.as_bytes()),
+        );
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        let mut v: Vec<(String, f64)> = r
+            .samples
+            .iter()
+            .map(|s| (s.metric.to_string(), s.value))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    #[test]
+    fn raftz_groups_lag_and_meta_term() {
+        // Shape of a real 2.10.26 /raftz answer (lab), two groups.
+        let body = r#"{"fetched_at":"2026-12-04T15:24:10.165Z","elapsed_ms":4.9,"http_status":200,"body":{"$SYS":{"_meta_":{"id":"44jzkV9D","state":"LEADER","size":3,"quorum_needed":2,"committed":12,"applied":10,"leader":"44jzkV9D","term":3,"ipq_proposal_len":0,"ipq_entry_len":4,"ipq_resp_len":0,"ipq_apply_len":1,"wal":{"messages":2,"bytes":1812}}},"$G":{"S-R3F-abc":{"id":"44jzkV9D","state":"FOLLOWER","size":3,"quorum_needed":2,"committed":5,"applied":5,"term":1,"wal":{"bytes":100}}}}}"#;
+        let v = values("metrics/n2.raftz.jsonl", body);
+        let get = |m: &str| v.iter().find(|(k, _)| k == m).map(|(_, x)| *x);
+        assert_eq!(get("raft_groups"), Some(2.0));
+        assert_eq!(get("raft_leader_groups"), Some(1.0));
+        assert_eq!(get("raft_leaderless_groups"), Some(1.0));
+        assert_eq!(get("raft_apply_lag_max"), Some(2.0));
+        assert_eq!(get("raft_ipq_max"), Some(4.0));
+        assert_eq!(get("raft_wal_bytes"), Some(1912.0));
+        assert_eq!(get("raft_meta_term"), Some(3.0));
+        assert_eq!(get("up"), Some(1.0));
+    }
+
+    #[test]
+    fn ipqueuesz_api_queue_of_each_release() {
+        let v210 = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:24:09.198Z","elapsed_ms":6.0,"http_status":200,"body":{"Routed JS API Requests":{"pending":7},"delayed API responses":{"pending":0}}}"#,
+        );
+        assert!(v210.contains(&("ipq_js_api_pending".into(), 7.0)));
+        assert!(v210.contains(&("ipq_pending_max".into(), 7.0)));
+        let v215 = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:25:39.280Z","elapsed_ms":40.5,"http_status":200,"body":{"JetStream API info queue":{"pending":2},"JetStream API queue":{"pending":30,"in_progress":1}}}"#,
+        );
+        assert!(v215.contains(&("ipq_js_api_pending".into(), 30.0)));
+        assert!(v215.contains(&("ipq_js_api_info_pending".into(), 2.0)));
+        // No queue matched the filter: still an answer.
+        let empty = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:25:39.280Z","elapsed_ms":1.0,"http_status":200,"body":{}}"#,
+        );
+        assert_eq!(
+            empty,
+            [
+                ("ipq_pending_max".to_string(), 0.0),
+                ("up".to_string(), 1.0)
+            ]
+        );
+    }
+}
