@@ -113,13 +113,13 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
         walk(&r.detect, &mut kinds, &mut any);
     }
     let _ = any;
+    kinds.extend(crate::vocab::kind::TIMELINE.iter().map(|k| Arc::from(*k)));
+    // The lines `uptime` and `conn_age` are derived from (ingest::derive_fields).
     kinds.extend(
-        crate::render::report::view::NOTABLE
+        crate::vocab::kind::DERIVED_FROM
             .iter()
             .map(|k| Arc::from(*k)),
     );
-    // The lines `uptime` and `conn_age` are derived from (ingest::derive_fields).
-    kinds.extend(["server_starting", "route_created"].map(Arc::from));
     EventNeeds {
         kinds: kinds.into_iter().collect(),
         // Rules that select any kind (`event any ...`) see errors, the kinds

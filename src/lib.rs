@@ -17,3 +17,4 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod source;
+pub mod vocab;

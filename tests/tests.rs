@@ -8,3 +8,5 @@ mod hostile;
 mod ingest;
 mod releases;
 mod rules;
+mod tidy;
+mod vocab;

@@ -23,7 +23,7 @@ thread_local! {
 use std::sync::Arc;
 
 /// Kind given to messages that match no template.
-pub const UNKNOWN_KIND: &str = "unknown";
+pub const UNKNOWN_KIND: &str = crate::vocab::kind::UNKNOWN;
 
 /// The compiled set of templates.
 #[derive(Clone, Debug)]

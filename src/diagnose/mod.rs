@@ -33,33 +33,9 @@ pub use skew::{ClockOffset, estimate_offsets};
 /// Onsets closer than this are treated as simultaneous.
 pub const ONSET_TOLERANCE: Nanos = 20 * 1_000_000_000;
 
-/// Categories that describe what happened to a node itself.
-pub const CAUSAL: &[&str] = &[
-    "jetstream-api-overload",
-    "cpu-starvation",
-    "memory-exhaustion",
-    "storage-exhaustion",
-    "slow-storage",
-    "node-unresponsive",
-    "process-restart",
-    "slow-consumer",
-    "mqtt-connection-storm",
-    "connection-limit",
-    "auth-failure",
-    "config-error",
-    "known-defect",
-];
-
-/// Categories that peers report when another node is in trouble.
-pub const CASCADE: &[&str] = &[
-    "route-instability",
-    "raft-quorum-loss",
-    "network-partition",
-    "consequence",
-];
-
+/// Whether a category is a node's own trouble (its role in [`crate::vocab::CATEGORIES`]).
 pub fn is_causal(category: &str) -> bool {
-    CAUSAL.contains(&category)
+    crate::vocab::category::is_cause(category)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

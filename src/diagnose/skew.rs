@@ -5,6 +5,7 @@
 //! leader's clock; nodes are put on the clock of the node with most pairs.
 
 use crate::model::{Event, Nanos, Node, Value};
+use crate::vocab::kind;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +22,7 @@ pub fn estimate_offsets(events: &[Event]) -> Vec<ClockOffset> {
     // (leader, time) of every self-election.
     let selfs: Vec<(&Node, i64)> = events
         .iter()
-        .filter(|e| &*e.kind == "meta_leader_self")
+        .filter(|e| &*e.kind == kind::META_LEADER_SELF)
         .filter_map(|e| Some((&e.node, e.ts?.0)))
         .collect();
     if selfs.is_empty() {
@@ -29,7 +30,7 @@ pub fn estimate_offsets(events: &[Event]) -> Vec<ClockOffset> {
     }
     // diffs[(peer, leader)] = peer_time - leader_time
     let mut diffs: BTreeMap<(Node, Node), Vec<i64>> = BTreeMap::new();
-    for e in events.iter().filter(|e| &*e.kind == "meta_leader_new") {
+    for e in events.iter().filter(|e| &*e.kind == kind::META_LEADER_NEW) {
         let (Some(ts), Some(Value::Str(l))) = (e.ts, e.field("leader")) else {
             continue;
         };

@@ -145,7 +145,10 @@ impl Indistinct {
         // it needs those lines kept apart per route id.
         if me.fields_read.contains("conn_age") {
             let derived_from: [Arc<str>; 2] = [Arc::from("conn"), Arc::from("conn_id")];
-            for kind in ["route_created", "connection_closed"] {
+            for kind in [
+                crate::vocab::kind::ROUTE_CREATED,
+                crate::vocab::kind::CONNECTION_CLOSED,
+            ] {
                 let p = me.per_kind.entry(Arc::from(kind)).or_default();
                 add_all(&mut p.fields, &derived_from);
             }

@@ -19,6 +19,7 @@
 //! when a rule reads `conn_age` (engine::coalesce).
 
 use crate::model::{Event, Timestamp, Value};
+use crate::vocab::kind;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,26 +42,23 @@ pub fn derive_fields(events: &mut [Event]) {
     for e in events.iter_mut() {
         let Some(ts) = e.ts else { continue };
         let st = nodes.entry(e.node.clone()).or_default();
-        match &*e.kind {
-            "server_starting" => {
-                st.started = Some(ts);
-                st.routes.clear();
-            }
-            "route_created" | "connection_closed" if is_route(e) => {
-                if let Some(Value::Int(id)) = e.field("conn_id").cloned() {
-                    if &*e.kind == "route_created" {
-                        st.seq += 1;
-                        if st.routes.len() >= MAX_OPEN_ROUTES {
-                            forget_oldest(&mut st.routes);
-                        }
-                        st.routes.insert(id, (ts, st.seq));
-                    } else if let Some((created, _)) = st.routes.remove(&id) {
-                        let age = ts.since(created).max(0) as f64 / 1e9;
-                        e.fields.push((conn_age.clone(), Value::Float(age)));
+        let k = &*e.kind;
+        if k == kind::SERVER_STARTING {
+            st.started = Some(ts);
+            st.routes.clear();
+        } else if (k == kind::ROUTE_CREATED || k == kind::CONNECTION_CLOSED) && is_route(e) {
+            if let Some(Value::Int(id)) = e.field("conn_id").cloned() {
+                if k == kind::ROUTE_CREATED {
+                    st.seq += 1;
+                    if st.routes.len() >= MAX_OPEN_ROUTES {
+                        forget_oldest(&mut st.routes);
                     }
+                    st.routes.insert(id, (ts, st.seq));
+                } else if let Some((created, _)) = st.routes.remove(&id) {
+                    let age = ts.since(created).max(0) as f64 / 1e9;
+                    e.fields.push((conn_age.clone(), Value::Float(age)));
                 }
             }
-            _ => {}
         }
         if let Some(s) = st.started {
             let up = ts.since(s).max(0) as f64 / 1e9;

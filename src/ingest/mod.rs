@@ -47,7 +47,8 @@ pub struct IngestOptions {
     pub keep: Keep,
     /// Kinds to keep under `Keep::Relevant` whatever their level (sorted).
     pub relevant_kinds: Vec<Arc<str>>,
-    pub progress: bool,
+    /// Told how reading goes (the binary draws a bar); the library never prints.
+    pub progress: Option<ProgressSink>,
     /// Plain files at least this large are parsed in parallel chunks.
     pub chunk_min: u64,
     /// Under `Keep::Relevant`: events of one segment, kind, level and second
@@ -75,6 +76,27 @@ pub trait Coalesce: Send + Sync {
     fn keeps_field(&self, name: &str) -> bool;
 }
 
+/// Observes reading: the caller decides whether and how to show it.
+pub trait Progress: Send + Sync {
+    /// Reading starts: `files` inputs after walking directories, `bytes` their
+    /// size on disk (stdin counts 0).
+    fn start(&self, files: usize, bytes: u64);
+    /// One more input was read completely.
+    fn file_done(&self);
+    /// Every input was read.
+    fn finish(&self);
+}
+
+/// A shared [`Progress`] in the options.
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Progress>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
 /// A shared [`Coalesce`] in the options.
 #[derive(Clone)]
 pub struct CoalescePolicy(pub Arc<dyn Coalesce>);
@@ -93,7 +115,7 @@ impl Default for IngestOptions {
             node_overrides: Vec::new(),
             keep: Keep::All,
             relevant_kinds: Vec::new(),
-            progress: false,
+            progress: None,
             chunk_min: chunks::MIN_CHUNKED,
             coalesce: None,
             metric_samples: true,
@@ -192,7 +214,17 @@ enum Leaf {
 /// Reads every input. Never fails: unreadable files become `errors`.
 pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -> Bundle {
     let (files, mut errors) = crate::source::list_files(inputs);
-    let progress = progress_bar(&files, opts.progress);
+    let progress = opts.progress.as_ref().map(|p| &p.0);
+    if let Some(p) = progress {
+        let bytes = files
+            .iter()
+            .filter_map(|f| match f {
+                Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Input::Stdin => None,
+            })
+            .sum();
+        p.start(files.len(), bytes);
+    }
     let per_input: Vec<(Vec<(SourceMeta, Leaf)>, Vec<SourceError>)> = files
         .par_iter()
         .map(|input| {
@@ -210,14 +242,14 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
                 Some(fr) => (vec![(fr.meta.clone(), Leaf::Log(Box::new(fr)))], Vec::new()),
                 None => crate::source::read_input(input, &opts.limits, &mut visit),
             };
-            if let Some(p) = &progress {
-                p.inc(1);
+            if let Some(p) = progress {
+                p.file_done();
             }
             r
         })
         .collect();
     if let Some(p) = progress {
-        p.finish_and_clear();
+        p.finish();
     }
     let mut logs = Vec::new();
     let mut metric_files = Vec::new();
@@ -234,10 +266,11 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     // Files that ended early (truncated gzip, corrupt member) are errors too.
     for l in &logs {
         if let Some(e) = &l.account.error {
-            errors.push(SourceError {
-                file: l.meta.display.to_string(),
-                message: e.clone(),
-            });
+            errors.push(SourceError::new(
+                l.meta.display.to_string(),
+                read_error_kind(e),
+                e.clone(),
+            ));
         }
     }
     // Metric dumps too: a read error (truncated gzip, a limit) is kept by
@@ -249,10 +282,11 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             .iter()
             .find(|(_, r)| r.starts_with("read error"))
         {
-            errors.push(SourceError {
-                file: m.meta.display.to_string(),
-                message: format!("{reason} (line {line})"),
-            });
+            errors.push(SourceError::new(
+                m.meta.display.to_string(),
+                read_error_kind(reason),
+                format!("{reason} (line {line})"),
+            ));
         }
     }
     errors.sort();
@@ -369,29 +403,15 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     }
 }
 
-fn progress_bar(files: &[Input], enabled: bool) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if !enabled || !std::io::stderr().is_terminal() {
-        return None;
+/// A read error that stopped a file early: a limit the reader enforced, or
+/// data that ended before it should have.
+fn read_error_kind(reason: &str) -> crate::source::SourceErrorKind {
+    use crate::source::SourceErrorKind;
+    if reason.contains("ratio") || reason.contains("limit") || reason.contains("larger than") {
+        SourceErrorKind::Limit
+    } else {
+        SourceErrorKind::Truncated
     }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| match f {
-            Input::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            Input::Stdin => None,
-        })
-        .sum();
-    if total < (64 << 20) {
-        return None;
-    }
-    let pb = indicatif::ProgressBar::new(files.len() as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} reading {pos}/{len} files {wide_bar} {elapsed}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(pb)
 }
 
 fn read_leaf(

@@ -9,6 +9,7 @@ use crate::classify::{Classifier, normalize};
 use crate::model::{Event, Level, Location, Timestamp, Value};
 use crate::parse::log::{FileAccount, Record, Sink};
 use crate::source::SourceMeta;
+use crate::vocab;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -174,6 +175,9 @@ enum Kept {
     },
     Yes,
 }
+
+/// Shorter header-less lines are never taken as messages (`OK`, `}`...).
+const MIN_BARE_MESSAGE: usize = 12;
 
 pub(crate) struct EventSink<'a> {
     file: Arc<str>,
@@ -384,9 +388,9 @@ impl Sink for EventSink<'_> {
         let templates = self.classifier.templates();
         let kind: Arc<str> =
             tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
-        let new_lifetime = &*kind == "server_starting";
+        let new_lifetime = &*kind == vocab::kind::SERVER_STARTING;
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
-        if &*kind == "banner_version" {
+        if *kind == *vocab::kind::BANNER_VERSION {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))
                 .unwrap_or_default();
@@ -398,13 +402,13 @@ impl Sink for EventSink<'_> {
                 }
             }
         }
-        if matches!(&*kind, "banner_name" | "banner_node") {
+        if *kind == *vocab::kind::BANNER_NAME || *kind == *vocab::kind::BANNER_NODE {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))
                 .unwrap_or_default();
             if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
-                if &*kind == "banner_name" {
+                if *kind == *vocab::kind::BANNER_NAME {
                     if !n.is_empty() && self.segments[seg].name.is_none() {
                         self.segments[seg].name = Some(n.to_string());
                     }
@@ -531,6 +535,38 @@ impl Sink for EventSink<'_> {
             absorbed: None,
         };
         self.last_kept = self.add(ev, msg, seg, kept);
+    }
+
+    fn bare(&mut self, text: &str, line: u64) -> bool {
+        // A message text with the connection prefix cut at the left edge.
+        let body = crate::parse::log::paste::strip_partial_conn_prefix(text).unwrap_or(text);
+        if body.len() < MIN_BARE_MESSAGE {
+            return false;
+        }
+        let Some(i) = self.classifier.find(body) else {
+            return false;
+        };
+        if crate::vocab::kind::is_banner(&self.classifier.templates()[i].kind) {
+            return false;
+        }
+        // No time anywhere before it in this file: placed by its line.
+        let ts = match self.last_ts {
+            Some(t) if !t.is_line_order() => None,
+            _ => Some(Timestamp::of_line(line)),
+        };
+        self.record(
+            Record {
+                ts,
+                level: Level::Info,
+                msg: std::borrow::Cow::Borrowed(body),
+                pid: None,
+                node: None,
+                format: "bare",
+                extra: Vec::new(),
+            },
+            line,
+        );
+        true
     }
 
     fn continuation(&mut self, _line: u64, _text: &str) {

@@ -6,7 +6,8 @@ use super::ast::{self, Detect as AD, Sp};
 use super::diag::{Diagnostic, SourceMap, did_you_mean};
 use super::ir::*;
 use crate::classify::Template;
-use crate::model::{CATEGORIES, Level, Severity, Value};
+use crate::model::{Level, Severity, Value};
+use crate::vocab;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -258,7 +259,7 @@ impl Cx<'_, '_> {
                 None
             }
             Some(c) => {
-                if CATEGORIES.iter().any(|(n, _)| *n == c.v) {
+                if vocab::category::category(&c.v).is_some() {
                     Some(c.v.clone())
                 } else {
                     self.err(
@@ -266,7 +267,7 @@ impl Cx<'_, '_> {
                         "E0004",
                         c.span,
                         format!("unknown cause category `{}`", c.v),
-                        did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n))
+                        did_you_mean(&c.v, vocab::category::names())
                             .or_else(|| Some("see the category list in rules/README.md".into())),
                     );
                     None
@@ -884,13 +885,13 @@ impl Cx<'_, '_> {
         first: &mut Option<Arc<str>>,
         diags: &mut Vec<Diagnostic>,
     ) -> Arc<str> {
-        if !KNOWN_METRICS.contains(&m.v.as_str()) {
+        if vocab::metric::metric(&m.v).is_none() {
             self.err(
                 diags,
                 "W0101",
                 m.span,
                 format!("unknown metric `{}`", m.v),
-                did_you_mean(&m.v, KNOWN_METRICS.iter().copied()),
+                did_you_mean(&m.v, vocab::metric::names()),
             );
         }
         let a: Arc<str> = m.v.as_str().into();

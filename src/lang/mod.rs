@@ -204,7 +204,8 @@ impl RuleSet {
     }
 }
 
-fn builtin_sources() -> Vec<(String, String)> {
+/// The built-in packs as (file name, text), in load order.
+pub fn builtin_sources() -> Vec<(String, String)> {
     BUILTIN_PACKS
         .iter()
         .map(|(f, t)| (f.to_string(), t.to_string()))

@@ -1,7 +1,7 @@
 //! Samples → polars frame → deduplicated, sorted, aggregated series and rates.
 
 use super::derive;
-use super::names::{COUNTERS, GAUGE_DIFFS, INTERNAL, MIN_AGG, counter_rate, endpoint_rank};
+use super::names::{INTERNAL, MIN_AGG, counter_rate, counters, endpoint_rank, gauge_diffs};
 use super::{MetricSet, UNKNOWN_NODE};
 use crate::model::{Point, Series, Span, Timestamp};
 use crate::parse::metric::Sample;
@@ -103,9 +103,9 @@ impl Dicts {
 fn kind_of(metric: &str) -> u32 {
     if metric == "up" || metric == "meta_leader" {
         KIND_SPECIAL
-    } else if COUNTERS.iter().any(|(m, _)| *m == metric) {
+    } else if counters().any(|(m, _)| m == metric) {
         KIND_COUNTER
-    } else if GAUGE_DIFFS.iter().any(|(m, _)| *m == metric) {
+    } else if gauge_diffs().any(|(m, _)| m == metric) {
         KIND_GAUGE_DIFF
     } else if MIN_AGG.contains(&metric) {
         KIND_MIN

@@ -4,7 +4,7 @@
 
 use super::build::Dicts;
 use super::max_age;
-use super::names::{COUNTERS, endpoint_rank};
+use super::names::{counters, endpoint_rank};
 use crate::model::{NANOS_PER_SEC, Nanos, Point, Series, Span, Timestamp};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -308,8 +308,8 @@ fn restarts(node: &Arc<str>, m: &mut BTreeMap<Arc<str>, Series>) {
     if instants.is_empty() {
         return;
     }
-    for (counter, rate) in COUNTERS {
-        let Some(c) = m.get(*counter) else { continue };
+    for (counter, rate) in counters() {
+        let Some(c) = m.get(counter) else { continue };
         let drop: Vec<Timestamp> = instants
             .iter()
             .filter_map(|&r| {
@@ -317,7 +317,7 @@ fn restarts(node: &Arc<str>, m: &mut BTreeMap<Arc<str>, Series>) {
                 (i > 0).then(|| c.points.get(i).map(|p| p.ts)).flatten()
             })
             .collect();
-        if let Some(rs) = m.get_mut(*rate) {
+        if let Some(rs) = m.get_mut(rate) {
             rs.points.retain(|p| !drop.contains(&p.ts));
         }
     }

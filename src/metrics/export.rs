@@ -1,6 +1,6 @@
 //! The long frame and its writers; resampling to a common grid.
 
-use super::names::{DERIVED, is_rate_name};
+use super::names::is_derived;
 use super::{MetricSet, Resampled};
 use crate::model::{Nanos, Timestamp};
 use polars::prelude::*;
@@ -83,7 +83,7 @@ fn rows(set: &MetricSet, sel: &Selection) -> anyhow::Result<Vec<Row>> {
             continue;
         }
         for (m, s) in ms {
-            let derived = DERIVED.contains(&&**m) || is_rate_name(m);
+            let derived = is_derived(m);
             if !derived || !sel.wants_metric(m) {
                 continue;
             }

@@ -65,7 +65,6 @@
 //! | `meta_snapshot_pending_entries`, `meta_snapshot_pending_bytes` | | meta `snapshot.pending_entries/pending_size` (2.11.11+) |
 //! | `in_client_msgs`, `out_client_msgs` | cumulative | `/varz` (2.12.9+) |
 //! | `disk_io_waiters` | | `/varz` `disk_io_wait_stats.waiters` (2.12.14+) |
-//! | `healthz_errors` | count | `/healthz?details=true`: entries of `errors` (2.10+) |
 //! | `js_api_pending_requests`, `js_api_pending_infos` | requests | meta `pending_requests/pending_infos` (2.14+) |
 //! | `host_load1`, `host_cpu`, `host_mem_available`, ... | | `host.csv`, node `@host` |
 //!
@@ -80,7 +79,7 @@ mod export;
 mod names;
 
 pub use export::{OutputFormat, Selection};
-pub use names::{COUNTERS, DERIVED, GAUGE_DIFFS};
+pub use names::{counters, gauge_diffs, is_derived};
 
 use crate::model::{NANOS_PER_SEC, Nanos, Series, Span, Timestamp};
 use crate::parse::metric::Sample;

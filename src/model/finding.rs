@@ -42,68 +42,8 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Root-cause category, from the fixed vocabulary in [`CATEGORIES`].
+/// Root-cause category, one of [`crate::vocab::CATEGORIES`].
 pub type Category = Arc<str>;
-
-/// The documented cause vocabulary (rules/README.md). A rule's category must be one of these.
-pub const CATEGORIES: &[(&str, &str)] = &[
-    (
-        "jetstream-api-overload",
-        "the JetStream API request queue backs up faster than it is served",
-    ),
-    (
-        "cpu-starvation",
-        "the server process gets too little CPU to keep up",
-    ),
-    (
-        "memory-exhaustion",
-        "memory grows towards a limit or the process is OOM-killed",
-    ),
-    (
-        "storage-exhaustion",
-        "JetStream storage reaches its configured or physical limit",
-    ),
-    ("slow-storage", "disk writes or fsyncs are too slow"),
-    (
-        "node-unresponsive",
-        "the node stops answering: frozen, paused, hung",
-    ),
-    (
-        "process-restart",
-        "the server process died or was restarted",
-    ),
-    (
-        "route-instability",
-        "cluster routes close, go stale or flap",
-    ),
-    ("raft-quorum-loss", "a Raft group lost its leader or quorum"),
-    (
-        "slow-consumer",
-        "a client or route cannot keep up with what it is sent",
-    ),
-    (
-        "mqtt-connection-storm",
-        "a surge of MQTT connects or sessions",
-    ),
-    (
-        "connection-limit",
-        "a connection, subscription or payload limit is hit",
-    ),
-    (
-        "auth-failure",
-        "clients or routes fail authentication or authorization",
-    ),
-    ("config-error", "a configuration mistake or mismatch"),
-    (
-        "known-defect",
-        "a pattern matching a known nats-server defect",
-    ),
-    ("network-partition", "nodes cannot reach each other"),
-    (
-        "consequence",
-        "a symptom that follows other causes, not a cause by itself",
-    ),
-];
 
 /// One line of evidence: a log line (with its location) or a metric observation.
 #[derive(Clone, Debug, PartialEq)]

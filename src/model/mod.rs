@@ -10,7 +10,7 @@ mod series;
 mod time;
 
 pub use event::{Event, Fields, Level, Location, Value, value_hash};
-pub use finding::{CATEGORIES, Category, Evidence, Finding, Severity};
+pub use finding::{Category, Evidence, Finding, Severity};
 pub use series::{Point, Series, Span, WindowStats};
 pub use time::{NANOS_PER_SEC, Nanos, Timestamp, format_duration};
 

@@ -66,6 +66,19 @@ impl Timestamp {
         dt.and_utc().timestamp_nanos_opt().map(Timestamp)
     }
 
+    /// Where a line of a file without any time is placed: line N at N ms
+    /// after the epoch, so such lines keep their order and windows count them
+    /// as close together (a pasted screen of messages). Reports print these
+    /// instants as `line N`, never as a date.
+    pub fn of_line(line: u64) -> Timestamp {
+        Timestamp((line as i64).saturating_mul(LINE_ORDER_STEP))
+    }
+
+    /// Whether this instant is a line-order placement ([`Timestamp::of_line`]).
+    pub fn is_line_order(self) -> bool {
+        (0..86_400 * NANOS_PER_SEC).contains(&self.0)
+    }
+
     fn datetime(self) -> chrono::DateTime<chrono::Utc> {
         chrono::DateTime::from_timestamp_nanos(self.0)
     }
@@ -77,14 +90,29 @@ impl Timestamp {
 
     /// `19:00:04.440` for compact timelines.
     pub fn hms_millis(self) -> String {
+        if self.is_line_order() {
+            return self.line_label();
+        }
         self.datetime().format("%H:%M:%S%.3f").to_string()
     }
 
     /// `2026-11-24 19:00:04.440` for reports.
     pub fn short(self) -> String {
+        if self.is_line_order() {
+            return self.line_label();
+        }
         self.datetime().format("%Y-%m-%d %H:%M:%S%.3f").to_string()
     }
 }
+
+impl Timestamp {
+    fn line_label(self) -> String {
+        format!("line {} (no time)", self.0 / LINE_ORDER_STEP)
+    }
+}
+
+/// The spacing of line-order placements.
+pub const LINE_ORDER_STEP: Nanos = 1_000_000;
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,7 +2,7 @@
 //! hand leaf files to the visitor.
 
 use super::decompress::{Compression, Counted, RatioGuard};
-use super::{Budget, Limits, SourceError, SourceMeta, buffered};
+use super::{Budget, Limits, SourceError, SourceErrorKind, SourceMeta, buffered};
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -44,11 +44,8 @@ pub(crate) fn clean_member_name(name: &str) -> String {
 }
 
 impl<T> Ctx<'_, T> {
-    fn err(&mut self, file: &str, message: impl Into<String>) {
-        self.errors.push(SourceError {
-            file: file.to_string(),
-            message: message.into(),
-        });
+    fn err(&mut self, file: &str, kind: SourceErrorKind, detail: impl Into<String>) {
+        self.errors.push(SourceError::new(file, kind, detail));
     }
 
     /// A file on disk: zip needs random access, so it is opened as a file;
@@ -85,7 +82,7 @@ impl<T> Ctx<'_, T> {
         let n = match read_up_to(&mut budget, &mut head) {
             Ok(n) => n,
             Err(e) => {
-                self.err(display, format!("cannot read: {e}"));
+                self.err(display, SourceErrorKind::Read, e.to_string());
                 return;
             }
         };
@@ -93,7 +90,11 @@ impl<T> Ctx<'_, T> {
         let br = io::Cursor::new(head.clone()).chain(budget);
         if let Some(c) = Compression::sniff(&head) {
             if compression.len() >= 3 {
-                self.err(display, "more than 3 nested compression layers: refusing");
+                self.err(
+                    display,
+                    SourceErrorKind::Limit,
+                    "more than 3 nested compression layers: refusing",
+                );
                 return;
             }
             compression.push(c);
@@ -105,7 +106,11 @@ impl<T> Ctx<'_, T> {
             let dec = match c.decoder(Box::new(counted)) {
                 Ok(d) => d,
                 Err(e) => {
-                    self.err(display, format!("cannot start {} decoder: {e}", c.name()));
+                    self.err(
+                        display,
+                        SourceErrorKind::Decompress,
+                        format!("cannot start {} decoder: {e}", c.name()),
+                    );
                     return;
                 }
             };
@@ -123,6 +128,7 @@ impl<T> Ctx<'_, T> {
             Some(_) if depth >= self.limits.max_depth => {
                 self.err(
                     display,
+                    SourceErrorKind::Limit,
                     format!(
                         "archive nested deeper than {} levels: skipped",
                         self.limits.max_depth
@@ -137,10 +143,11 @@ impl<T> Ctx<'_, T> {
                 match (&mut br).take(lim + 1).read_to_end(&mut buf) {
                     Ok(n) if n as u64 > lim => self.err(
                         display,
+                        SourceErrorKind::Limit,
                         format!("zip archive inside a stream is larger than {lim} bytes: cannot read it without extracting; unpack it first"),
                     ),
                     Ok(_) => self.read_zip(display, io::Cursor::new(buf), depth),
-                    Err(e) => self.err(display, format!("cannot read zip: {e}")),
+                    Err(e) => self.err(display, SourceErrorKind::Read, format!("zip: {e}")),
                 }
             }
             None => {
@@ -160,7 +167,7 @@ impl<T> Ctx<'_, T> {
         let entries = match ar.entries() {
             Ok(e) => e,
             Err(e) => {
-                self.err(display, format!("cannot read tar archive: {e}"));
+                self.err(display, SourceErrorKind::Archive, format!("tar: {e}"));
                 return;
             }
         };
@@ -170,7 +177,8 @@ impl<T> Ctx<'_, T> {
                 Err(e) => {
                     self.err(
                         display,
-                        format!("corrupt tar archive, stopped reading it: {e}"),
+                        SourceErrorKind::Archive,
+                        format!("tar: stopped reading it: {e}"),
                     );
                     return;
                 }
@@ -192,7 +200,7 @@ impl<T> Ctx<'_, T> {
         let mut zip = match zip::ZipArchive::new(reader) {
             Ok(z) => z,
             Err(e) => {
-                self.err(display, format!("cannot read zip archive: {e}"));
+                self.err(display, SourceErrorKind::Archive, format!("zip: {e}"));
                 return;
             }
         };
@@ -223,7 +231,7 @@ impl<T> Ctx<'_, T> {
                     };
                     self.read_stream(&member, &member, Box::new(guarded), Vec::new(), depth + 1)
                 }
-                Err(e) => self.err(&member, format!("corrupt zip entry: {e}")),
+                Err(e) => self.err(&member, SourceErrorKind::Archive, format!("zip entry: {e}")),
             }
         }
     }

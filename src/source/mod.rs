@@ -13,7 +13,6 @@ mod archive;
 mod decompress;
 pub mod names;
 
-use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,15 +75,72 @@ pub struct SourceMeta {
 }
 
 /// A file that could not be read (or a limit that was hit). The run goes on.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, thiserror::Error)]
+#[error("{file}: {kind}: {detail} (hint: {hint})", hint = self.kind.hint())]
 pub struct SourceError {
+    /// The file (an archive member is `archive!member`).
     pub file: String,
-    pub message: String,
+    pub kind: SourceErrorKind,
+    /// What the reader said, with the line where it applies.
+    pub detail: String,
 }
 
-impl fmt::Display for SourceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
+/// What went wrong with an input.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceErrorKind {
+    #[error("cannot read")]
+    Read,
+    #[error("cannot list directory")]
+    ListDirectory,
+    #[error("cannot open")]
+    Open,
+    #[error("cannot decompress")]
+    Decompress,
+    #[error("corrupt archive")]
+    Archive,
+    #[error("limit reached")]
+    Limit,
+    #[error("ended early")]
+    Truncated,
+}
+
+impl SourceErrorKind {
+    /// What to try.
+    pub fn hint(self) -> &'static str {
+        match self {
+            SourceErrorKind::Read | SourceErrorKind::Open => {
+                "check that the path exists and is readable by this user"
+            }
+            SourceErrorKind::ListDirectory => "check the directory's permissions",
+            SourceErrorKind::Decompress => {
+                "the file looks compressed but its data is not; decompress it by hand to see why"
+            }
+            SourceErrorKind::Archive => {
+                "the archive is damaged; what was read before the damage is still used"
+            }
+            SourceErrorKind::Limit => {
+                "raise --max-ratio / --max-input-bytes if the input is trusted, or unpack it first"
+            }
+            SourceErrorKind::Truncated => {
+                "the file was cut (a copy still being written?); what was read is still used"
+            }
+        }
+    }
+}
+
+impl SourceError {
+    pub fn new(file: impl Into<String>, kind: SourceErrorKind, detail: impl Into<String>) -> Self {
+        SourceError {
+            file: file.into(),
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// The kind and the detail, without the file.
+    pub fn message(&self) -> String {
+        format!("{}: {}", self.kind, self.detail)
     }
 }
 
@@ -116,10 +172,11 @@ fn walk_dir(p: &Path, out: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
     let md = match std::fs::metadata(p) {
         Ok(m) => m,
         Err(e) => {
-            errors.push(SourceError {
-                file: p.display().to_string(),
-                message: format!("cannot read: {e}"),
-            });
+            errors.push(SourceError::new(
+                p.display().to_string(),
+                SourceErrorKind::Read,
+                e.to_string(),
+            ));
             return;
         }
     };
@@ -127,10 +184,11 @@ fn walk_dir(p: &Path, out: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
         let rd = match std::fs::read_dir(p) {
             Ok(rd) => rd,
             Err(e) => {
-                errors.push(SourceError {
-                    file: p.display().to_string(),
-                    message: format!("cannot list directory: {e}"),
-                });
+                errors.push(SourceError::new(
+                    p.display().to_string(),
+                    SourceErrorKind::ListDirectory,
+                    e.to_string(),
+                ));
                 return;
             }
         };
@@ -175,10 +233,11 @@ pub fn read_input<T>(
             let display = p.display().to_string();
             match std::fs::File::open(p) {
                 Ok(f) => ctx.read_file(&display, f),
-                Err(e) => ctx.errors.push(SourceError {
-                    file: display,
-                    message: format!("cannot open: {e}"),
-                }),
+                Err(e) => ctx.errors.push(SourceError::new(
+                    display,
+                    SourceErrorKind::Open,
+                    e.to_string(),
+                )),
             }
         }
     }

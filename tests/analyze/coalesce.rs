@@ -197,7 +197,7 @@ fn compressed_streams_read_in_blocks_equal_one_pass() {
                 .iter()
                 .map(|f| format!("{} {:?} {:?}", f.display, f.node, f.account))
                 .collect();
-            let errors: Vec<String> = a.bundle.errors.iter().map(|e| e.message.clone()).collect();
+            let errors: Vec<String> = a.bundle.errors.iter().map(|e| e.message()).collect();
             (evs, files, errors, summary(&a.findings))
         };
         let whole = run(u64::MAX, 1);

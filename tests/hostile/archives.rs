@@ -162,7 +162,7 @@ fn assert_ratio_error(b: &Bundle, file: &str) {
         .find(|e| e.file.ends_with(file))
         .unwrap_or_else(|| panic!("no error for {file}: {:?}", b.errors));
     assert!(
-        e.message.contains("ratio") && e.message.contains("--max-ratio"),
+        e.message().contains("ratio") && e.message().contains("--max-ratio"),
         "{e}"
     );
 }
@@ -217,7 +217,7 @@ fn gzip_bomb_is_stopped_by_the_ratio_and_total_limits() {
     assert!(
         b.errors
             .iter()
-            .any(|e| e.file.ends_with("bomb.log.gz") && e.message.contains("--max-input-bytes")),
+            .any(|e| e.file.ends_with("bomb.log.gz") && e.message().contains("--max-input-bytes")),
         "{:?}",
         b.errors
     );
@@ -241,7 +241,7 @@ fn nesting_deeper_than_the_limit_is_refused() {
     let max = Limits::default().max_depth;
     assert!(
         b.errors.iter().any(|e| e
-            .message
+            .message()
             .contains(&format!("nested deeper than {max} levels"))),
         "{:?}",
         b.errors
@@ -260,7 +260,7 @@ fn nesting_deeper_than_the_limit_is_refused() {
     assert!(
         b.errors
             .iter()
-            .any(|e| e.message.contains("nested compression layers")),
+            .any(|e| e.message().contains("nested compression layers")),
         "{:?}",
         b.errors
     );
@@ -326,7 +326,7 @@ fn truncated_and_bomb_metric_dumps_are_errors() {
     assert!(
         b.errors
             .iter()
-            .any(|e| e.file.ends_with("n4.metrics.csv.gz") && e.message.contains("--max-ratio")),
+            .any(|e| e.file.ends_with("n4.metrics.csv.gz") && e.message().contains("--max-ratio")),
         "{:?}",
         b.errors
     );

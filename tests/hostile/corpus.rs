@@ -135,7 +135,7 @@ fn adversarial_corpus_balances_in_stats_and_report() {
     assert!(
         b.errors
             .iter()
-            .any(|e| e.file.ends_with("truncgz/n6.log.gz") && e.message.contains("after line")),
+            .any(|e| e.file.ends_with("truncgz/n6.log.gz") && e.message().contains("after line")),
         "{:?}",
         b.errors
     );
@@ -197,7 +197,7 @@ fn adversarial_corpus_balances_in_stats_and_report() {
 
     // Every error names a file and says what happened.
     for e in &b.errors {
-        assert!(!e.file.is_empty() && !e.message.is_empty(), "{e:?}");
+        assert!(!e.file.is_empty() && !e.message().is_empty(), "{e:?}");
     }
     let v = report_json(&a);
     assert_eq!(

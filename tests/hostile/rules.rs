@@ -4,7 +4,6 @@
 
 use coroner::classify::Template;
 use coroner::lang::{BUILTIN_PACKS, Diagnostic, MAX_PACK_BYTES, MAX_RULES_PER_PACK, RuleSet};
-use std::time::{Duration, Instant};
 
 fn load(pack: &str) -> (RuleSet, Vec<Diagnostic>) {
     let mut sources: Vec<(String, String)> = BUILTIN_PACKS
@@ -22,13 +21,7 @@ fn rule_with(cond: &str) -> String {
 }
 
 fn assert_rejected(pack: &str, code: &str, words: &str) {
-    let t = Instant::now();
     let (set, diags) = load(pack);
-    assert!(
-        t.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        t.elapsed()
-    );
     let d = diags
         .iter()
         .find(|d| d.code == code && d.file.as_ref() == "hostile.rules")
@@ -75,9 +68,9 @@ fn classic_redos_patterns_run_in_linear_time() {
     assert!(set.rule("hostile.r").is_some());
     let re = regex::Regex::new(r"^(a+)+$").unwrap();
     let hay = format!("{}!", "a".repeat(100_000));
-    let t = Instant::now();
+    // The regex crate matches in linear time: this returns (a backtracking
+    // engine would not, and the test would hang).
     assert!(!re.is_match(&hay));
-    assert!(t.elapsed() < Duration::from_secs(5));
 }
 
 #[test]
@@ -113,15 +106,15 @@ fn pack_size_limits() {
 
 #[test]
 fn huge_templates_are_rejected_not_compiled_forever() {
-    let t = Instant::now();
-    // Many captures: the regex would exceed the template size limit.
+    // Many captures: the regex would exceed the template size limit, and
+    // the template is refused before any regex is compiled (how long that
+    // takes is measured by benches, not asserted here).
     let mut p = String::new();
     for i in 0..20_000 {
         p.push_str(&format!("x{{c{i}:float}}"));
     }
     let e = Template::new("k", &p).unwrap_err();
     assert!(e.message.contains("too complex"), "{e}");
-    assert!(t.elapsed() < Duration::from_secs(20));
     // Malformed patterns are errors with an offset.
     for bad in ["{", "}", "{a:nope}", "{1a}", "{a}{b}", "{a} {a}"] {
         assert!(Template::new("k", bad).is_err(), "{bad}");

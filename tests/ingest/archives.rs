@@ -90,7 +90,7 @@ fn archive_bomb_is_stopped() {
     );
     let b = read_all(&[&p]);
     assert!(
-        b.errors.iter().any(|e| e.message.contains("ratio")),
+        b.errors.iter().any(|e| e.message().contains("ratio")),
         "{:?}",
         b.errors
     );
@@ -105,7 +105,7 @@ fn archive_bomb_is_stopped() {
     };
     let b = read(&[&p], &opts);
     assert!(
-        b.errors.iter().any(|e| e.message.contains("ratio")),
+        b.errors.iter().any(|e| e.message().contains("ratio")),
         "{:?}",
         b.errors
     );

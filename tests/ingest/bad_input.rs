@@ -71,7 +71,7 @@ fn truncated_gzip_is_an_error_and_the_run_goes_on() {
 fn missing_file_is_an_error() {
     let b = read_all(&[std::path::Path::new("/nonexistent/coroner/x.log")]);
     assert_eq!(b.errors.len(), 1);
-    assert!(b.errors[0].message.contains("cannot read"));
+    assert!(b.errors[0].message().contains("cannot read"));
 }
 
 #[test]

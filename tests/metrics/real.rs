@@ -92,7 +92,7 @@ fn every_scenario_lists_three_nodes_with_the_core_series() {
                 assert!(ok, "{sc} {n} {m} step {}", s.step);
             }
             // Counters never give a negative rate.
-            for (_, rate) in coroner::metrics::COUNTERS {
+            for (_, rate) in coroner::metrics::counters() {
                 if let Some(s) = set.series(&n, rate) {
                     assert!(s.points.iter().all(|p| p.value >= 0.0), "{sc}: {n} {rate}");
                 }

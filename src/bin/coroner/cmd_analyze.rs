@@ -1,6 +1,7 @@
 //! `coroner analyze` and `coroner findings`.
 
 use crate::common::{InputArgs, report_errors};
+use crate::exit::Exit;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use coroner::analyze::Analysis;
@@ -67,17 +68,14 @@ pub fn analyze_inputs(input: &InputArgs, rules: &RulesArgs) -> Result<Analysis> 
     Ok(pool.install(|| coroner::analyze::run(&inputs, &set, &opts)))
 }
 
-fn exit_code(a: &Analysis, fail_on: Severity) -> u8 {
-    if !a.bundle.errors.is_empty() {
-        2
-    } else if a.findings.iter().any(|f| f.severity >= fail_on) {
-        1
-    } else {
-        0
-    }
+fn exit_code(a: &Analysis, fail_on: Severity) -> Exit {
+    Exit::unless_errors(
+        !a.bundle.errors.is_empty(),
+        Exit::found(a.findings.iter().any(|f| f.severity >= fail_on)),
+    )
 }
 
-pub fn analyze(args: &AnalyzeArgs) -> Result<u8> {
+pub fn analyze(args: &AnalyzeArgs) -> Result<Exit> {
     let a = analyze_inputs(&args.input, &args.rules)?;
     report_errors(&a.bundle);
     let out = std::io::stdout();
@@ -121,7 +119,7 @@ pub struct FindingsArgs {
     pub format: FindingsFormat,
 }
 
-pub fn findings(args: &FindingsArgs) -> Result<u8> {
+pub fn findings(args: &FindingsArgs) -> Result<Exit> {
     let a = analyze_inputs(&args.input, &args.rules)?;
     report_errors(&a.bundle);
     let out = std::io::stdout();
@@ -173,5 +171,8 @@ pub fn findings(args: &FindingsArgs) -> Result<u8> {
         }
     }
     out.flush()?;
-    Ok(if a.bundle.errors.is_empty() { 0 } else { 2 })
+    Ok(Exit::unless_errors(
+        !a.bundle.errors.is_empty(),
+        Exit::Success,
+    ))
 }

@@ -1,6 +1,7 @@
 //! `coroner events` and `coroner stats`.
 
 use crate::common::{InputArgs, parse_time, report_errors};
+use crate::exit::Exit;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use coroner::ingest::Keep;
@@ -42,7 +43,7 @@ fn parse_level(s: &str) -> Result<Level, String> {
         .ok_or_else(|| format!("unknown level `{s}`: use trace, debug, info, warn, error or fatal"))
 }
 
-pub fn events(a: &EventsArgs) -> Result<u8> {
+pub fn events(a: &EventsArgs) -> Result<Exit> {
     let bundle = a.input.ingest(Keep::All)?;
     let had_errors = report_errors(&bundle);
     let out = std::io::stdout();
@@ -68,7 +69,7 @@ pub fn events(a: &EventsArgs) -> Result<u8> {
             }
         }
         out.flush()?;
-        return Ok(if had_errors { 2 } else { 0 });
+        return Ok(Exit::unless_errors(had_errors, Exit::Success));
     }
     let anchor = bundle.span().map(|s| s.0);
     let since = a
@@ -103,7 +104,7 @@ pub fn events(a: &EventsArgs) -> Result<u8> {
         EventsFormat::Jsonl => coroner::render::events::write_jsonl(&mut out, &selected)?,
     }
     out.flush()?;
-    Ok(if had_errors { 2 } else { 0 })
+    Ok(Exit::unless_errors(had_errors, Exit::Success))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +125,7 @@ pub struct StatsArgs {
     pub format: StatsFormat,
 }
 
-pub fn stats(a: &StatsArgs) -> Result<u8> {
+pub fn stats(a: &StatsArgs) -> Result<Exit> {
     // Counts only: metric samples are counted, not kept.
     let opts = coroner::ingest::IngestOptions {
         metric_samples: false,
@@ -142,5 +143,5 @@ pub fn stats(a: &StatsArgs) -> Result<u8> {
         StatsFormat::Json => coroner::render::stats::write_json(&mut out, &report)?,
     }
     out.flush()?;
-    Ok(if had_errors { 2 } else { 0 })
+    Ok(Exit::unless_errors(had_errors, Exit::Success))
 }

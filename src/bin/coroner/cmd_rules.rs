@@ -1,5 +1,6 @@
 //! `coroner rules list|lint|test|explain`: the rule packs as a product.
 
+use crate::exit::Exit;
 use clap::Subcommand;
 use coroner::engine::{self, ExampleOutcome};
 use coroner::lang::{RuleSet, explain};
@@ -52,7 +53,7 @@ fn load(paths: &[PathBuf]) -> (RuleSet, Vec<coroner::lang::Diagnostic>) {
 }
 
 /// Runs a `rules` subcommand; returns the exit code.
-pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
+pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<Exit> {
     match cmd {
         RulesCmd::List { pack, rules } => {
             let (set, diags) = load(rules);
@@ -86,7 +87,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                     r.title
                 )?;
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
         RulesCmd::Lint { paths } => {
             let (set, mut diags) = load(paths);
@@ -127,7 +128,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                 set.templates().len(),
                 set.rules().len()
             )?;
-            Ok(if errors > 0 { 1 } else { 0 })
+            Ok(Exit::found(errors > 0))
         }
         RulesCmd::Test {
             paths,
@@ -204,11 +205,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                 "{total} examples: {} passed, {failed} failed",
                 total - failed
             )?;
-            Ok(if failed > 0 || !errors.is_empty() {
-                1
-            } else {
-                0
-            })
+            Ok(Exit::found(failed > 0 || !errors.is_empty()))
         }
         RulesCmd::Explain { rule, rules } => {
             let (set, _) = load(rules);
@@ -246,7 +243,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                 )?;
             }
             writeln!(out, "\nSource:\n{}", r.source)?;
-            Ok(0)
+            Ok(Exit::Success)
         }
     }
 }

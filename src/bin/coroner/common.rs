@@ -92,7 +92,9 @@ impl InputArgs {
             node_overrides: self.overrides(),
             keep,
             relevant_kinds: Vec::new(),
-            progress: true,
+            progress: Some(coroner::ingest::ProgressSink(std::sync::Arc::new(
+                crate::progress::Bar::default(),
+            ))),
             ..IngestOptions::default()
         })
     }

@@ -11,6 +11,10 @@ mod cmd_events;
 mod cmd_metrics;
 mod cmd_rules;
 mod common;
+mod exit;
+mod progress;
+
+use exit::Exit;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -76,22 +80,22 @@ fn main() -> ExitCode {
         Command::Rules(r) => rules(r),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code.into(),
         // The reader went away (`coroner events ... | head`): stop quietly.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("coroner: error: {e:#}");
-            ExitCode::from(2)
+            Exit::Error.into()
         }
     }
 }
 
-fn chart(c: &ChartCmd) -> anyhow::Result<u8> {
+fn chart(c: &ChartCmd) -> anyhow::Result<Exit> {
     let a = cmd_analyze::analyze_inputs(&c.input, &c.rules)?;
     let had_errors = common::report_errors(&a.bundle);
     let input = chart_input(&a);
     cmd_chart::run(&c.args, &input)?;
-    Ok(if had_errors { 2 } else { 0 })
+    Ok(Exit::unless_errors(had_errors, Exit::Success))
 }
 
 /// The chart of an analysis: findings, failing node and root cause marked.
@@ -115,12 +119,12 @@ fn chart_input(a: &coroner::analyze::Analysis) -> coroner::render::chart::ChartI
     )
 }
 
-fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<u8> {
+fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<Exit> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let code = cmd_rules::run(r, &mut out)?;
     std::io::Write::flush(&mut out)?;
-    Ok(u8::try_from(code).unwrap_or(2))
+    Ok(code)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -130,7 +134,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
+fn metrics(m: &MetricsCmd) -> anyhow::Result<Exit> {
     let mut bundle = m.input.ingest(coroner::ingest::Keep::Counts)?;
     let had_errors = common::report_errors(&bundle);
     let set = coroner::analyze::metric_set(&mut bundle);
@@ -140,7 +144,7 @@ fn metrics(m: &MetricsCmd) -> anyhow::Result<u8> {
     let mut out = std::io::BufWriter::new(out.lock());
     cmd_metrics::run(&set, &args, &mut out)?;
     std::io::Write::flush(&mut out)?;
-    Ok(if had_errors { 2 } else { 0 })
+    Ok(Exit::unless_errors(had_errors, Exit::Success))
 }
 
 /// The incident chart as inline SVG for the HTML report.

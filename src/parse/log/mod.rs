@@ -5,13 +5,17 @@
 //! deployment wrapper: kubectl, compose, docker json-file, journald, syslog),
 //! a JSON structured-log object, a Windows event-log body, Go runtime output
 //! (`panic:`, `fatal error:`, `goroutine N [...]:`). A line that is none of
-//! these continues the previous record (banners, stack dumps, multi-line
-//! error texts) when there is one and it is text; otherwise it is unparsed
-//! and kept with its line number.
+//! these is tried as a paste (`paste`: a header after any prefix or inside box
+//! borders, a log shipper's timestamp before a bare message), then offered to
+//! the sink as a bare message (a known message text with no header at all:
+//! [`Sink::bare`]). A line that is none of these continues the previous record
+//! (banners, stack dumps, multi-line error texts) when there is one and it is
+//! text; otherwise it is unparsed and kept with its line number.
 
 pub mod clock;
 pub mod json;
 pub mod nats;
+pub mod paste;
 pub mod wrapper;
 
 use crate::model::{Level, Timestamp, Value};
@@ -66,6 +70,11 @@ pub trait Sink {
     fn record(&mut self, rec: Record<'_>, line: u64);
     /// A line that continues the last record.
     fn continuation(&mut self, line: u64, text: &str);
+    /// A line without any header (decoration removed): the sink takes it as a
+    /// record of its own when it recognises the message, and says so.
+    fn bare(&mut self, _text: &str, _line: u64) -> bool {
+        false
+    }
 }
 
 /// Per-file accounting.
@@ -210,7 +219,35 @@ pub fn parse_line<'a>(line: &'a str, opts: &LogOptions) -> Option<Record<'a>> {
             extra: Vec::new(),
         });
     }
-    None
+    parse_paste(line, zone)
+}
+
+/// A pasted line: a header after a prefix or inside borders, or a shipper's
+/// timestamp before a bare message (its level is unknown: recorded as info;
+/// rules select such lines by their kind).
+fn parse_paste<'a>(line: &'a str, zone: &Zone) -> Option<Record<'a>> {
+    let core = paste::undecorate(line);
+    if let Some((h, prefix)) = paste::find_header(core, zone) {
+        return Some(Record {
+            ts: h.ts,
+            level: h.level,
+            msg: Cow::Borrowed(paste::undecorate(h.msg)),
+            pid: h.pid,
+            node: paste::prefix_node(prefix).map(Cow::Borrowed),
+            format: "paste",
+            extra: Vec::new(),
+        });
+    }
+    let (ts, msg) = paste::shipper_time(core, zone)?;
+    Some(Record {
+        ts: Some(ts),
+        level: Level::Info,
+        msg: Cow::Borrowed(msg),
+        pid: None,
+        node: None,
+        format: "shipper",
+        extra: Vec::new(),
+    })
 }
 
 fn is_text(s: &str) -> bool {
@@ -267,6 +304,14 @@ pub fn parse_stream_from(
             }
             have_record = true;
             sink.record(rec, number);
+            continue;
+        }
+        let core = paste::undecorate(text_ref);
+        if !core.is_empty() && is_text(core) && sink.bare(core, number) {
+            acc.parsed += 1;
+            *acc.formats.entry("bare").or_insert(0) += 1;
+            acc.untimed += 1;
+            have_record = true;
             continue;
         }
         if have_record && is_text(text_ref) {

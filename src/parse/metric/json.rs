@@ -493,10 +493,6 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
         "healthz" => {
             let ok = b.get("status").and_then(Value::as_str) == Some("ok");
             e.put("healthy", if ok { 1.0 } else { 0.0 });
-            // `?details=true` (2.10+): one entry per unhealthy asset.
-            if let Some(errs) = b.get("errors").and_then(Value::as_array) {
-                e.put("healthz_errors", errs.len() as f64);
-            }
         }
         "routez" => {
             let routes = b.get("routes").and_then(Value::as_array);

@@ -15,7 +15,7 @@ mod names;
 mod prom;
 mod table;
 
-pub use names::{VARZ_FIELDS, canonical_prom};
+pub use names::{JSZ_FIELDS, VARZ_FIELDS, canonical_prom};
 
 use crate::model::Timestamp;
 use std::collections::HashMap;

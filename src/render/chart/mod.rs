@@ -117,7 +117,7 @@ pub fn chart_input_from<'a>(
     let mut restarts = Vec::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &bundle.events {
-        if &*e.kind == "server_starting" {
+        if &*e.kind == crate::vocab::kind::SERVER_STARTING {
             let n = seen.entry(&e.node).or_insert(0);
             *n += 1;
             if *n > 1 {

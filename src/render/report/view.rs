@@ -13,21 +13,6 @@ pub struct TimelineEntry {
     pub location: Option<String>,
 }
 
-/// Kinds worth a line in the timeline even without a finding.
-pub const NOTABLE: &[&str] = &[
-    "server_starting",
-    "server_exiting",
-    "shutdown_initiated",
-    "meta_leader_self",
-    "meta_leader_none",
-    "stream_no_quorum",
-    "consumer_no_quorum",
-    "js_out_of_resources",
-    "lame_duck_enter",
-    "go_panic",
-    "go_fatal",
-];
-
 /// Findings (first occurrence per rule and node) and notable events, in time order.
 pub fn timeline(a: &Analysis, max: usize) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
@@ -50,7 +35,7 @@ pub fn timeline(a: &Analysis, max: usize) -> Vec<TimelineEntry> {
     }
     let mut seen = std::collections::HashSet::new();
     for e in &a.bundle.events {
-        if !NOTABLE.contains(&&*e.kind) {
+        if !crate::vocab::kind::TIMELINE.contains(&&*e.kind) {
             continue;
         }
         let Some(ts) = e.ts else { continue };
