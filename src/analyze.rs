@@ -124,6 +124,12 @@ pub fn event_needs(rules: &RuleSet) -> EventNeeds {
     // The banner's `Version:` gives each node's release (`release` field, report).
     kinds.insert(Arc::from(crate::vocab::kind::BANNER_VERSION));
     kinds.extend(crate::vocab::kind::TIMELINE.iter().map(|k| Arc::from(*k)));
+    // The lines `uptime` and `conn_age` are derived from (ingest::derive_fields).
+    kinds.extend(
+        crate::vocab::kind::DERIVED_FROM
+            .iter()
+            .map(|k| Arc::from(*k)),
+    );
     EventNeeds {
         kinds: kinds.into_iter().collect(),
         // Rules that select any kind (`event any ...`) see errors, the kinds

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod hostile;
 mod ingest;
+mod releases;
 mod rules;
 mod tidy;
 mod vocab;

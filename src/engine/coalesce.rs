@@ -141,6 +141,20 @@ impl Indistinct {
         }
         me.fields_read
             .extend(ALWAYS_READ.iter().map(|f| Arc::from(*f)));
+        // `conn_age` is derived after ingestion from the route id of the
+        // creation and close lines (ingest::derive_fields): a rule that reads
+        // it needs those lines kept apart per route id.
+        if me.fields_read.contains("conn_age") {
+            let derived_from: [Arc<str>; 2] = [Arc::from("conn"), Arc::from("conn_id")];
+            for kind in [
+                crate::vocab::kind::ROUTE_CREATED,
+                crate::vocab::kind::CONNECTION_CLOSED,
+            ] {
+                let p = me.per_kind.entry(Arc::from(kind)).or_default();
+                add_all(&mut p.fields, &derived_from);
+            }
+            me.fields_read.extend(derived_from);
+        }
         me.reads_message = me.per_kind.values().chain([&me.any]).any(|p| {
             p.sels
                 .iter()

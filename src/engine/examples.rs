@@ -309,6 +309,7 @@ pub fn parse_example(
     input
         .events
         .sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    crate::ingest::derive_fields(&mut input.events);
     Ok(input)
 }
 

@@ -21,10 +21,25 @@ pub enum Attribution {
     RotationSibling,
     Path,
     MetricContent,
+    MetricSibling,
     Unattributed,
 }
 
 impl Attribution {
+    /// How strong the evidence is: 0 = the strongest (an explicit override).
+    pub fn strength(self) -> u8 {
+        match self {
+            Attribution::Override => 0,
+            Attribution::Banner => 1,
+            Attribution::LinePrefix => 2,
+            Attribution::RotationSibling => 3,
+            Attribution::MetricContent => 4,
+            Attribution::Path => 5,
+            Attribution::MetricSibling => 6,
+            Attribution::Unattributed => 7,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Attribution::Override => "--node override",
@@ -33,6 +48,7 @@ impl Attribution {
             Attribution::RotationSibling => "banner of a sibling rotated file",
             Attribution::Path => "file or folder name",
             Attribution::MetricContent => "server_name in the dump",
+            Attribution::MetricSibling => "server_name of the dumps beside it",
             Attribution::Unattributed => "unattributed",
         }
     }
@@ -132,6 +148,11 @@ pub(crate) fn resolve(
                 *a += b;
             }
             ns.starts += s.stats.starts;
+            for v in &s.stats.versions {
+                if !ns.versions.contains(v) {
+                    ns.versions.push(v.clone());
+                }
+            }
             for (sec, (w, e)) in &s.stats.activity {
                 let cell = ns.activity.entry(*sec).or_default();
                 cell.0 += w;

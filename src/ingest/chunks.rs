@@ -184,6 +184,11 @@ fn merge_segment(into: &mut Segment, from: Segment) {
         x.max_level = x.max_level.max(y.max_level);
     }
     a.starts += b.starts;
+    for v in b.versions {
+        if !a.versions.contains(&v) {
+            a.versions.push(v);
+        }
+    }
     for (sec, (w, e)) in b.activity {
         let c = a.activity.entry(sec).or_default();
         c.0 += w;

@@ -10,9 +10,11 @@
 
 mod attribution;
 mod chunks;
+mod derive;
 mod sink;
 
 pub use attribution::Attribution;
+pub use derive::derive_fields;
 
 use crate::classify::Classifier;
 use crate::model::{Event, Level, Node, Timestamp};
@@ -155,6 +157,8 @@ pub struct NodeStats {
     pub templates: BTreeMap<Arc<str>, TemplateCount>,
     /// `Starting nats-server` banners.
     pub starts: u64,
+    /// Server versions from the banners, in the order first seen, distinct.
+    pub versions: Vec<String>,
     /// Warnings and errors per second (Unix seconds → (warn, error or worse)).
     pub activity: BTreeMap<i64, (u32, u32)>,
 }
@@ -183,6 +187,8 @@ pub struct MetricFile {
     pub meta: SourceMeta,
     pub node_hint: Option<String>,
     pub report: crate::parse::metric::MetricFileReport,
+    /// Attributed from the dumps beside it (its bodies and path name no node).
+    pub by_sibling: bool,
     /// Samples read, and their time span (kept when the samples are not).
     pub samples: u64,
     pub first: Option<Timestamp>,
@@ -202,7 +208,7 @@ impl Bundle {
 
 enum Leaf {
     Log(Box<sink::FileResult>),
-    Metric(MetricFile),
+    Metric(Box<MetricFile>),
 }
 
 /// Reads every input. Never fails: unreadable files become `errors`.
@@ -252,10 +258,11 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
         for (_, leaf) in leaves {
             match leaf {
                 Leaf::Log(r) => logs.push(*r),
-                Leaf::Metric(m) => metric_files.push(m),
+                Leaf::Metric(m) => metric_files.push(*m),
             }
         }
     }
+    resolve_unnamed(&mut metric_files);
     // Files that ended early (truncated gzip, corrupt member) are errors too.
     for l in &logs {
         if let Some(e) = &l.account.error {
@@ -295,7 +302,63 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     bundle
         .events
         .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    derive_fields(&mut bundle.events);
     bundle
+}
+
+/// Dumps whose bodies name no server (`/healthz`, `/raftz`): they belong to
+/// the node the dumps beside them (same folder) name in their content, when
+/// those name exactly one — content beats a name in the path, which may be a
+/// folder far above the file. Else to the node the path names. Else their
+/// records are unparsed, with the reason, and their samples dropped: never
+/// given to a made-up node.
+fn resolve_unnamed(files: &mut [MetricFile]) {
+    fn folder(p: &str) -> &str {
+        p.rfind(['/', '\\', '!']).map_or("", |i| &p[..i])
+    }
+    let mut named: BTreeMap<String, std::collections::BTreeSet<Node>> = BTreeMap::new();
+    for m in files.iter().filter(|m| m.report.named_by_content) {
+        if let Some(n) = &m.report.node {
+            named
+                .entry(folder(&m.meta.logical_path).to_string())
+                .or_default()
+                .insert(n.clone());
+        }
+    }
+    for m in files.iter_mut() {
+        let r = &mut m.report;
+        if r.named_by_content || (!r.unnamed_bodies && r.unnamed.is_empty()) {
+            continue;
+        }
+        let beside = named.get(folder(&m.meta.logical_path));
+        if let Some(node) = beside
+            .filter(|set| set.len() == 1)
+            .and_then(|set| set.first())
+        {
+            for s in r.samples.iter_mut() {
+                s.node = Some(node.clone());
+            }
+            r.node = Some(node.clone());
+            r.unnamed.clear();
+            m.by_sibling = true;
+            continue;
+        }
+        if r.unnamed.is_empty() {
+            continue; // the path named the node
+        }
+        r.unnamed.sort_unstable();
+        r.unnamed.dedup();
+        for &(line, span) in r.unnamed.iter().filter(|(_, span)| *span > 0) {
+            r.unparsed
+                .push((line, crate::parse::metric::UNNAMED_REASON.to_string()));
+            r.lines_parsed = r.lines_parsed.saturating_sub(span);
+        }
+        r.unparsed.sort_by_key(|(line, _)| *line);
+        r.samples.retain(|s| s.node.is_some());
+        m.first = r.samples.iter().map(|s| s.ts).min();
+        m.last = r.samples.iter().map(|s| s.ts).max();
+        m.samples = r.samples.len() as u64;
+    }
 }
 
 /// The accounting of a metric dump, in the same shape as a log's.
@@ -303,10 +366,11 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     let r = &m.report;
     let unparsed = r.lines_read.saturating_sub(r.lines_parsed);
     let (first, last) = (m.first, m.last);
-    let node: Option<Node> = r
-        .node
-        .clone()
-        .or_else(|| m.node_hint.as_deref().map(Arc::from));
+    let node: Option<Node> = r.node.clone().or_else(|| {
+        (!m.by_sibling)
+            .then(|| m.node_hint.as_deref().map(Arc::from))
+            .flatten()
+    });
     let account = FileAccount {
         lines_read: r.lines_read,
         parsed: r.lines_parsed,
@@ -319,10 +383,14 @@ fn metric_file_report(m: &MetricFile) -> FileReport {
     FileReport {
         display: m.meta.display.clone(),
         kind: FileKind::Metric,
-        attribution: if r.node.is_some() {
+        attribution: if r.named_by_content {
             Attribution::MetricContent
+        } else if m.by_sibling {
+            Attribution::MetricSibling
         } else if m.node_hint.is_some() {
             Attribution::Path
+        } else if r.node.is_some() {
+            Attribution::MetricContent
         } else {
             Attribution::Unattributed
         },
@@ -376,14 +444,15 @@ fn read_leaf(
         if !opts.metric_samples {
             report.samples = Vec::new();
         }
-        return Leaf::Metric(MetricFile {
+        return Leaf::Metric(Box::new(MetricFile {
             meta: meta.clone(),
             node_hint,
             report,
+            by_sibling: false,
             samples,
             first,
             last,
-        });
+        }));
     }
     Leaf::Log(Box::new(chunks::read_stream(
         meta, reader, classifier, opts,

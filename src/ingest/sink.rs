@@ -91,6 +91,8 @@ pub(crate) struct SegmentStats {
     /// Counts per normalized text of messages no template matched.
     pub unmatched: HashMap<Arc<str>, TemplateCount>,
     pub starts: u64,
+    /// Server versions from the banners (`Version:  2.10.26`), in order, distinct.
+    pub versions: Vec<String>,
     /// Warnings and errors (error or worse) per second: counted for every
     /// line, kept or not, so charts and sparklines show the true density.
     pub activity: HashMap<i64, (u32, u32)>,
@@ -388,6 +390,18 @@ impl Sink for EventSink<'_> {
             tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
         let new_lifetime = &*kind == vocab::kind::SERVER_STARTING;
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
+        if *kind == *vocab::kind::BANNER_VERSION {
+            let captured = tidx
+                .and_then(|i| templates[i].matches(body))
+                .unwrap_or_default();
+            if let Some(Value::Str(v)) = captured.first().map(|f| &f.1) {
+                let v = v.trim();
+                let seg = &mut self.segments[seg].stats;
+                if !v.is_empty() && !seg.versions.iter().any(|x| x == v) {
+                    seg.versions.push(v.to_string());
+                }
+            }
+        }
         if *kind == *vocab::kind::BANNER_NAME || *kind == *vocab::kind::BANNER_NODE {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))

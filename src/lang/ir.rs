@@ -191,7 +191,9 @@ pub struct MetricCond {
     pub text: Arc<str>,
 }
 
-/// Fields the ingestion layer adds from the connection and RAFT prefixes.
+/// Fields the ingestion layer adds from the connection and RAFT prefixes, and
+/// the ones it derives from the stream of each node (`uptime`, `conn_age`:
+/// see `ingest::derive_fields`).
 pub const PREFIX_FIELDS: &[&str] = &[
     "addr",
     "conn",
@@ -200,6 +202,8 @@ pub const PREFIX_FIELDS: &[&str] = &[
     "account_user",
     "raft_node",
     "raft_group",
+    "uptime",
+    "conn_age",
 ];
 
 /// Event attributes usable in conditions besides captured fields.

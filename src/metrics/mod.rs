@@ -52,6 +52,21 @@
 //! | `start_time` | Unix s | `/varz` `start` |
 //! | `server_version` | | `/varz` `version` as major × 10⁶ + minor × 10³ + patch (2.10.8 = 2010008) |
 //! | `restarts` | cumulative | times the server start time changed (else the pid) |
+//! | `raft_groups`, `raft_leader_groups`, `raft_leaderless_groups` | count | `/raftz` (2.10.17+): Raft groups of the node, those it leads, those without a leader |
+//! | `raft_apply_lag_max` | entries | `/raftz`: the largest `committed - applied` of its groups |
+//! | `raft_ipq_max` | entries | `/raftz`: the largest internal queue (`ipq_*_len`) of its groups |
+//! | `raft_wal_bytes` | bytes | `/raftz`: WAL bytes of all its groups |
+//! | `raft_meta_term` | | `/raftz`: term of the meta group (`_meta_`) |
+//! | `ipq_js_api_pending` | requests | `/ipqueuesz`: pending of the JetStream API queue (`Routed JS API Requests` 2.10, `JetStream API queue` 2.11+) |
+//! | `ipq_js_api_info_pending` | requests | `/ipqueuesz`: `JetStream API info queue` (2.11+) |
+//! | `ipq_pending_max` | entries | `/ipqueuesz`: the largest pending of the queues fetched |
+//! | `stalled_clients`, `stale_connections` | cumulative | `/varz` (2.12+) |
+//! | `slow_consumers_clients`, `slow_consumers_routes` | cumulative | `/varz` `slow_consumer_stats` (2.10+) |
+//! | `stale_connections_clients`, `stale_connections_routes` | cumulative | `/varz` `stale_connection_stats` (2.12+) |
+//! | `meta_snapshot_pending_entries`, `meta_snapshot_pending_bytes` | | meta `snapshot.pending_entries/pending_size` (2.11.11+) |
+//! | `in_client_msgs`, `out_client_msgs` | cumulative | `/varz` (2.12.9+) |
+//! | `disk_io_waiters` | | `/varz` `disk_io_wait_stats.waiters` (2.12.14+) |
+//! | `js_api_pending_requests`, `js_api_pending_infos` | requests | meta `pending_requests/pending_infos` (2.14+) |
 //! | `host_load1`, `host_cpu`, `host_mem_available`, ... | | `host.csv`, node `@host` |
 //!
 //! Prometheus names without an obvious twin are kept as they are; CSV

@@ -54,6 +54,8 @@ pub struct NodeSummary {
     pub first: Option<String>,
     pub last: Option<String>,
     pub starts: u64,
+    /// nats-server versions from the banners (`Version:`), in the order seen.
+    pub versions: Vec<String>,
     pub top_templates: Vec<TemplateLine>,
     pub unmatched_warn_error: u64,
 }
@@ -127,6 +129,7 @@ pub fn build(bundle: &Bundle, top: usize) -> StatsReport {
                 first: s.first.map(|t| t.rfc3339()),
                 last: s.last.map(|t| t.rfc3339()),
                 starts: s.starts,
+                versions: s.versions.clone(),
                 top_templates: t,
                 unmatched_warn_error: unmatched,
             }
@@ -169,9 +172,14 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
     writeln!(out, "{}", style.paint("1", "Nodes"))?;
     for n in &r.nodes {
         let levels: Vec<String> = n.levels.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let versions = if n.versions.is_empty() {
+            String::new()
+        } else {
+            format!(", nats-server {}", terminal(&n.versions.join(" → ")))
+        };
         writeln!(
             out,
-            "  {}  {} records in {} file(s), {} .. {}, {} start(s)",
+            "  {}  {} records in {} file(s), {} .. {}, {} start(s){versions}",
             style.paint("1", &terminal(&n.node)),
             n.records,
             n.files,

@@ -79,7 +79,10 @@ fn is_generic(name: &str) -> bool {
 }
 
 /// The node a path names, if any: the file stem unless generic, else the
-/// nearest non-generic directory.
+/// nearest non-generic directory. A time in a name (snapshots saved as
+/// `healthz-20261126T170313Z.json`, folders named by time) is not part of a
+/// node's name, and a name that is only a time, an endpoint or both
+/// (`healthz/`, `healthz-20261126T170313Z`) names no node.
 pub fn node_from_path(path: &str) -> Option<String> {
     let parts: Vec<&str> = path
         .split(['/', '\\', '!'])
@@ -91,16 +94,17 @@ pub fn node_from_path(path: &str) -> Option<String> {
     if let Some(ip) = ipv4_prefix(file) {
         return Some(ip.to_string());
     }
-    let file_stem = stem(file);
+    let file_stem = without_time(stem(file));
     // Metric files like `n1.varz.jsonl`: the node is the first dotted part.
-    let first = file_stem.split('.').next().unwrap_or(file_stem);
-    if !is_generic(first) && !looks_like_endpoint(first) {
+    let first = file_stem.split('.').next().unwrap_or(&file_stem);
+    if names_a_node(first) {
         return Some(first.to_string());
     }
-    for d in dirs.iter().rev() {
-        let d = stem(d);
-        if !is_generic(d) {
-            return Some(d.to_string());
+    // Hidden folders (`.cache`, a temporary `.tmpXYZ`) name no node.
+    for d in dirs.iter().rev().filter(|d| !d.starts_with('.')) {
+        let d = without_time(stem(d));
+        if names_a_node(&d) {
+            return Some(d);
         }
     }
     None
@@ -127,6 +131,33 @@ fn ipv4_prefix(s: &str) -> Option<&str> {
     Some(&s[..end])
 }
 
+fn names_a_node(name: &str) -> bool {
+    !is_generic(name)
+        && !looks_like_endpoint(name)
+        // `healthz-n2`-style names are handled by the caller's folders; an
+        // endpoint with a suffix (`varz_2`) is still an endpoint dump.
+        && !name
+            .split(['-', '_'])
+            .next()
+            .is_some_and(looks_like_endpoint)
+}
+
+/// `name` without the date-time it contains (`healthz-20261126T170313Z` →
+/// `healthz`, `2026-11-26T17-03-13` → ``), trimmed of the separators left.
+pub fn without_time(name: &str) -> String {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?:^|\b)1\d{9}(?:\.\d+)?(?:\b|$)|\d{4}-?\d{2}-?\d{2}(?:[T_ -]?\d{2}[:\-_]?\d{2}(?:[:\-_]?\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?",
+        )
+        .expect("static regex")
+    });
+    let out = re.replace_all(name, "");
+    out.trim_matches(|c| matches!(c, '-' | '_' | '.' | ' ' | ':'))
+        .to_string()
+}
+
 fn looks_like_endpoint(s: &str) -> bool {
     matches!(
         s,
@@ -138,6 +169,9 @@ fn looks_like_endpoint(s: &str) -> bool {
             | "gatewayz"
             | "leafz"
             | "subsz"
+            | "accountz"
+            | "raftz"
+            | "ipqueuesz"
             | "host"
             | "proc"
     )
@@ -186,5 +220,31 @@ mod tests {
             Some("n3")
         );
         assert_eq!(node_from_path("nats.log"), None);
+    }
+
+    #[test]
+    fn times_are_not_nodes() {
+        for p in [
+            "bundle/healthz/n2/healthz-20261126T170313Z.json",
+            "bundle/n2/healthz/healthz-20261126T170313Z.json",
+            "n2/2026-11-26T17-03-13/varz.json",
+            "n2/varz_2026-11-26_170313.json",
+            "snapshots/n2/1795633204/jsz.json",
+            "n2-20261126T170313Z.json",
+        ] {
+            assert_eq!(node_from_path(p).as_deref(), Some("n2"), "{p}");
+        }
+        assert_eq!(
+            node_from_path("/tmp/.tmpX/healthz-20261126T170313Z.json"),
+            None
+        );
+        assert_eq!(node_from_path("20261126T170313Z/healthz.json"), None);
+        // A node name with digits is not a time.
+        assert_eq!(node_from_path("nats-2.log").as_deref(), Some("nats-2"));
+        assert_eq!(
+            node_from_path("edge-01/varz.json").as_deref(),
+            Some("edge-01")
+        );
+        assert_eq!(without_time("healthz-20261126T170313Z"), "healthz");
     }
 }

@@ -20,6 +20,10 @@ pub const META_LEADER_SELF: &str = "meta_leader_self";
 pub const META_LEADER_NEW: &str = "meta_leader_new";
 /// `JetStream cluster no metadata leader`.
 pub const META_LEADER_NONE: &str = "meta_leader_none";
+/// `Route connection created`.
+pub const ROUTE_CREATED: &str = "route_created";
+/// `<kind> connection closed: <reason>` (routes: `Router`).
+pub const CONNECTION_CLOSED: &str = "connection_closed";
 /// A line no template matched.
 pub const UNKNOWN: &str = "unknown";
 
@@ -45,8 +49,14 @@ pub fn is_banner(kind: &str) -> bool {
     kind.starts_with("banner_") || kind.starts_with("jetstream_banner")
 }
 
+/// The kinds the derived fields `uptime` and `conn_age` are computed from
+/// (`ingest::derive_fields`): the analysis keeps them whatever the rules select.
+pub const DERIVED_FROM: &[&str] = &[SERVER_STARTING, ROUTE_CREATED];
+
 /// Every kind named by Rust code, for the vocabulary test.
 pub const NAMED: &[&str] = &[
+    ROUTE_CREATED,
+    CONNECTION_CLOSED,
     SERVER_STARTING,
     SERVER_EXITING,
     SHUTDOWN_INITIATED,

@@ -531,6 +531,122 @@ pub const METRICS: &[MetricDef] = &[
         "restarts",
         "times the server start time changed (else the pid)",
     ),
+    // /raftz (2.10.17+) and /ipqueuesz
+    read(
+        "raft_groups",
+        Unit::Count,
+        "Raft groups",
+        "`/raftz`: the Raft groups the node is in",
+    ),
+    read(
+        "raft_leader_groups",
+        Unit::Count,
+        "Raft groups led",
+        "`/raftz`: groups whose `state` is `LEADER`",
+    ),
+    read(
+        "raft_leaderless_groups",
+        Unit::Count,
+        "Raft groups without a leader",
+        "`/raftz`: groups with no `leader`",
+    ),
+    read(
+        "raft_apply_lag_max",
+        Unit::Count,
+        "Raft apply lag (max)",
+        "`/raftz`: the largest `committed - applied` of the node's groups",
+    ),
+    read(
+        "raft_ipq_max",
+        Unit::Count,
+        "Raft internal queue (max)",
+        "`/raftz`: the largest `ipq_*_len` of the node's groups",
+    ),
+    read(
+        "raft_wal_bytes",
+        Unit::Bytes,
+        "Raft WAL bytes",
+        "`/raftz`: `wal.bytes` of all the node's groups",
+    ),
+    read(
+        "raft_meta_term",
+        Unit::Count,
+        "meta group term",
+        "`/raftz`: `term` of the meta group `_meta_`",
+    ),
+    read(
+        "ipq_js_api_pending",
+        Unit::Count,
+        "JetStream API queue (ipqueuesz)",
+        "`/ipqueuesz`: `pending` of `Routed JS API Requests` (2.10) / `JetStream API queue` (2.11+)",
+    ),
+    read(
+        "ipq_js_api_info_pending",
+        Unit::Count,
+        "JetStream API info queue",
+        "`/ipqueuesz`: `pending` of `JetStream API info queue` (2.11+)",
+    ),
+    read(
+        "ipq_pending_max",
+        Unit::Count,
+        "internal queue pending (max)",
+        "`/ipqueuesz`: the largest `pending` of the queues fetched",
+    ),
+    // newer /varz and meta fields
+    read(
+        "slow_consumers_clients",
+        Unit::Total,
+        "slow consumers: clients",
+        "`/varz` `slow_consumer_stats.clients` (2.10+)",
+    ),
+    read(
+        "slow_consumers_routes",
+        Unit::Total,
+        "slow consumers: routes",
+        "`/varz` `slow_consumer_stats.routes` (2.10+)",
+    ),
+    read(
+        "stale_connections_clients",
+        Unit::Total,
+        "stale connections: clients",
+        "`/varz` `stale_connection_stats.clients` (2.12+)",
+    ),
+    read(
+        "stale_connections_routes",
+        Unit::Total,
+        "stale connections: routes",
+        "`/varz` `stale_connection_stats.routes` (2.12+)",
+    ),
+    read(
+        "meta_snapshot_pending_entries",
+        Unit::Count,
+        "meta snapshot pending entries",
+        "meta `snapshot.pending_entries` (`/varz`, `/jsz`; 2.11.11+)",
+    ),
+    read(
+        "meta_snapshot_pending_bytes",
+        Unit::Bytes,
+        "meta snapshot pending bytes",
+        "meta `snapshot.pending_size` (`/varz`, `/jsz`; 2.11.11+)",
+    ),
+    read(
+        "in_client_msgs",
+        Unit::Total,
+        "client messages in (total)",
+        "`/varz` `in_client_msgs` (2.12.9+)",
+    ),
+    read(
+        "out_client_msgs",
+        Unit::Total,
+        "client messages out (total)",
+        "`/varz` `out_client_msgs` (2.12.9+)",
+    ),
+    read(
+        "disk_io_waiters",
+        Unit::Count,
+        "disk I/O waiters",
+        "`/varz` `disk_io_wait_stats.waiters` (2.12.14+)",
+    ),
     // host (pseudo-node `@host`)
     read(
         "host_load1",

@@ -5,6 +5,8 @@
 
 mod broker;
 mod coalesce;
+mod lab_samples;
+mod snapshot_folders;
 mod snapshots;
 mod variants;
 

@@ -1,5 +1,6 @@
 mod archives;
 mod bad_input;
+mod derived;
 mod matcher;
 mod real;
 mod variants;

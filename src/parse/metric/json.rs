@@ -83,6 +83,19 @@ pub(super) fn parse(cx: &mut Ctx, reader: &mut dyn BufRead) {
     if !st.buf.trim().is_empty() {
         st.drain(cx, true);
     }
+    // An empty snapshot file named by endpoint and time
+    // (`healthz-20261126T170313Z.json`): the fetch failed, the node did not answer.
+    if line_no == 0
+        && let (Some(ts), Some(ep)) = (cx.name_time, cx.name_endpoint)
+    {
+        let (ep, key) = (cx.intern(ep), cx.intern("endpoint"));
+        let node = cx.node_hint.clone();
+        if node.is_none() {
+            cx.report.unnamed.push((0, 0));
+        }
+        cx.set_node(&node);
+        cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
+    }
 }
 
 struct Chunker {
@@ -112,6 +125,7 @@ impl Chunker {
                             let lead = text.len() - text.trim_start().len();
                             let start = self.buf_start + count_nl(&self.buf[..before + lead]);
                             let span = count_nl(text.trim()) + 1;
+                            cx.current_record = (start, span);
                             match handle_top(cx, &v) {
                                 Ok(()) => cx.report.lines_parsed += span,
                                 Err(reason) => cx.unparsed(start, reason),
@@ -254,6 +268,9 @@ fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
                 let ep = cx.intern(ep);
                 let key = cx.intern("endpoint");
                 let node = cx.node_hint.clone();
+                if node.is_none() {
+                    cx.report.unnamed.push(cx.current_record);
+                }
                 cx.set_node(&node);
                 cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
                 Ok(())
@@ -326,12 +343,51 @@ pub(crate) fn detect_endpoint(b: &Map<String, Value>) -> Option<&'static str> {
     if b.get("status").is_some_and(Value::is_string) && b.len() <= 6 {
         return Some("healthz");
     }
+    if is_raftz(b) {
+        return Some("raftz");
+    }
+    if is_ipqueuesz(b) {
+        return Some("ipqueuesz");
+    }
     None
+}
+
+/// `/raftz` (2.10.17+): account → group → Raft node state (`state`, `term`,
+/// `committed`, `applied`, ...).
+fn is_raftz(b: &Map<String, Value>) -> bool {
+    !b.is_empty()
+        && b.values().all(|groups| {
+            groups.as_object().is_some_and(|g| {
+                !g.is_empty()
+                    && g.values().all(|n| {
+                        n.get("state").is_some_and(Value::is_string) && n.get("committed").is_some()
+                    })
+            })
+        })
+}
+
+/// `/ipqueuesz`: queue name → `{"pending": n, "in_progress": m}`.
+fn is_ipqueuesz(b: &Map<String, Value>) -> bool {
+    !b.is_empty()
+        && b.values().all(|q| {
+            q.as_object()
+                .is_some_and(|o| o.get("pending").is_some_and(Value::is_number) && o.len() <= 4)
+        })
+}
+
+/// The internal queue that holds JetStream API requests: `Routed JS API
+/// Requests` (2.10), `JetStream API queue` (2.11+).
+fn is_js_api_queue(name: &str) -> bool {
+    name == "Routed JS API Requests" || name == "JetStream API queue"
 }
 
 fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), String> {
     let ep = match detect_endpoint(b) {
         Some(ep) => ep,
+        // `/raftz` without Raft groups, `/ipqueuesz` without a queue matching its filter.
+        None if b.is_empty() && matches!(cx.name_endpoint, Some("raftz" | "ipqueuesz")) => {
+            cx.name_endpoint.unwrap_or_default()
+        }
         None => {
             let keys: Vec<&str> = b.keys().take(8).map(String::as_str).collect();
             return Err(format!("unknown JSON shape (keys: {})", keys.join(", ")));
@@ -362,9 +418,15 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
         cx.node_hint.clone()
     };
     if node.is_none() && base.is_empty() {
-        return Err(
-            "snapshot names no server (no server_name/server_id) and the path gives no node".into(),
-        );
+        // A body that names no server (`/healthz`, `/raftz`...) in a file whose
+        // path names no node either: ingestion gives it the node the dumps
+        // beside it name, or counts it unparsed (`MetricFileReport::unnamed`).
+        cx.report.unnamed.push(cx.current_record);
+    }
+    if name.is_some() || o.node.is_some() {
+        cx.report.named_by_content = true;
+    } else {
+        cx.report.unnamed_bodies = true;
     }
     cx.set_node(&node);
     // The id → name link, for snapshots of the same server that carry only the id.
@@ -452,6 +514,23 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                 e.put("route_pending", pending);
             }
         }
+        "raftz" => e.raftz(b),
+        "ipqueuesz" => {
+            let pending = |q: &Value| q.get("pending").and_then(Value::as_f64).unwrap_or(0.0);
+            let api: Vec<f64> = b
+                .iter()
+                .filter(|(k, _)| is_js_api_queue(k))
+                .map(|(_, q)| pending(q))
+                .collect();
+            if !api.is_empty() {
+                e.put("ipq_js_api_pending", api.iter().sum());
+            }
+            if let Some(q) = b.get("JetStream API info queue") {
+                e.put("ipq_js_api_info_pending", pending(q));
+            }
+            let max = b.values().map(pending).fold(0.0, f64::max);
+            e.put("ipq_pending_max", max);
+        }
         "connz" => {
             if let Some(n) = b.get("num_connections").and_then(Value::as_f64) {
                 e.put("connections", n);
@@ -498,6 +577,56 @@ impl Emit<'_> {
             &self.base
         };
         self.cx.push(self.ts, &self.node, metric, v, labels);
+    }
+
+    /// `/raftz`: per node, how many Raft groups it is in, leads, has no leader
+    /// for; the largest apply lag (committed - applied) and internal queue; the
+    /// WAL bytes of all groups; the meta group's term.
+    fn raftz(&mut self, b: &Map<String, Value>) {
+        let (mut groups, mut leading, mut leaderless) = (0.0, 0.0, 0.0);
+        let (mut lag, mut ipq, mut wal) = (0.0f64, 0.0f64, 0.0);
+        let mut meta_term = None;
+        for (gname, n) in b.values().filter_map(Value::as_object).flatten() {
+            let num = |k: &str| n.get(k).and_then(Value::as_f64);
+            groups += 1.0;
+            if n.get("state").and_then(Value::as_str) == Some("LEADER") {
+                leading += 1.0;
+            }
+            if n.get("leader")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                leaderless += 1.0;
+            }
+            if let (Some(c), Some(a)) = (num("committed"), num("applied")) {
+                lag = lag.max(c - a);
+            }
+            for k in [
+                "ipq_proposal_len",
+                "ipq_entry_len",
+                "ipq_resp_len",
+                "ipq_apply_len",
+            ] {
+                ipq = ipq.max(num(k).unwrap_or(0.0));
+            }
+            wal += n
+                .get("wal")
+                .and_then(|w| w.get("bytes"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            if gname == "_meta_" {
+                meta_term = num("term");
+            }
+        }
+        self.put("raft_groups", groups);
+        self.put("raft_leader_groups", leading);
+        self.put("raft_leaderless_groups", leaderless);
+        self.put("raft_apply_lag_max", lag);
+        self.put("raft_ipq_max", ipq);
+        self.put("raft_wal_bytes", wal);
+        if let Some(t) = meta_term {
+            self.put("raft_meta_term", t);
+        }
     }
 
     /// JetStream meta group view: leader, API queue (`pending`, 2.10.21+).
@@ -579,5 +708,71 @@ mod tests {
         assert_eq!(parse_uptime("3x"), None);
         assert_eq!(parse_version("2.10.21"), Some((2, 10, 21)));
         assert_eq!(parse_version("2.11.0-RC.1"), Some((2, 11, 0)));
+    }
+}
+
+#[cfg(test)]
+mod newer_endpoints {
+    use super::super::{MetricFormat, parse};
+
+    fn values(name: &str, text: &str) -> Vec<(String, f64)> {
+        let r = parse(
+            MetricFormat::JsonSnapshots,
+            name,
+            Some("n2"),
+            &mut std::io::Cursor::new(text.as_bytes()),
+        );
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        let mut v: Vec<(String, f64)> = r
+            .samples
+            .iter()
+            .map(|s| (s.metric.to_string(), s.value))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    #[test]
+    fn raftz_groups_lag_and_meta_term() {
+        // Shape of a real 2.10.26 /raftz answer (lab), two groups.
+        let body = r#"{"fetched_at":"2026-12-04T15:24:10.165Z","elapsed_ms":4.9,"http_status":200,"body":{"$SYS":{"_meta_":{"id":"44jzkV9D","state":"LEADER","size":3,"quorum_needed":2,"committed":12,"applied":10,"leader":"44jzkV9D","term":3,"ipq_proposal_len":0,"ipq_entry_len":4,"ipq_resp_len":0,"ipq_apply_len":1,"wal":{"messages":2,"bytes":1812}}},"$G":{"S-R3F-abc":{"id":"44jzkV9D","state":"FOLLOWER","size":3,"quorum_needed":2,"committed":5,"applied":5,"term":1,"wal":{"bytes":100}}}}}"#;
+        let v = values("metrics/n2.raftz.jsonl", body);
+        let get = |m: &str| v.iter().find(|(k, _)| k == m).map(|(_, x)| *x);
+        assert_eq!(get("raft_groups"), Some(2.0));
+        assert_eq!(get("raft_leader_groups"), Some(1.0));
+        assert_eq!(get("raft_leaderless_groups"), Some(1.0));
+        assert_eq!(get("raft_apply_lag_max"), Some(2.0));
+        assert_eq!(get("raft_ipq_max"), Some(4.0));
+        assert_eq!(get("raft_wal_bytes"), Some(1912.0));
+        assert_eq!(get("raft_meta_term"), Some(3.0));
+        assert_eq!(get("up"), Some(1.0));
+    }
+
+    #[test]
+    fn ipqueuesz_api_queue_of_each_release() {
+        let v210 = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:24:09.198Z","elapsed_ms":6.0,"http_status":200,"body":{"Routed JS API Requests":{"pending":7},"delayed API responses":{"pending":0}}}"#,
+        );
+        assert!(v210.contains(&("ipq_js_api_pending".into(), 7.0)));
+        assert!(v210.contains(&("ipq_pending_max".into(), 7.0)));
+        let v215 = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:25:39.280Z","elapsed_ms":40.5,"http_status":200,"body":{"JetStream API info queue":{"pending":2},"JetStream API queue":{"pending":30,"in_progress":1}}}"#,
+        );
+        assert!(v215.contains(&("ipq_js_api_pending".into(), 30.0)));
+        assert!(v215.contains(&("ipq_js_api_info_pending".into(), 2.0)));
+        // No queue matched the filter: still an answer.
+        let empty = values(
+            "n2.ipqueuesz.jsonl",
+            r#"{"fetched_at":"2026-12-04T15:25:39.280Z","elapsed_ms":1.0,"http_status":200,"body":{}}"#,
+        );
+        assert_eq!(
+            empty,
+            [
+                ("ipq_pending_max".to_string(), 0.0),
+                ("up".to_string(), 1.0)
+            ]
+        );
     }
 }

@@ -85,7 +85,20 @@ pub struct MetricFileReport {
     pub unparsed: Vec<(u64, String)>,
     /// The node the file was attributed to (the last one seen), if any.
     pub node: Option<Arc<str>>,
+    /// A node was named by the content (`server_name`, the `$SYS` envelope),
+    /// not only by the path.
+    pub named_by_content: bool,
+    /// Some body named no server (its node, if any, came from the path).
+    pub unnamed_bodies: bool,
+    /// Records whose body names no server while the path names no node
+    /// either, as (first line, lines): their samples have no node yet.
+    /// Ingestion attributes them from the dumps beside the file, or counts
+    /// them unparsed.
+    pub unnamed: Vec<(u64, u64)>,
 }
+
+/// Why an unnamed record (see [`MetricFileReport::unnamed`]) stays unparsed.
+pub const UNNAMED_REASON: &str = "snapshot names no server (no server_name/server_id), and neither its path nor the dumps beside it give a node";
 
 /// Content sniffing: given the first few KB of a file (and its display name),
 /// is it a metric dump, and which kind?
@@ -93,6 +106,13 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let lname = base_name(name).to_ascii_lowercase();
+    if trimmed.is_empty()
+        && endpoint_from_name(&lname).is_some()
+        && time_from_name(base_name(name)).is_some()
+    {
+        // A snapshot saved empty: a failed fetch (see json::parse).
+        return Some(MetricFormat::JsonSnapshots);
+    }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         const MARKERS: &[&str] = &[
             "\"server_id\"",
@@ -101,9 +121,15 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
             "\"meta_cluster\"",
             "\"num_routes\"",
             "\"num_connections\"",
+            "\"quorum_needed\"",
         ];
+        // A JSON value in a file named after an endpoint (`jsz-2026...json`) is
+        // that endpoint's dump whatever its key order: the markers may lie past
+        // the head of a pretty-printed body with sorted keys.
         let marked = MARKERS.iter().any(|m| trimmed.contains(m))
+            || endpoint_from_name(&lname).is_some()
             || (trimmed.contains("\"server\"") && trimmed.contains("\"data\""))
+            || (trimmed.contains("\"pending\"") && endpoint_from_name(&lname) == Some("ipqueuesz"))
             || (trimmed.contains("\"status\"")
                 && (endpoint_from_name(&lname).is_some() || trimmed.len() < 400));
         return marked.then_some(MetricFormat::JsonSnapshots);
@@ -216,6 +242,8 @@ pub(crate) struct Ctx {
     pub report: MetricFileReport,
     /// Longest line kept (longer ones are skipped and counted as unparsed).
     pub max_line: usize,
+    /// The record being handled: (first line, lines).
+    pub current_record: (u64, u64),
     strings: HashMap<Box<str>, Arc<str>>,
     label_sets: std::collections::HashSet<Labels>,
 }
@@ -226,10 +254,18 @@ impl Ctx {
         Ctx {
             name: name.to_string(),
             node_hint: node_hint.filter(|h| !h.is_empty()).map(Arc::from),
-            name_time: time_from_name(base_name(name)),
+            // The file's name, else the nearest folder named by a time
+            // (`2026-11-26T17-03-13Z/healthz.json`).
+            name_time: time_from_name(base_name(name)).or_else(|| {
+                name.split(['/', '\\', '!'])
+                    .rev()
+                    .skip(1)
+                    .find_map(time_from_name)
+            }),
             name_endpoint: endpoint_from_name(&base),
             report: MetricFileReport::default(),
             max_line: DEFAULT_MAX_LINE,
+            current_record: (0, 0),
             strings: HashMap::new(),
             label_sets: Default::default(),
         }
@@ -333,6 +369,8 @@ pub fn endpoint_from_name(lower_name: &str) -> Option<&'static str> {
         ("jsz", "jsz"),
         ("routez", "routez"),
         ("connz", "connz"),
+        ("raftz", "raftz"),
+        ("ipqueuesz", "ipqueuesz"),
         ("health", "healthz"),
         ("variables", "varz"),
         ("jetstream_info", "jsz"),

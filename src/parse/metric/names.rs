@@ -34,6 +34,26 @@ pub const VARZ_FIELDS: &[(&str, &str)] = &[
     ("/jetstream/stats/api/inflight", "js_api_inflight"),
     ("/jetstream/meta/pending", "js_api_pending"),
     ("/jetstream/meta/cluster_size", "meta_cluster_size"),
+    // 2.10+
+    ("/slow_consumer_stats/clients", "slow_consumers_clients"),
+    ("/slow_consumer_stats/routes", "slow_consumers_routes"),
+    (
+        "/stale_connection_stats/clients",
+        "stale_connections_clients",
+    ),
+    ("/stale_connection_stats/routes", "stale_connections_routes"),
+    (
+        "/jetstream/meta/snapshot/pending_entries",
+        "meta_snapshot_pending_entries",
+    ),
+    (
+        "/jetstream/meta/snapshot/pending_size",
+        "meta_snapshot_pending_bytes",
+    ),
+    // 2.12+
+    ("/in_client_msgs", "in_client_msgs"),
+    ("/out_client_msgs", "out_client_msgs"),
+    ("/disk_io_wait_stats/waiters", "disk_io_waiters"),
 ];
 
 /// `/jsz` fields.
@@ -54,6 +74,14 @@ pub const JSZ_FIELDS: &[(&str, &str)] = &[
     ("/bytes", "js_bytes"),
     ("/meta_cluster/pending", "js_api_pending"),
     ("/meta_cluster/cluster_size", "meta_cluster_size"),
+    (
+        "/meta_cluster/snapshot/pending_entries",
+        "meta_snapshot_pending_entries",
+    ),
+    (
+        "/meta_cluster/snapshot/pending_size",
+        "meta_snapshot_pending_bytes",
+    ),
 ];
 
 /// Metrics that more than one endpoint reports (they carry an `endpoint`

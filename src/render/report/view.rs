@@ -111,11 +111,13 @@ pub fn nodes(a: &Analysis, buckets: usize) -> Vec<NodeView> {
         .into_iter()
         .map(|n| {
             let st = a.bundle.nodes.get(&n);
+            // The strongest evidence among the node's files (a banner beats a path).
             let attribution = a
                 .bundle
                 .files
                 .iter()
-                .find(|f| f.node.as_ref() == Some(&n))
+                .filter(|f| f.node.as_ref() == Some(&n))
+                .min_by_key(|f| f.attribution.strength())
                 .map(|f| f.attribution.to_string())
                 .unwrap_or_else(|| "metrics only".into());
             let fs: Vec<_> = a
