@@ -405,15 +405,10 @@ impl Sim {
         let v = self.p.version;
         let np = self.p.nodes;
         let routes = (0..np)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .count();
         let (mem, storage, _, _, _, _) = self.js_stats(i);
-        let hosted = self.hosted[i];
+        let hosted = self.groups.hosted(i);
         let name = self.names[i].clone();
         {
             let n = &self.nodes[i];
@@ -526,7 +521,7 @@ impl Sim {
 
     fn jsz_body(&mut self, i: usize, now: Micros) {
         let (mem, storage, streams, consumers, msgs, bytes) = self.js_stats(i);
-        let hosted = self.hosted[i];
+        let hosted = self.groups.hosted(i);
         {
             let n = &self.nodes[i];
             let m = &mut self.mon.buf;
@@ -568,14 +563,9 @@ impl Sim {
         let np = self.p.nodes;
         let with_name = self.p.version.at_least(2, 9, 16);
         let open: Vec<usize> = (0..np)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .collect();
-        let sides: Vec<(usize, usize)> = open.iter().map(|&j| self.link_idx(i, j)).collect();
+        let sides: Vec<(usize, usize)> = open.iter().map(|&j| self.net.idx(i, j)).collect();
         let m = &mut self.mon.buf;
         let _ = write!(
             m,
@@ -586,7 +576,7 @@ impl Sim {
         let _ = write!(m, "\",\"num_routes\":{},\"routes\":[", open.len());
         for (k, &j) in open.iter().enumerate() {
             let (li, s) = sides[k];
-            let l = &self.links[li];
+            let l = &self.net[li];
             if k > 0 {
                 m.push(b',');
             }
@@ -607,7 +597,7 @@ impl Sim {
             write_rfc3339_nanos(l.since, (l.rid[s] as u32 * 131) % 1000, m);
             m.extend_from_slice(b"\",\"last_activity\":\"");
             write_rfc3339_nanos(l.last_in[s].max(l.last_out[s]).min(now), 0, m);
-            let rtt = if self.talk[i * np + j] {
+            let rtt = if self.net.can_talk(i, j) {
                 "0s"
             } else {
                 "1.002s"
@@ -624,7 +614,7 @@ impl Sim {
                 l.out_msgs[s] as u64,
                 l.in_bytes[s] as u64,
                 l.out_bytes[s] as u64,
-                54 + 37 * self.hosted[j]
+                54 + 37 * self.groups.hosted(j)
             );
         }
         m.extend_from_slice(b"]}}\n");
@@ -661,7 +651,7 @@ impl Sim {
                     + (self.p.cores as u32).min(8) / 2
                     + (n.io_latency > 0.2) as u32 * 4
                     + (n.api_q.len() > 10) as u32 * 2;
-                let fds = 15 + n.connections + 2 * self.hosted[i] as u64 + 6;
+                let fds = 15 + n.connections + 2 * self.groups.hosted(i) as u64 + 6;
                 let _ = write!(
                     m,
                     ",{},{threads},{fds},{},{},",
@@ -694,12 +684,7 @@ impl Sim {
         }
         let n = &self.nodes[i];
         let routes = (0..self.p.nodes)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .count();
         let healthy = self.healthz_probe_state(i);
         let vals = [
