@@ -6,4 +6,5 @@ mod cli;
 mod common;
 mod hostile;
 mod ingest;
+mod metrics;
 mod rules;

@@ -1,15 +1,6 @@
 //! The binary: exit codes, errors on stderr, help text.
 
-use std::process::Command;
-
-fn coroner(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coroner"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use crate::common::coroner;
 
 #[test]
 fn exit_codes_follow_the_contract() {
