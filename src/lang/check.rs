@@ -432,35 +432,8 @@ impl Cx<'_, '_> {
                 within,
                 by,
             } => {
-                if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Eq) && agg.v == Agg::Count {
-                    self.err(diags, "E0018", agg.span, "a window count can only be tested with >, >= or !=".into(), Some("to detect that something did not happen, use `silence` or `not followed by`".into()));
+                if !self.window_ok(agg, field.as_ref(), sel, *op, within, diags) {
                     return None;
-                }
-                if agg.v != Agg::Count && field.is_none() {
-                    self.err(
-                        diags,
-                        "E0013",
-                        agg.span,
-                        format!(
-                            "`{}` needs a field: `{}(FIELD of KIND)`",
-                            agg.v.name(),
-                            agg.v.name()
-                        ),
-                        None,
-                    );
-                    return None;
-                }
-                if let Some(f) = field {
-                    self.field_known(f, sel, diags);
-                }
-                if within.v <= 0 {
-                    self.err(
-                        diags,
-                        "E0015",
-                        within.span,
-                        "a window must be longer than 0".into(),
-                        None,
-                    );
                 }
                 let s = self.sel(sel, diags)?;
                 let by = self.keys(by, Some(sel), diags)?;
@@ -474,30 +447,7 @@ impl Cx<'_, '_> {
                     by,
                 }
             }
-            AD::Metric { cond, for_ } => {
-                let mut first = None;
-                let c = self.mcond(cond, &mut first, diags)?;
-                let Some(primary) = first else {
-                    self.err(
-                        diags,
-                        "E0013",
-                        span,
-                        "a metric condition must name at least one metric".into(),
-                        None,
-                    );
-                    return None;
-                };
-                let text = self.map.src[span.start..span.end]
-                    .trim()
-                    .trim_start_matches("metric")
-                    .trim();
-                Detect::Metric(MetricCond {
-                    cond: c,
-                    for_: for_.as_ref().map(|f| f.v),
-                    primary,
-                    text: text.into(),
-                })
-            }
+            AD::Metric { cond, for_ } => self.metric(cond, for_.as_ref(), span, diags)?,
             AD::NotFollowed { a, b, within, by } => {
                 let sa = self.sel(a, diags)?;
                 let sb = self.sel(b, diags)?;
@@ -520,51 +470,7 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 }
-                if steps.len() < 2 {
-                    self.err(
-                        diags,
-                        "E0010",
-                        span,
-                        "a sequence needs at least two steps".into(),
-                        None,
-                    );
-                    return None;
-                }
-                let keys = self.keys(by, None, diags)?;
-                let mut out = Vec::new();
-                for st in steps {
-                    let det = self.detect(&st.detect.v, st.detect.span, diags, true)?;
-                    // every key must be available from every step
-                    let event_sel = match &st.detect.v {
-                        AD::Event { sel, .. } | AD::Window { sel, .. } => Some(sel),
-                        _ => None,
-                    };
-                    for k in by {
-                        if k.v == "node" {
-                            continue;
-                        }
-                        match event_sel {
-                            None => {
-                                self.err(diags, "E0014", st.detect.span, format!("this step has no field `{}` (metric, gap and silence steps only carry `node`)", k.v), Some("group the sequence `by node` only, or make this step an event".into()));
-                                return None;
-                            }
-                            Some(sel) => self.field_known(k, sel, diags),
-                        }
-                    }
-                    let without = match &st.without {
-                        Some(w) => Some(self.sel(w, diags)?),
-                        None => None,
-                    };
-                    out.push(Step {
-                        detect: det,
-                        without,
-                    });
-                }
-                Detect::Sequence {
-                    by: keys,
-                    within: within.v,
-                    steps: out,
-                }
+                self.sequence(by, within.v, steps, span, diags)?
             }
             AD::Silence {
                 sel,
@@ -603,24 +509,190 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 }
-                let mut o = Vec::new();
-                for r in origin {
-                    o.extend(self.refs(r, diags));
-                }
-                let mut t = Vec::new();
-                for r in then {
-                    t.extend(self.refs(r, diags));
-                }
-                if o.is_empty() || t.is_empty() {
+                self.cascade(origin, then, within.v, *min, diags)?
+            }
+        })
+    }
+
+    /// A window's aggregate fits its test and has the field it needs (false:
+    /// an error that leaves the rule out); the field is known and the window
+    /// not empty (reported, the check goes on).
+    fn window_ok(
+        &self,
+        agg: &Sp<Agg>,
+        field: Option<&Sp<String>>,
+        sel: &ast::Selector,
+        op: CmpOp,
+        within: &Sp<i64>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> bool {
+        if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Eq) && agg.v == Agg::Count {
+            self.err(
+                diags,
+                "E0018",
+                agg.span,
+                "a window count can only be tested with >, >= or !=".into(),
+                Some(
+                    "to detect that something did not happen, use `silence` or `not followed by`"
+                        .into(),
+                ),
+            );
+            return false;
+        }
+        if agg.v != Agg::Count && field.is_none() {
+            self.err(
+                diags,
+                "E0013",
+                agg.span,
+                format!(
+                    "`{}` needs a field: `{}(FIELD of KIND)`",
+                    agg.v.name(),
+                    agg.v.name()
+                ),
+                None,
+            );
+            return false;
+        }
+        if let Some(f) = field {
+            self.field_known(f, sel, diags);
+        }
+        if within.v <= 0 {
+            self.err(
+                diags,
+                "E0015",
+                within.span,
+                "a window must be longer than 0".into(),
+                None,
+            );
+        }
+        true
+    }
+
+    /// `metric COND [for D]`: the condition, the first metric it names and
+    /// its source text.
+    fn metric(
+        &self,
+        cond: &ast::MCond,
+        for_: Option<&Sp<i64>>,
+        span: ast::Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        let mut first = None;
+        let c = self.mcond(cond, &mut first, diags)?;
+        let Some(primary) = first else {
+            self.err(
+                diags,
+                "E0013",
+                span,
+                "a metric condition must name at least one metric".into(),
+                None,
+            );
+            return None;
+        };
+        let text = self.map.src[span.start..span.end]
+            .trim()
+            .trim_start_matches("metric")
+            .trim();
+        Some(Detect::Metric(MetricCond {
+            cond: c,
+            for_: for_.map(|f| f.v),
+            primary,
+            text: text.into(),
+        }))
+    }
+
+    /// `sequence [by k] within D { step ... }`: two steps or more, each able
+    /// to carry every key.
+    fn sequence(
+        &self,
+        by: &[Sp<String>],
+        within: i64,
+        steps: &[ast::Step],
+        span: ast::Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        if steps.len() < 2 {
+            self.err(
+                diags,
+                "E0010",
+                span,
+                "a sequence needs at least two steps".into(),
+                None,
+            );
+            return None;
+        }
+        let keys = self.keys(by, None, diags)?;
+        let mut out = Vec::new();
+        for st in steps {
+            out.push(self.sequence_step(st, by, diags)?);
+        }
+        Some(Detect::Sequence {
+            by: keys,
+            within,
+            steps: out,
+        })
+    }
+
+    fn sequence_step(
+        &self,
+        st: &ast::Step,
+        by: &[Sp<String>],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Step> {
+        let det = self.detect(&st.detect.v, st.detect.span, diags, true)?;
+        // every key must be available from every step
+        let event_sel = match &st.detect.v {
+            AD::Event { sel, .. } | AD::Window { sel, .. } => Some(sel),
+            _ => None,
+        };
+        for k in by {
+            if k.v == "node" {
+                continue;
+            }
+            match event_sel {
+                None => {
+                    self.err(diags, "E0014", st.detect.span, format!("this step has no field `{}` (metric, gap and silence steps only carry `node`)", k.v), Some("group the sequence `by node` only, or make this step an event".into()));
                     return None;
                 }
-                Detect::Cascade {
-                    origin: o,
-                    then: t,
-                    within: within.v,
-                    min: *min,
-                }
+                Some(sel) => self.field_known(k, sel, diags),
             }
+        }
+        let without = match &st.without {
+            Some(w) => Some(self.sel(w, diags)?),
+            None => None,
+        };
+        Some(Step {
+            detect: det,
+            without,
+        })
+    }
+
+    /// `cascade R, ... then R, ... within D [min N]`: both rule lists resolve
+    /// to at least one rule.
+    fn cascade(
+        &self,
+        origin: &[Sp<String>],
+        then: &[Sp<String>],
+        within: i64,
+        min: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        let mut o = Vec::new();
+        for r in origin {
+            o.extend(self.refs(r, diags));
+        }
+        let mut t = Vec::new();
+        for r in then {
+            t.extend(self.refs(r, diags));
+        }
+        if o.is_empty() || t.is_empty() {
+            return None;
+        }
+        Some(Detect::Cascade {
+            origin: o,
+            then: t,
+            within,
+            min,
         })
     }
 
