@@ -477,18 +477,12 @@ impl Cx<'_, '_> {
                 scrapes,
                 dur,
                 peers,
-            } => {
-                let s = match sel {
-                    Some(s) => Some(self.sel(s, diags)?),
-                    None => None,
-                };
-                Detect::Silence {
-                    sel: s,
-                    scrapes: *scrapes,
-                    dur: dur.v,
-                    peers: *peers,
-                }
-            }
+            } => Detect::Silence {
+                sel: self.sel_opt(sel.as_ref(), diags)?,
+                scrapes: *scrapes,
+                dur: dur.v,
+                peers: *peers,
+            },
             AD::Gap { dur, peers } => Detect::Gap {
                 dur: dur.v,
                 peers: *peers,
@@ -512,6 +506,19 @@ impl Cx<'_, '_> {
                 self.cascade(origin, then, within.v, *min, diags)?
             }
         })
+    }
+
+    /// An optional selector: `Some(None)` without one, `None` when it does
+    /// not resolve.
+    fn sel_opt(
+        &self,
+        sel: Option<&ast::Selector>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Option<Sel>> {
+        match sel {
+            Some(s) => Some(Some(self.sel(s, diags)?)),
+            None => Some(None),
+        }
     }
 
     /// A window's aggregate fits its test and has the field it needs (false:
@@ -657,10 +664,7 @@ impl Cx<'_, '_> {
                 Some(sel) => self.field_known(k, sel, diags),
             }
         }
-        let without = match &st.without {
-            Some(w) => Some(self.sel(w, diags)?),
-            None => None,
-        };
+        let without = self.sel_opt(st.without.as_ref(), diags)?;
         Some(Step {
             detect: det,
             without,
