@@ -402,7 +402,6 @@ impl Sim {
     }
 
     fn varz_body(&mut self, i: usize, now: Micros) {
-        let v = self.p.version;
         let np = self.p.nodes;
         let routes = (0..np)
             .filter(|&j| j != i && self.net.side_open(i, j))
@@ -410,48 +409,7 @@ impl Sim {
         let (mem, storage, _, _, _, _) = self.js_stats(i);
         let hosted = self.groups.hosted(i);
         let name = self.names[i].clone();
-        {
-            let n = &self.nodes[i];
-            let m = &mut self.mon.buf;
-            let _ = write!(
-                m,
-                ",\"http_status\":200,\"body\":{{\"server_id\":\"{}\",\"server_name\":\"{name}\",\"version\":\"{v}\",\"proto\":1,\"go\":\"{}\",\"host\":\"127.0.0.1\",\"port\":{},\"auth_required\":true,",
-                n.server_id,
-                crate::version::go_version(v),
-                14221 + i
-            );
-            if routes > 0 {
-                m.extend_from_slice(b"\"connect_urls\":[");
-                for k in 0..np {
-                    if k > 0 {
-                        m.push(b',');
-                    }
-                    let _ = write!(m, "\"127.0.0.1:{}\"", 14221 + (i + k) % np);
-                }
-                m.extend_from_slice(b"],");
-            }
-            let _ = write!(
-                m,
-                "\"max_connections\":65536,\"ping_interval\":{},\"ping_max\":{},\"http_host\":\"127.0.0.1\",\"http_port\":{},\"http_base_path\":\"\",\"https_port\":0,\"auth_timeout\":2,\"max_control_line\":4096,\"max_payload\":1048576,\"max_pending\":{},\"cluster\":{{\"name\":\"{}\",\"addr\":\"127.0.0.1\",\"cluster_port\":{},\"auth_timeout\":2,\"urls\":[",
-                self.p.ping_interval * 1000,
-                self.p.ping_max,
-                18221 + i,
-                self.p.max_pending,
-                self.p.cluster,
-                16221 + i
-            );
-            for k in 0..np {
-                if k > 0 {
-                    m.push(b',');
-                }
-                let _ = write!(m, "\"127.0.0.1:{}\"", 16221 + k);
-            }
-            let _ = write!(
-                m,
-                "],\"tls_timeout\":2}},\"gateway\":{{}},\"leaf\":{{}},\"mqtt\":{{\"host\":\"127.0.0.1\",\"port\":{},\"tls_timeout\":2}},\"websocket\":{{}},\"jetstream\":{{\"config\":",
-                11881 + i
-            );
-        }
+        self.varz_config(i, routes, &name);
         self.js_config(i);
         {
             let n = &self.nodes[i];
@@ -467,6 +425,61 @@ impl Sim {
             );
         }
         self.meta_json(i, now, true);
+        self.varz_runtime(i, now, routes, hosted, &name);
+        self.push_prom(i, now);
+    }
+
+    /// /varz up to the JetStream config: identity, ports, limits, cluster
+    /// and MQTT settings.
+    fn varz_config(&mut self, i: usize, routes: usize, name: &str) {
+        let v = self.p.version;
+        let np = self.p.nodes;
+        let n = &self.nodes[i];
+        let m = &mut self.mon.buf;
+        let _ = write!(
+            m,
+            ",\"http_status\":200,\"body\":{{\"server_id\":\"{}\",\"server_name\":\"{name}\",\"version\":\"{v}\",\"proto\":1,\"go\":\"{}\",\"host\":\"127.0.0.1\",\"port\":{},\"auth_required\":true,",
+            n.server_id,
+            crate::version::go_version(v),
+            14221 + i
+        );
+        if routes > 0 {
+            m.extend_from_slice(b"\"connect_urls\":[");
+            for k in 0..np {
+                if k > 0 {
+                    m.push(b',');
+                }
+                let _ = write!(m, "\"127.0.0.1:{}\"", 14221 + (i + k) % np);
+            }
+            m.extend_from_slice(b"],");
+        }
+        let _ = write!(
+            m,
+            "\"max_connections\":65536,\"ping_interval\":{},\"ping_max\":{},\"http_host\":\"127.0.0.1\",\"http_port\":{},\"http_base_path\":\"\",\"https_port\":0,\"auth_timeout\":2,\"max_control_line\":4096,\"max_payload\":1048576,\"max_pending\":{},\"cluster\":{{\"name\":\"{}\",\"addr\":\"127.0.0.1\",\"cluster_port\":{},\"auth_timeout\":2,\"urls\":[",
+            self.p.ping_interval * 1000,
+            self.p.ping_max,
+            18221 + i,
+            self.p.max_pending,
+            self.p.cluster,
+            16221 + i
+        );
+        for k in 0..np {
+            if k > 0 {
+                m.push(b',');
+            }
+            let _ = write!(m, "\"127.0.0.1:{}\"", 16221 + k);
+        }
+        let _ = write!(
+            m,
+            "],\"tls_timeout\":2}},\"gateway\":{{}},\"leaf\":{{}},\"mqtt\":{{\"host\":\"127.0.0.1\",\"port\":{},\"tls_timeout\":2}},\"websocket\":{{}},\"jetstream\":{{\"config\":",
+            11881 + i
+        );
+    }
+
+    /// /varz after the JetStream part: start, uptime, memory, CPU, traffic
+    /// and connection counters, request stats.
+    fn varz_runtime(&mut self, i: usize, now: Micros, routes: usize, hosted: u32, name: &str) {
+        let v = self.p.version;
         let n = &self.nodes[i];
         let m = &mut self.mon.buf;
         let _ = write!(
@@ -516,7 +529,6 @@ impl Sim {
             m,
             "\",\"tags\":[\"node:{name}\"],\"system_account\":\"SYS\"}}}}"
         );
-        self.push_prom(i, now);
     }
 
     fn jsz_body(&mut self, i: usize, now: Micros) {

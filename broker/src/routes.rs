@@ -255,77 +255,13 @@ impl Sim {
                     if !self.net[li].open[side] || !self.nodes[x].running() {
                         continue;
                     }
-                    // Write deadline on a blocked socket.
-                    if let Some(since) = self.net[li].blocked_since[side]
-                        && t - since >= self.p.write_deadline
-                    {
-                        let addr = self.net[li].addr[side].clone();
-                        let rid = self.net[li].rid[side];
-                        let chunks = self.rng.range(1, 3);
-                        let bytes = chunks * self.rng.range(300, 900);
-                        let mut d = Vec::new();
-                        crate::clock::go_duration(self.p.write_deadline * 1000, &mut d);
-                        let d = String::from_utf8_lossy(&d).into_owned();
-                        log!(
-                            self,
-                            x,
-                            t,
-                            Inf,
-                            "{addr} - rid:{rid} - Slow Consumer Detected: WriteDeadline of {d} exceeded with {chunks} chunks of {bytes} total bytes."
-                        );
-                        self.nodes[x].slow_consumers += 1;
-                        self.nodes[x].sc_routes += 1;
-                        let what = format!(
-                            "{} cut its route to {} (write deadline exceeded)",
-                            self.names[x], self.names[y]
-                        );
-                        self.chain(t, Some(x), &format!("wd-{x}-{y}"), what);
-                        self.close_link_side(x, y, t + 40, Some("Slow Consumer (Write Deadline)"));
+                    if self.write_deadline((li, side), (x, y), t) {
                         continue;
                     }
-                    // PING timer.
-                    if t >= self.net[li].next_ping[side] {
-                        self.net[li].next_ping[side] = t + self.p.ping_interval;
-                        let idle_ref = if pings_inbound {
-                            self.net[li].last_in[side]
-                        } else {
-                            self.net[li].last_out[side]
-                        };
-                        // Recent activity (or a PONG that makes it back) resets the count.
-                        if t - idle_ref < self.p.ping_interval || self.net.can_talk(x, y) {
-                            self.net[li].pings_out[side] = 0;
-                        } else {
-                            self.net[li].pings_out[side] += 1;
-                            if self.net[li].pings_out[side] > self.p.ping_max {
-                                let what = format!(
-                                    "{} found its route to {} stale (no PONG)",
-                                    self.names[x], self.names[y]
-                                );
-                                self.chain(t, Some(x), &format!("stale-{x}-{y}"), what);
-                                self.close_link_side(x, y, t, Some("Stale Connection"));
-                                continue;
-                            }
-                        }
+                    if self.ping((li, side), (x, y), t, pings_inbound) {
+                        continue;
                     }
-                    // A starved read loop on a route.
-                    let lat = self.nodes[x].route_latency;
-                    if lat >= 2.0 && self.tick_n % 1200 == (li as u64 * 7 % 1200) {
-                        let addr = self.net[li].addr[side].clone();
-                        let rid = self.net[li].rid[side];
-                        let mut d = Vec::new();
-                        crate::clock::go_duration(
-                            (lat * 1e9) as i64 + self.rng.range(0, 999_999),
-                            &mut d,
-                        );
-                        log!(
-                            self,
-                            x,
-                            t + self.jit(TICK_J),
-                            Wrn,
-                            "{addr} - rid:{rid} - Readloop processing time: {}",
-                            String::from_utf8_lossy(&d)
-                        );
-                    }
+                    self.slow_read_loop((li, side), x, t);
                 }
                 // Buffered bytes flow once the peer can read again.
                 for side in 0..2 {
@@ -337,6 +273,100 @@ impl Sim {
                     }
                 }
             }
+        }
+    }
+
+    /// `x`'s side of link `li` blocked on a peer that does not read for the
+    /// write deadline: `x` reports a slow consumer and cuts the route
+    /// (returns true).
+    fn write_deadline(
+        &mut self,
+        (li, side): (usize, usize),
+        (x, y): (usize, usize),
+        t: Micros,
+    ) -> bool {
+        if let Some(since) = self.net[li].blocked_since[side]
+            && t - since >= self.p.write_deadline
+        {
+            let addr = self.net[li].addr[side].clone();
+            let rid = self.net[li].rid[side];
+            let chunks = self.rng.range(1, 3);
+            let bytes = chunks * self.rng.range(300, 900);
+            let mut d = Vec::new();
+            crate::clock::go_duration(self.p.write_deadline * 1000, &mut d);
+            let d = String::from_utf8_lossy(&d).into_owned();
+            log!(
+                self,
+                x,
+                t,
+                Inf,
+                "{addr} - rid:{rid} - Slow Consumer Detected: WriteDeadline of {d} exceeded with {chunks} chunks of {bytes} total bytes."
+            );
+            self.nodes[x].slow_consumers += 1;
+            self.nodes[x].sc_routes += 1;
+            let what = format!(
+                "{} cut its route to {} (write deadline exceeded)",
+                self.names[x], self.names[y]
+            );
+            self.chain(t, Some(x), &format!("wd-{x}-{y}"), what);
+            self.close_link_side(x, y, t + 40, Some("Slow Consumer (Write Deadline)"));
+            return true;
+        }
+        false
+    }
+
+    /// The PING timer of `x`'s side: recent activity (or a PONG that makes it
+    /// back) resets the count; too many unanswered and `x` closes the route
+    /// as stale (returns true).
+    fn ping(
+        &mut self,
+        (li, side): (usize, usize),
+        (x, y): (usize, usize),
+        t: Micros,
+        pings_inbound: bool,
+    ) -> bool {
+        if t >= self.net[li].next_ping[side] {
+            self.net[li].next_ping[side] = t + self.p.ping_interval;
+            let idle_ref = if pings_inbound {
+                self.net[li].last_in[side]
+            } else {
+                self.net[li].last_out[side]
+            };
+            // Recent activity (or a PONG that makes it back) resets the count.
+            if t - idle_ref < self.p.ping_interval || self.net.can_talk(x, y) {
+                self.net[li].pings_out[side] = 0;
+            } else {
+                self.net[li].pings_out[side] += 1;
+                if self.net[li].pings_out[side] > self.p.ping_max {
+                    let what = format!(
+                        "{} found its route to {} stale (no PONG)",
+                        self.names[x], self.names[y]
+                    );
+                    self.chain(t, Some(x), &format!("stale-{x}-{y}"), what);
+                    self.close_link_side(x, y, t, Some("Stale Connection"));
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// A starved read loop on a route logs its processing time (now and then).
+    fn slow_read_loop(&mut self, (li, side): (usize, usize), x: usize, t: Micros) {
+        let lat = self.nodes[x].route_latency;
+        if lat >= 2.0 && self.tick_n % 1200 == (li as u64 * 7 % 1200) {
+            let addr = self.net[li].addr[side].clone();
+            let rid = self.net[li].rid[side];
+            let mut d = Vec::new();
+            crate::clock::go_duration((lat * 1e9) as i64 + self.rng.range(0, 999_999), &mut d);
+            log!(
+                self,
+                x,
+                t + self.jit(TICK_J),
+                Wrn,
+                "{addr} - rid:{rid} - Readloop processing time: {}",
+                String::from_utf8_lossy(&d)
+            );
         }
     }
 
