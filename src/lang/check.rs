@@ -218,64 +218,15 @@ impl Cx<'_, '_> {
         pack: &Arc<str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Rule> {
-        let missing = |name: &str, diags: &mut Vec<Diagnostic>| {
-            self.err(
-                diags,
-                "E0010",
-                r.id.span,
-                format!("rule `{}` has no `{name}`", r.id.v),
-                None,
-            );
-        };
         let title = r.title.as_ref().map(|t| t.v.clone());
         if title.is_none() {
-            missing("title", diags);
+            self.missing(r, "title", diags);
         }
-        let severity = match &r.severity {
-            None => {
-                missing("severity", diags);
-                None
-            }
-            Some(s) => match Severity::parse(&s.v) {
-                Some(x) => Some(x),
-                None => {
-                    let names = ["info", "low", "medium", "high", "critical"];
-                    self.err(
-                        diags,
-                        "E0005",
-                        s.span,
-                        format!("unknown severity `{}`", s.v),
-                        did_you_mean(&s.v, names)
-                            .or_else(|| Some(format!("one of {}", names.join(", ")))),
-                    );
-                    None
-                }
-            },
-        };
-        let category = match &r.category {
-            None => {
-                missing("category", diags);
-                None
-            }
-            Some(c) => {
-                if CATEGORIES.iter().any(|(n, _)| *n == c.v) {
-                    Some(c.v.clone())
-                } else {
-                    self.err(
-                        diags,
-                        "E0004",
-                        c.span,
-                        format!("unknown cause category `{}`", c.v),
-                        did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n))
-                            .or_else(|| Some("see the category list in rules/README.md".into())),
-                    );
-                    None
-                }
-            }
-        };
+        let severity = self.rule_severity(r, diags);
+        let category = self.rule_category(r, diags);
         let detect = match &r.when {
             None => {
-                missing("when", diags);
+                self.missing(r, "when", diags);
                 None
             }
             Some(w) => self.detect(&w.v, w.span, diags, false),
@@ -293,28 +244,7 @@ impl Cx<'_, '_> {
         for c in &r.collect {
             self.placeholders("collect", c, diags);
         }
-        if r.examples.is_empty() {
-            self.err(
-                diags,
-                "W0102",
-                r.id.span,
-                format!("rule `{}` has no examples", r.id.v),
-                Some("add `example fire { ... }` and `example quiet { ... }`".into()),
-            );
-        } else if !r.examples.iter().any(|e| e.fire) || !r.examples.iter().any(|e| !e.fire) {
-            let which = if r.examples.iter().any(|e| e.fire) {
-                "quiet"
-            } else {
-                "fire"
-            };
-            self.err(
-                diags,
-                "W0103",
-                r.id.span,
-                format!("rule `{}` has no `{which}` example", r.id.v),
-                None,
-            );
-        }
+        self.examples_present(r, diags);
         let merge = r
             .merge
             .as_ref()
@@ -348,22 +278,111 @@ impl Cx<'_, '_> {
             collect: r.collect.iter().map(|c| c.v.as_str().into()).collect(),
             explains,
             merge,
-            examples: r
-                .examples
-                .iter()
-                .map(|e| Example {
-                    fire: e.fire,
-                    name: e.name.clone(),
-                    lines: e
-                        .lines
-                        .iter()
-                        .map(|(o, t)| (self.map.line_col(*o).0, t.clone()))
-                        .collect(),
-                    line: self.map.line_col(e.span.start).0,
-                })
-                .collect(),
+            examples: self.examples(r),
             source: source.into(),
         })
+    }
+
+    /// E0010: the rule lacks a required clause.
+    fn missing(&self, r: &ast::RuleDecl, name: &str, diags: &mut Vec<Diagnostic>) {
+        self.err(
+            diags,
+            "E0010",
+            r.id.span,
+            format!("rule `{}` has no `{name}`", r.id.v),
+            None,
+        );
+    }
+
+    fn rule_severity(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) -> Option<Severity> {
+        match &r.severity {
+            None => {
+                self.missing(r, "severity", diags);
+                None
+            }
+            Some(s) => match Severity::parse(&s.v) {
+                Some(x) => Some(x),
+                None => {
+                    let names = ["info", "low", "medium", "high", "critical"];
+                    self.err(
+                        diags,
+                        "E0005",
+                        s.span,
+                        format!("unknown severity `{}`", s.v),
+                        did_you_mean(&s.v, names)
+                            .or_else(|| Some(format!("one of {}", names.join(", ")))),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn rule_category(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) -> Option<String> {
+        match &r.category {
+            None => {
+                self.missing(r, "category", diags);
+                None
+            }
+            Some(c) => {
+                if CATEGORIES.iter().any(|(n, _)| *n == c.v) {
+                    Some(c.v.clone())
+                } else {
+                    self.err(
+                        diags,
+                        "E0004",
+                        c.span,
+                        format!("unknown cause category `{}`", c.v),
+                        did_you_mean(&c.v, CATEGORIES.iter().map(|(n, _)| *n))
+                            .or_else(|| Some("see the category list in rules/README.md".into())),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    /// W0102/W0103: a rule should show that it fires and that it stays quiet.
+    fn examples_present(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) {
+        if r.examples.is_empty() {
+            self.err(
+                diags,
+                "W0102",
+                r.id.span,
+                format!("rule `{}` has no examples", r.id.v),
+                Some("add `example fire { ... }` and `example quiet { ... }`".into()),
+            );
+        } else if !r.examples.iter().any(|e| e.fire) || !r.examples.iter().any(|e| !e.fire) {
+            let which = if r.examples.iter().any(|e| e.fire) {
+                "quiet"
+            } else {
+                "fire"
+            };
+            self.err(
+                diags,
+                "W0103",
+                r.id.span,
+                format!("rule `{}` has no `{which}` example", r.id.v),
+                None,
+            );
+        }
+    }
+
+    /// The rule's examples, with their lines' line numbers in the pack.
+    fn examples(&self, r: &ast::RuleDecl) -> Vec<Example> {
+        r.examples
+            .iter()
+            .map(|e| Example {
+                fire: e.fire,
+                name: e.name.clone(),
+                lines: e
+                    .lines
+                    .iter()
+                    .map(|(o, t)| (self.map.line_col(*o).0, t.clone()))
+                    .collect(),
+                line: self.map.line_col(e.span.start).0,
+            })
+            .collect()
     }
 
     fn placeholders(&self, what: &str, s: &Sp<String>, diags: &mut Vec<Diagnostic>) {
