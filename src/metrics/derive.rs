@@ -188,7 +188,7 @@ fn gap_spans(me: &NodeFetches, peers: &[i64]) -> Vec<Span> {
                 if y - x <= step * 5 / 2 {
                     continue;
                 }
-                if any_in(&me.failed, x, y) || any_in(&peers, x + step * 3 / 2, y) {
+                if any_in(&me.failed, x, y) || any_in(peers, x + step * 3 / 2, y) {
                     spans.push(Span::new(Timestamp(x), Timestamp(y)));
                 }
             }
