@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod hostile;
 mod ingest;
+mod metrics;
 mod releases;
 mod rules;
 mod tidy;

@@ -1,5 +1,5 @@
-//! Raft groups (elections, quorum, leader changes and what each node logs about
-//! them) and route upkeep (pings, stale detection, write deadlines, buffering).
+//! Raft groups at work: elections, quorum, leader changes and what each node
+//! logs about them (the groups themselves are in `groups.rs`).
 
 use crate::clock::{MS, Micros, SEC};
 use crate::logger::Level;
@@ -35,9 +35,6 @@ impl Sim {
             if memory { 'M' } else { 'F' },
             self.rng.alnum(8)
         );
-        for &r in &replicas {
-            self.hosted[r] += 1;
-        }
         let view = replicas
             .iter()
             .map(|&r| {
@@ -48,7 +45,7 @@ impl Sim {
                 }
             })
             .collect();
-        self.groups.push(Group {
+        self.groups.add(Group {
             kind,
             asset,
             raft,
@@ -65,8 +62,7 @@ impl Sim {
             memory,
             msgs: 0.0,
             bytes: 0.0,
-        });
-        self.groups.len() - 1
+        })
     }
 
     /// Three replicas starting at `first`, wrapping around (all nodes if fewer).
@@ -121,7 +117,7 @@ impl Sim {
                 let mut votes = 1;
                 for s in 0..n {
                     let r = self.groups[gi].replicas[s];
-                    if r == l || !self.can_talk(l, r) {
+                    if r == l || !self.net.can_talk(l, r) {
                         continue;
                     }
                     votes += 1;
@@ -156,7 +152,7 @@ impl Sim {
             let leader_ok = match g.leader {
                 Some(l) => {
                     l != r
-                        && self.can_talk(l, r)
+                        && self.net.can_talk(l, r)
                         && g.slot(l).is_some_and(|ls| g.view[ls] == Some(l))
                 }
                 None => false,
@@ -183,7 +179,7 @@ impl Sim {
             let votes = (0..n)
                 .filter(|&v| {
                     let vn = g.replicas[v];
-                    self.nodes[vn].running() && self.can_talk(r, vn) && my_lag <= g.lag[v] + 0.5
+                    self.nodes[vn].running() && self.net.can_talk(r, vn) && my_lag <= g.lag[v] + 0.5
                 })
                 .count();
             let oos = self.nodes[r].out_of_storage && g.kind == GroupKind::Stream && !g.memory;
@@ -232,7 +228,7 @@ impl Sim {
                 ),
             };
             let key = format!("leader-{gi}-{}", self.groups[gi].term);
-            if self.chain.len() < 40 {
+            if self.truth.chain().len() < 40 {
                 self.chain(lt, Some(r), &key, what);
             }
         }
@@ -240,7 +236,7 @@ impl Sim {
         let n = self.groups[gi].replicas.len();
         for v in 0..n {
             let vn = self.groups[gi].replicas[v];
-            if vn != r && self.can_talk(r, vn) && self.groups[gi].view[v] != Some(r) {
+            if vn != r && self.net.can_talk(r, vn) && self.groups[gi].view[v] != Some(r) {
                 self.groups[gi].view[v] = Some(r);
                 let ft = lt + 300 + self.jit(3 * MS);
                 self.follower_learns(gi, vn, r, ft);
@@ -322,153 +318,7 @@ impl Sim {
         );
         self.chain(t, Some(l), &format!("stepdown-{gi}"), what);
     }
-
-    /// Route upkeep: traffic bookkeeping, buffered bytes, PING/PONG and stale
-    /// detection, write deadlines, slow route read loops.
-    pub fn routes_tick(&mut self, t: Micros, dt: f64) {
-        let n = self.p.nodes;
-        let pings_inbound = self.p.version.pings_on_inbound_idle();
-        for a in 0..n {
-            for b in (a + 1)..n {
-                let li = a * n + b;
-                if !self.links[li].open[0] && !self.links[li].open[1] {
-                    continue;
-                }
-                // Raft heartbeats and internal traffic on every live route.
-                let hb = 10.0 + (self.hosted[a].min(self.hosted[b]) as f64);
-                for side in 0..2 {
-                    let (x, y) = if side == 0 { (a, b) } else { (b, a) };
-                    if !self.links[li].open[side] || !self.nodes[x].running() {
-                        continue;
-                    }
-                    self.route_send(x, y, hb * dt, hb * dt * 120.0, t);
-                }
-                for side in 0..2 {
-                    let (x, y) = if side == 0 { (a, b) } else { (b, a) };
-                    if !self.links[li].open[side] || !self.nodes[x].running() {
-                        continue;
-                    }
-                    // Write deadline on a blocked socket.
-                    if let Some(since) = self.links[li].blocked_since[side]
-                        && t - since >= self.p.write_deadline
-                    {
-                        let addr = self.links[li].addr[side].clone();
-                        let rid = self.links[li].rid[side];
-                        let chunks = self.rng.range(1, 3);
-                        let bytes = chunks * self.rng.range(300, 900);
-                        let mut d = Vec::new();
-                        crate::clock::go_duration(self.p.write_deadline * 1000, &mut d);
-                        let d = String::from_utf8_lossy(&d).into_owned();
-                        log!(
-                            self,
-                            x,
-                            t,
-                            Inf,
-                            "{addr} - rid:{rid} - Slow Consumer Detected: WriteDeadline of {d} exceeded with {chunks} chunks of {bytes} total bytes."
-                        );
-                        self.nodes[x].slow_consumers += 1;
-                        self.nodes[x].sc_routes += 1;
-                        let what = format!(
-                            "{} cut its route to {} (write deadline exceeded)",
-                            self.names[x], self.names[y]
-                        );
-                        self.chain(t, Some(x), &format!("wd-{x}-{y}"), what);
-                        self.close_link_side(x, y, t + 40, Some("Slow Consumer (Write Deadline)"));
-                        continue;
-                    }
-                    // PING timer.
-                    if t >= self.links[li].next_ping[side] {
-                        self.links[li].next_ping[side] = t + self.p.ping_interval;
-                        let idle_ref = if pings_inbound {
-                            self.links[li].last_in[side]
-                        } else {
-                            self.links[li].last_out[side]
-                        };
-                        // Recent activity (or a PONG that makes it back) resets the count.
-                        if t - idle_ref < self.p.ping_interval || self.can_talk(x, y) {
-                            self.links[li].pings_out[side] = 0;
-                        } else {
-                            self.links[li].pings_out[side] += 1;
-                            if self.links[li].pings_out[side] > self.p.ping_max {
-                                let what = format!(
-                                    "{} found its route to {} stale (no PONG)",
-                                    self.names[x], self.names[y]
-                                );
-                                self.chain(t, Some(x), &format!("stale-{x}-{y}"), what);
-                                self.close_link_side(x, y, t, Some("Stale Connection"));
-                                continue;
-                            }
-                        }
-                    }
-                    // A starved read loop on a route.
-                    let lat = self.nodes[x].route_latency;
-                    if lat >= 2.0 && self.tick_n % 1200 == (li as u64 * 7 % 1200) {
-                        let addr = self.links[li].addr[side].clone();
-                        let rid = self.links[li].rid[side];
-                        let mut d = Vec::new();
-                        crate::clock::go_duration(
-                            (lat * 1e9) as i64 + self.rng.range(0, 999_999),
-                            &mut d,
-                        );
-                        log!(
-                            self,
-                            x,
-                            t + self.jit(TICK_J),
-                            Wrn,
-                            "{addr} - rid:{rid} - Readloop processing time: {}",
-                            String::from_utf8_lossy(&d)
-                        );
-                    }
-                }
-                // Buffered bytes flow once the peer can read again.
-                for side in 0..2 {
-                    let (x, y) = if side == 0 { (a, b) } else { (b, a) };
-                    if self.links[li].pending[side] > 0.0 && self.can_talk(x, y) {
-                        let bytes = std::mem::take(&mut self.links[li].pending[side]);
-                        self.links[li].blocked_since[side] = None;
-                        self.nodes[y].route_backlog += bytes / 600.0 * cost::ROUTE_MSG;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends `msgs`/`bytes` from `x` to `y` over their route (costs, counters,
-    /// socket buffering when `y` cannot read).
-    pub fn route_send(&mut self, x: usize, y: usize, msgs: f64, bytes: f64, t: Micros) {
-        if x == y || msgs <= 0.0 {
-            return;
-        }
-        let (li, side) = self.link_idx(x, y);
-        if !self.links[li].open[side] {
-            return;
-        }
-        let other = 1 - side;
-        let talk = self.can_talk(x, y);
-        let sock_buf = self.p.sock_buf as f64;
-        let l = &mut self.links[li];
-        l.out_msgs[side] += msgs;
-        l.out_bytes[side] += bytes;
-        l.last_out[side] = t;
-        self.nodes[x].out_msgs += msgs;
-        self.nodes[x].out_bytes += bytes;
-        self.nodes[x].route_backlog += msgs * cost::ROUTE_MSG;
-        if talk && l.open[other] {
-            l.in_msgs[other] += msgs;
-            l.in_bytes[other] += bytes;
-            l.last_in[other] = t;
-            self.nodes[y].in_msgs += msgs;
-            self.nodes[y].in_bytes += bytes;
-            self.nodes[y].route_backlog += msgs * cost::ROUTE_MSG;
-        } else {
-            l.pending[side] += bytes;
-            if l.pending[side] > sock_buf && l.blocked_since[side].is_none() {
-                l.blocked_since[side] = Some(t);
-            }
-        }
-    }
 }
 
 /// How far back a freshly armed election timer may start (covers the tick granularity).
 const TICK_BACK: Micros = 50 * MS;
-const TICK_J: Micros = 45 * MS;

@@ -5,12 +5,17 @@
 //! Pipeline: scenario (TOML + `--set`) → [`sim::Sim`] (virtual clock, event
 //! queue, per-node CPU budget) → per-node logs, metrics, truth.json.
 
+mod banner;
 pub mod clock;
 pub mod cluster;
+pub mod groups;
 pub mod logger;
 pub mod model;
 pub mod monitor;
+pub mod net;
+pub mod queue;
 pub mod rng;
+mod routes;
 pub mod scenario;
 pub mod sim;
 pub mod truth;

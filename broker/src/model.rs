@@ -234,6 +234,42 @@ pub struct Link {
     pub dialing: [bool; 2],
 }
 
+impl Link {
+    /// A fresh route: both sides open, `side` the one that dialed; route ids
+    /// and remote addresses as (this side, other side); traffic, buffers and
+    /// pings reset.
+    pub fn connect(
+        &mut self,
+        side: usize,
+        rid: (u64, u64),
+        addr: (String, String),
+        t: Micros,
+        next_ping: Micros,
+    ) {
+        let other = 1 - side;
+        self.open = [true, true];
+        self.rid[side] = rid.0;
+        self.rid[other] = rid.1;
+        self.addr[side] = addr.0;
+        self.addr[other] = addr.1;
+        self.did_solicit[side] = true;
+        self.did_solicit[other] = false;
+        self.since = t;
+        self.ever_up = true;
+        self.in_msgs = [0.0; 2];
+        self.out_msgs = [0.0; 2];
+        self.in_bytes = [0.0; 2];
+        self.out_bytes = [0.0; 2];
+        self.pending = [0.0; 2];
+        self.blocked_since = [None; 2];
+        self.pings_out = [0; 2];
+        self.last_in = [t; 2];
+        self.last_out = [t; 2];
+        self.next_ping = [next_ping; 2];
+        self.dialing = [false; 2];
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum GroupKind {
     Meta,

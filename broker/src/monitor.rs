@@ -402,61 +402,14 @@ impl Sim {
     }
 
     fn varz_body(&mut self, i: usize, now: Micros) {
-        let v = self.p.version;
         let np = self.p.nodes;
         let routes = (0..np)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .count();
         let (mem, storage, _, _, _, _) = self.js_stats(i);
-        let hosted = self.hosted[i];
+        let hosted = self.groups.hosted(i);
         let name = self.names[i].clone();
-        {
-            let n = &self.nodes[i];
-            let m = &mut self.mon.buf;
-            let _ = write!(
-                m,
-                ",\"http_status\":200,\"body\":{{\"server_id\":\"{}\",\"server_name\":\"{name}\",\"version\":\"{v}\",\"proto\":1,\"go\":\"{}\",\"host\":\"127.0.0.1\",\"port\":{},\"auth_required\":true,",
-                n.server_id,
-                crate::version::go_version(v),
-                14221 + i
-            );
-            if routes > 0 {
-                m.extend_from_slice(b"\"connect_urls\":[");
-                for k in 0..np {
-                    if k > 0 {
-                        m.push(b',');
-                    }
-                    let _ = write!(m, "\"127.0.0.1:{}\"", 14221 + (i + k) % np);
-                }
-                m.extend_from_slice(b"],");
-            }
-            let _ = write!(
-                m,
-                "\"max_connections\":65536,\"ping_interval\":{},\"ping_max\":{},\"http_host\":\"127.0.0.1\",\"http_port\":{},\"http_base_path\":\"\",\"https_port\":0,\"auth_timeout\":2,\"max_control_line\":4096,\"max_payload\":1048576,\"max_pending\":{},\"cluster\":{{\"name\":\"{}\",\"addr\":\"127.0.0.1\",\"cluster_port\":{},\"auth_timeout\":2,\"urls\":[",
-                self.p.ping_interval * 1000,
-                self.p.ping_max,
-                18221 + i,
-                self.p.max_pending,
-                self.p.cluster,
-                16221 + i
-            );
-            for k in 0..np {
-                if k > 0 {
-                    m.push(b',');
-                }
-                let _ = write!(m, "\"127.0.0.1:{}\"", 16221 + k);
-            }
-            let _ = write!(
-                m,
-                "],\"tls_timeout\":2}},\"gateway\":{{}},\"leaf\":{{}},\"mqtt\":{{\"host\":\"127.0.0.1\",\"port\":{},\"tls_timeout\":2}},\"websocket\":{{}},\"jetstream\":{{\"config\":",
-                11881 + i
-            );
-        }
+        self.varz_config(i, routes, &name);
         self.js_config(i);
         {
             let n = &self.nodes[i];
@@ -472,6 +425,61 @@ impl Sim {
             );
         }
         self.meta_json(i, now, true);
+        self.varz_runtime(i, now, routes, hosted, &name);
+        self.push_prom(i, now);
+    }
+
+    /// /varz up to the JetStream config: identity, ports, limits, cluster
+    /// and MQTT settings.
+    fn varz_config(&mut self, i: usize, routes: usize, name: &str) {
+        let v = self.p.version;
+        let np = self.p.nodes;
+        let n = &self.nodes[i];
+        let m = &mut self.mon.buf;
+        let _ = write!(
+            m,
+            ",\"http_status\":200,\"body\":{{\"server_id\":\"{}\",\"server_name\":\"{name}\",\"version\":\"{v}\",\"proto\":1,\"go\":\"{}\",\"host\":\"127.0.0.1\",\"port\":{},\"auth_required\":true,",
+            n.server_id,
+            crate::version::go_version(v),
+            14221 + i
+        );
+        if routes > 0 {
+            m.extend_from_slice(b"\"connect_urls\":[");
+            for k in 0..np {
+                if k > 0 {
+                    m.push(b',');
+                }
+                let _ = write!(m, "\"127.0.0.1:{}\"", 14221 + (i + k) % np);
+            }
+            m.extend_from_slice(b"],");
+        }
+        let _ = write!(
+            m,
+            "\"max_connections\":65536,\"ping_interval\":{},\"ping_max\":{},\"http_host\":\"127.0.0.1\",\"http_port\":{},\"http_base_path\":\"\",\"https_port\":0,\"auth_timeout\":2,\"max_control_line\":4096,\"max_payload\":1048576,\"max_pending\":{},\"cluster\":{{\"name\":\"{}\",\"addr\":\"127.0.0.1\",\"cluster_port\":{},\"auth_timeout\":2,\"urls\":[",
+            self.p.ping_interval * 1000,
+            self.p.ping_max,
+            18221 + i,
+            self.p.max_pending,
+            self.p.cluster,
+            16221 + i
+        );
+        for k in 0..np {
+            if k > 0 {
+                m.push(b',');
+            }
+            let _ = write!(m, "\"127.0.0.1:{}\"", 16221 + k);
+        }
+        let _ = write!(
+            m,
+            "],\"tls_timeout\":2}},\"gateway\":{{}},\"leaf\":{{}},\"mqtt\":{{\"host\":\"127.0.0.1\",\"port\":{},\"tls_timeout\":2}},\"websocket\":{{}},\"jetstream\":{{\"config\":",
+            11881 + i
+        );
+    }
+
+    /// /varz after the JetStream part: start, uptime, memory, CPU, traffic
+    /// and connection counters, request stats.
+    fn varz_runtime(&mut self, i: usize, now: Micros, routes: usize, hosted: u32, name: &str) {
+        let v = self.p.version;
         let n = &self.nodes[i];
         let m = &mut self.mon.buf;
         let _ = write!(
@@ -521,12 +529,11 @@ impl Sim {
             m,
             "\",\"tags\":[\"node:{name}\"],\"system_account\":\"SYS\"}}}}"
         );
-        self.push_prom(i, now);
     }
 
     fn jsz_body(&mut self, i: usize, now: Micros) {
         let (mem, storage, streams, consumers, msgs, bytes) = self.js_stats(i);
-        let hosted = self.hosted[i];
+        let hosted = self.groups.hosted(i);
         {
             let n = &self.nodes[i];
             let m = &mut self.mon.buf;
@@ -568,14 +575,9 @@ impl Sim {
         let np = self.p.nodes;
         let with_name = self.p.version.at_least(2, 9, 16);
         let open: Vec<usize> = (0..np)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .collect();
-        let sides: Vec<(usize, usize)> = open.iter().map(|&j| self.link_idx(i, j)).collect();
+        let sides: Vec<(usize, usize)> = open.iter().map(|&j| self.net.idx(i, j)).collect();
         let m = &mut self.mon.buf;
         let _ = write!(
             m,
@@ -586,7 +588,7 @@ impl Sim {
         let _ = write!(m, "\",\"num_routes\":{},\"routes\":[", open.len());
         for (k, &j) in open.iter().enumerate() {
             let (li, s) = sides[k];
-            let l = &self.links[li];
+            let l = &self.net[li];
             if k > 0 {
                 m.push(b',');
             }
@@ -607,7 +609,7 @@ impl Sim {
             write_rfc3339_nanos(l.since, (l.rid[s] as u32 * 131) % 1000, m);
             m.extend_from_slice(b"\",\"last_activity\":\"");
             write_rfc3339_nanos(l.last_in[s].max(l.last_out[s]).min(now), 0, m);
-            let rtt = if self.talk[i * np + j] {
+            let rtt = if self.net.can_talk(i, j) {
                 "0s"
             } else {
                 "1.002s"
@@ -624,7 +626,7 @@ impl Sim {
                 l.out_msgs[s] as u64,
                 l.in_bytes[s] as u64,
                 l.out_bytes[s] as u64,
-                54 + 37 * self.hosted[j]
+                54 + 37 * self.groups.hosted(j)
             );
         }
         m.extend_from_slice(b"]}}\n");
@@ -661,7 +663,7 @@ impl Sim {
                     + (self.p.cores as u32).min(8) / 2
                     + (n.io_latency > 0.2) as u32 * 4
                     + (n.api_q.len() > 10) as u32 * 2;
-                let fds = 15 + n.connections + 2 * self.hosted[i] as u64 + 6;
+                let fds = 15 + n.connections + 2 * self.groups.hosted(i) as u64 + 6;
                 let _ = write!(
                     m,
                     ",{},{threads},{fds},{},{},",
@@ -694,12 +696,7 @@ impl Sim {
         }
         let n = &self.nodes[i];
         let routes = (0..self.p.nodes)
-            .filter(|&j| {
-                j != i && {
-                    let (li, s) = self.link_idx(i, j);
-                    self.links[li].open[s]
-                }
-            })
+            .filter(|&j| j != i && self.net.side_open(i, j))
             .count();
         let healthy = self.healthz_probe_state(i);
         let vals = [

@@ -1,20 +1,35 @@
-//! The discrete-event engine: a virtual clock, one event queue ordered by
-//! (time, sequence), a 50 ms CPU tick per node, and the handlers for process
-//! lifecycle, routes, Raft groups and faults. Workloads live in `workload.rs`,
-//! monitoring endpoints in `monitor.rs`.
+//! The discrete-event engine: `Sim` owns the components of the model and
+//! runs the event loop — a virtual clock, one event queue ordered by (time,
+//! sequence), a 50 ms tick that shares each node's CPU. Here: process
+//! lifecycle, faults, CPU and memory. Elsewhere, each on `Sim`: the startup
+//! banner (`banner.rs`), routes (`routes.rs`), Raft groups at work
+//! (`cluster.rs`), clients and workloads (`workload.rs`), monitoring
+//! (`monitor.rs`).
+//!
+//! The state is split into owned components with their own invariants:
+//! [`Queue`] (clock and events), [`Net`] (route links, black holes, who can
+//! talk), [`Groups`] (Raft groups, hosting and replication lag),
+//! [`Clients`] (streams the clients use, MQTT devices, the slow subscriber),
+//! [`Truth`] (the causal chain and what truth.json reports), [`Monitor`]
+//! (metric files), plus the nodes and their loggers.
 //!
 //! Architecture invariant: nothing here reads the wall clock or iterates a hash
 //! map; every random choice comes from `self.rng`. Same scenario + seed → same bytes.
 
 use crate::clock::{MS, Micros, SEC};
+use crate::groups::Groups;
 use crate::logger::{Level, LogFormat, Logger};
-use crate::model::{Device, Group, GroupKind, Link, Node, Proc, SlowSub, cost};
+use crate::model::{Group, GroupKind, Node, Proc, cost};
 use crate::monitor::Monitor;
+use crate::net::Net;
+pub use crate::queue::Ev;
+use crate::queue::Queue;
 use crate::rng::Rng;
 use crate::scenario::{Fault, Params, Scenario};
+pub use crate::truth::ChainEntry;
+use crate::truth::Truth;
+use crate::workload::Clients;
 use anyhow::{Context, Result};
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
 use std::path::{Path, PathBuf};
 
 pub const TICK: Micros = 50 * MS;
@@ -30,62 +45,6 @@ macro_rules! log {
 }
 pub(crate) use log;
 
-#[derive(Clone, Debug)]
-pub enum Ev {
-    Tick,
-    Start(usize),
-    Dial {
-        from: usize,
-        to: usize,
-        attempt: u32,
-        after_loss: bool,
-    },
-    RoutingCheck(usize),
-    CreateAssets,
-    Sample,
-    FaultStart,
-    FaultEnd,
-    Kill(usize),
-    Shutdown(usize),
-    MqttConnect(u32),
-    MqttResponse(u32, u32),
-    MqttTimeout(u32, u32),
-    Backend,
-    SlowStall(usize),
-    SlowRestart(usize),
-    FlapDown(usize),
-    FlapUp(usize),
-    LoadStop,
-    /// A log line whose time lies beyond the current tick.
-    Log {
-        node: usize,
-        lvl: Level,
-        msg: String,
-    },
-}
-
-struct Entry {
-    t: Micros,
-    seq: u64,
-    ev: Ev,
-}
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        (self.t, self.seq) == (o.t, o.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.t, self.seq).cmp(&(o.t, o.seq))
-    }
-}
-
 /// Output options chosen on the command line.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -93,13 +52,6 @@ pub struct RunOptions {
     pub log_format: LogFormat,
     pub metrics_interval: Micros,
     pub prometheus: bool,
-}
-
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ChainEntry {
-    pub at: String,
-    pub node: Option<String>,
-    pub what: String,
 }
 
 /// What a finished run reports back (for the CLI summary and tests).
@@ -112,47 +64,24 @@ pub struct RunStats {
 }
 
 pub struct Sim {
-    pub p: Params,
-    pub fault: Fault,
-    pub scenario: String,
-    pub root_cause: Option<String>,
-    pub causes: Vec<String>,
-    pub seed: u64,
-    pub rng: Rng,
-    pub now: Micros,
-    pub end: Micros,
-    q: BinaryHeap<Reverse<Entry>>,
-    seq: u64,
-    pub names: Vec<String>,
-    pub raft_ids: Vec<String>,
-    pub nodes: Vec<Node>,
-    pub logs: Vec<Logger>,
-    pub mon: Monitor,
-    pub links: Vec<Link>,
-    pub net_down: Vec<bool>,
-    pub talk: Vec<bool>,
-    pub groups: Vec<Group>,
-    pub hosted: Vec<u32>,
-    pub lagging: Vec<Vec<(u32, u8)>>,
-    pub orders: Option<usize>,
-    pub mqtt_msgs: Option<usize>,
-    pub mqtt_sess: Option<usize>,
-    pub audit: Option<usize>,
-    pub cache: Option<usize>,
-    pub devices: Vec<Device>,
-    pub nuid: String,
-    pub nuid_seq: u64,
-    pub backend_mid: u64,
-    pub backend_port: u32,
-    pub slow: SlowSub,
-    pub chain: Vec<ChainEntry>,
-    chain_keys: BTreeSet<String>,
-    pub fault_time: Option<Micros>,
-    pub load_on: bool,
-    pub shutting_down: bool,
-    pub tick_n: u64,
-    pub stats: RunStats,
-    pub opts: RunOptions,
+    pub(crate) p: Params,
+    pub(crate) fault: Fault,
+    pub(crate) rng: Rng,
+    queue: Queue,
+    pub(crate) names: Vec<String>,
+    pub(crate) raft_ids: Vec<String>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) logs: Vec<Logger>,
+    pub(crate) mon: Monitor,
+    pub(crate) net: Net,
+    pub(crate) groups: Groups,
+    pub(crate) clients: Clients,
+    pub(crate) truth: Truth,
+    /// The graceful stop at the end has begun.
+    pub(crate) shutting_down: bool,
+    pub(crate) tick_n: u64,
+    stats: RunStats,
+    pub(crate) opts: RunOptions,
 }
 
 /// SHA-256 based RAFT node id as nats-server derives it from the server name.
@@ -212,50 +141,6 @@ impl Sim {
             node.next_port = 33_000 + rng.range(0, 20_000) as u32;
             node.pid = 1800 + (i as u32) * 29 + rng.range(0, 20) as u32;
         }
-        let mut sim = Sim {
-            end: p.start + p.duration,
-            now: p.start,
-            fault: sc.fault,
-            scenario: sc.name.clone(),
-            root_cause: sc.root_cause.clone(),
-            causes: sc.causes.clone(),
-            seed,
-            rng,
-            q: BinaryHeap::new(),
-            seq: 0,
-            names,
-            raft_ids,
-            nodes,
-            logs,
-            mon,
-            links: vec![Link::default(); n * n],
-            net_down: vec![false; n],
-            talk: vec![false; n * n],
-            groups: Vec::new(),
-            hosted: vec![0; n],
-            lagging: vec![Vec::new(); n],
-            orders: None,
-            mqtt_msgs: None,
-            mqtt_sess: None,
-            audit: None,
-            cache: None,
-            devices: Vec::new(),
-            nuid,
-            nuid_seq: 0,
-            backend_mid: 0,
-            backend_port: 0,
-            slow: SlowSub::default(),
-            chain: Vec::new(),
-            chain_keys: BTreeSet::new(),
-            fault_time: None,
-            load_on: false,
-            shutting_down: false,
-            tick_n: 0,
-            stats: RunStats::default(),
-            opts,
-            p,
-        };
-        sim.p.cluster = sc.params.cluster.clone();
         let meta = Group {
             kind: GroupKind::Meta,
             asset: String::new(),
@@ -264,79 +149,61 @@ impl Sim {
             leader: None,
             term: 0,
             view: vec![None; n],
-            contact: vec![sim.p.start; n],
+            contact: vec![p.start; n],
             deadline: vec![0; n],
             lag: vec![0.0; n],
             missed: vec![0.0; n],
-            quorum_at: sim.p.start,
+            quorum_at: p.start,
             last_noquorum_log: i64::MIN / 2,
             memory: false,
             msgs: 0.0,
             bytes: 0.0,
         };
-        sim.groups.push(meta);
+        let sim = Sim {
+            queue: Queue::new(p.start, p.start + p.duration),
+            fault: sc.fault,
+            truth: Truth::new(sc, seed),
+            rng,
+            names,
+            raft_ids,
+            nodes,
+            logs,
+            mon,
+            net: Net::new(n),
+            groups: Groups::new(n, meta),
+            clients: Clients::new(nuid),
+            shutting_down: false,
+            tick_n: 0,
+            stats: RunStats::default(),
+            opts,
+            p,
+        };
         Ok(sim)
     }
 
     pub fn at(&mut self, t: Micros, ev: Ev) {
-        self.seq += 1;
-        self.q.push(Reverse(Entry {
-            t,
-            seq: self.seq,
-            ev,
-        }));
+        self.queue.at(t, ev);
     }
 
     /// Records a step of the causal chain once per key.
     pub fn chain(&mut self, t: Micros, node: Option<usize>, key: &str, what: String) {
-        if self.chain_keys.insert(key.to_string()) {
-            let at = crate::clock::TsFmt::new(crate::clock::TsStyle::Rfc3339Millis).string(t);
-            self.chain.push(ChainEntry {
-                at,
-                node: node.map(|i| self.names[i].clone()),
-                what,
-            });
-        }
+        let node = node.map(|i| self.names[i].as_str());
+        self.truth.record(t, node, key, what);
     }
 
     /// Logs now, or schedules the line if `t` is more than a tick ahead
     /// (a node's log must never run ahead of the clock).
     pub fn log_at(&mut self, node: usize, t: Micros, lvl: Level, msg: String) {
-        if t <= self.now + TICK {
+        if t <= self.queue.now() + TICK {
             self.logs[node].log(t, lvl, format_args!("{msg}"));
         } else {
             self.at(t, Ev::Log { node, lvl, msg });
         }
     }
 
-    pub fn can_talk(&self, a: usize, b: usize) -> bool {
-        self.talk[a * self.p.nodes + b]
-    }
-
-    pub fn link_idx(&self, a: usize, b: usize) -> (usize, usize) {
-        if a < b {
-            (a * self.p.nodes + b, 0)
-        } else {
-            (b * self.p.nodes + a, 1)
-        }
-    }
-
-    pub fn link_open(&self, a: usize, b: usize) -> bool {
-        let (li, _) = self.link_idx(a, b);
-        self.links[li].open == [true, true]
-    }
-
     /// Recomputes who can exchange messages with whom right now.
     pub fn refresh_talk(&mut self) {
-        let n = self.p.nodes;
-        for a in 0..n {
-            for b in 0..n {
-                let ok = self.nodes[a].running()
-                    && self.nodes[b].running()
-                    && (a == b || (self.link_open(a, b) && !self.net_down[a] && !self.net_down[b]));
-                self.talk[a * n + b] = ok;
-            }
-        }
+        self.net.refresh(&self.nodes);
     }
 
     /// Jitter inside the current tick.
@@ -346,13 +213,9 @@ impl Sim {
 
     pub fn run(mut self) -> Result<(RunStats, Vec<ChainEntry>)> {
         self.schedule_initial();
-        while let Some(Reverse(e)) = self.q.pop() {
-            if e.t > self.end {
-                break;
-            }
-            self.now = e.t;
+        while let Some((t, ev)) = self.queue.pop() {
             self.stats.events += 1;
-            self.handle(e.t, e.ev);
+            self.handle(t, ev);
         }
         for l in &mut self.logs {
             l.flush()?;
@@ -360,8 +223,10 @@ impl Sim {
             self.stats.log_bytes += l.bytes;
         }
         self.stats.metric_lines = self.mon.finish()?;
-        crate::truth::write(&self)?;
-        Ok((self.stats.clone(), self.chain.clone()))
+        let end = self.queue.end();
+        self.truth
+            .write(&self.opts.out, &self.names, &self.p, end)?;
+        Ok((self.stats.clone(), self.truth.chain().to_vec()))
     }
 
     fn schedule_initial(&mut self) {
@@ -407,7 +272,7 @@ impl Sim {
             }
         }
         // Graceful stop at the end, one node after the other.
-        let stop = self.end - 1_500 * MS - (self.p.nodes as Micros) * 450 * MS;
+        let stop = self.queue.end() - 1_500 * MS - (self.p.nodes as Micros) * 450 * MS;
         self.at(stop - 300 * MS, Ev::LoadStop);
         for i in 0..self.p.nodes {
             let t = stop + (i as Micros) * 450 * MS + self.jit(40 * MS);
@@ -419,7 +284,7 @@ impl Sim {
         match ev {
             Ev::Tick => {
                 self.tick(t);
-                if t + TICK <= self.end {
+                if t + TICK <= self.queue.end() {
                     self.at(t + TICK, Ev::Tick);
                 }
             }
@@ -433,7 +298,7 @@ impl Sim {
             Ev::RoutingCheck(i) => {
                 if self.nodes[i].running() {
                     let up = (0..self.p.nodes)
-                        .filter(|&j| j != i && self.link_open(i, j))
+                        .filter(|&j| j != i && self.net.open(i, j))
                         .count();
                     if up + 1 < self.p.nodes {
                         log!(self, i, t, Wrn, "Waiting for routing to be established...");
@@ -460,7 +325,7 @@ impl Sim {
             Ev::SlowRestart(ep) => self.slow_restart(ep, t),
             Ev::FlapDown(k) => self.flap(k, true, t),
             Ev::FlapUp(k) => self.flap(k, false, t),
-            Ev::LoadStop => self.load_on = false,
+            Ev::LoadStop => self.clients.stop_load(),
             Ev::Log { node, lvl, msg } => {
                 if self.nodes[node].running() {
                     self.logs[node].log(t, lvl, format_args!("{msg}"));
@@ -567,256 +432,8 @@ impl Sim {
     /// Bytes of file-backed stream data this node holds.
     fn store_of(&self, i: usize) -> f64 {
         self.groups
-            .iter()
-            .filter(|g| g.kind == GroupKind::Stream && !g.memory && g.slot(i).is_some())
-            .map(|g| g.bytes)
-            .sum::<f64>()
+            .stored_on(i)
             .min(self.nodes[i].max_storage as f64 * 1.0001)
-    }
-
-    fn banner(&mut self, i: usize, t: Micros, restart: bool) {
-        let v = self.p.version;
-        let name = self.names[i].clone();
-        let mut tt = t;
-        let mut step = |s: &mut Sim, gap: Micros| {
-            tt = tt.max(s.logs[i].last()) + gap + s.rng.range(0, 2);
-            tt
-        };
-        let l = step(self, 0);
-        log!(self, i, l, Inf, "Starting nats-server");
-        let l = step(self, 45);
-        log!(self, i, l, Inf, "  Version:  {v}");
-        let l = step(self, 1);
-        log!(self, i, l, Inf, "  Git:      [not set]");
-        let l = step(self, 1);
-        log!(self, i, l, Inf, "  Cluster:  {}", self.p.cluster);
-        let l = step(self, 1);
-        log!(self, i, l, Inf, "  Name:     {name}");
-        let l = step(self, 1);
-        log!(self, i, l, Inf, "  Node:     {}", self.raft_ids[i]);
-        let l = step(self, 2);
-        log!(self, i, l, Inf, "  ID:       {}", self.nodes[i].server_id);
-        let l = step(self, 2);
-        log!(
-            self,
-            i,
-            l,
-            Wrn,
-            "Plaintext passwords detected, use nkeys or bcrypt"
-        );
-        let l = step(self, 3);
-        if v.at_least(2, 11, 0) {
-            let digest = format!(
-                "{:016x}{:016x}{:016x}{:016x}",
-                self.seed.wrapping_mul(31),
-                i,
-                self.seed ^ 0x5bd1e995,
-                7u64
-            );
-            log!(
-                self,
-                i,
-                l,
-                Inf,
-                "Using configuration file: /etc/nats/{name}.conf (sha256:{digest})"
-            );
-        } else {
-            log!(
-                self,
-                i,
-                l,
-                Inf,
-                "Using configuration file: /etc/nats/{name}.conf"
-            );
-        }
-        let l = step(self, 400);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "Starting http monitor on 127.0.0.1:{}",
-            18221 + i
-        );
-        let l = step(self, 25);
-        log!(self, i, l, Inf, "Starting JetStream");
-        const ART: [&str; 7] = [
-            "    _ ___ _____ ___ _____ ___ ___   _   __  __",
-            " _ | | __|_   _/ __|_   _| _ \\ __| /_\\ |  \\/  |",
-            "| || | _|  | | \\__ \\ | | |   / _| / _ \\| |\\/| |",
-            " \\__/|___| |_| |___/ |_| |_|_\\___/_/ \\_\\_|  |_|",
-            "",
-            "         https://docs.nats.io/jetstream",
-            "",
-        ];
-        for (k, line) in ART.iter().enumerate() {
-            let l = step(self, if k == 0 { 90 } else { 1 });
-            log!(self, i, l, Inf, "{line}");
-        }
-        let l = step(self, 1);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "---------------- JETSTREAM ----------------"
-        );
-        let l = step(self, 5);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "  Max Memory:      {}",
-            friendly_bytes(self.nodes[i].max_memory)
-        );
-        let l = step(self, 2);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "  Max Storage:     {}",
-            friendly_bytes(self.nodes[i].max_storage)
-        );
-        let l = step(self, 2);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "  Store Directory: \"/data/{name}/jetstream\""
-        );
-        if v.at_least(2, 11, 0) {
-            let l = step(self, 1);
-            log!(
-                self,
-                i,
-                l,
-                Inf,
-                "  API Level:       {}",
-                if v.at_least(2, 12, 0) { 2 } else { 1 }
-            );
-        }
-        let l = step(self, 1);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "-------------------------------------------"
-        );
-        if restart {
-            let streams: Vec<usize> = (0..self.groups.len())
-                .filter(|&g| {
-                    self.groups[g].kind == GroupKind::Stream && self.groups[g].slot(i).is_some()
-                })
-                .collect();
-            for g in streams {
-                let asset = self.groups[g].asset.clone();
-                let msgs = if self.groups[g].memory {
-                    0.0
-                } else {
-                    self.groups[g].msgs
-                };
-                let l = step(self, 1500);
-                log!(self, i, l, Inf, "  Starting restore for stream '{asset}'");
-                let took = 3_000 + (msgs as i64) * 3;
-                let l = step(self, took);
-                let count = commas(msgs as u64);
-                if v.at_least(2, 10, 0) {
-                    let mut d = Vec::new();
-                    crate::clock::go_duration(took * 1000, &mut d);
-                    log!(
-                        self,
-                        i,
-                        l,
-                        Inf,
-                        "  Restored {count} messages for stream '{asset}' in {}",
-                        String::from_utf8_lossy(&d)
-                    );
-                } else {
-                    log!(
-                        self,
-                        i,
-                        l,
-                        Inf,
-                        "  Restored {count} messages for stream '{asset}'"
-                    );
-                }
-                let consumers = self
-                    .groups
-                    .iter()
-                    .filter(|c| {
-                        c.kind == GroupKind::Consumer
-                            && c.asset.starts_with(&asset)
-                            && c.slot(i).is_some()
-                    })
-                    .count();
-                if consumers > 0 {
-                    let l = step(self, 20);
-                    log!(
-                        self,
-                        i,
-                        l,
-                        Inf,
-                        "  Recovering {consumers} consumers for stream - '{asset}'"
-                    );
-                }
-            }
-        }
-        let l = step(self, 700);
-        log!(self, i, l, Inf, "Starting JetStream cluster");
-        let l = step(self, 8);
-        log!(self, i, l, Inf, "Creating JetStream metadata controller");
-        let l = step(self, 320);
-        if restart {
-            log!(self, i, l, Inf, "JetStream cluster recovering state");
-        } else {
-            log!(self, i, l, Inf, "JetStream cluster bootstrapping");
-        }
-        if v.at_least(2, 11, 11) {
-            let l = step(self, 30);
-            log!(
-                self,
-                i,
-                l,
-                Inf,
-                "Took {}ms to start JetStream",
-                1 + (l - t) / 1000
-            );
-        }
-        let l = step(self, 180);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "Listening for MQTT clients on mqtt://127.0.0.1:{}",
-            11881 + i
-        );
-        let l = step(self, 30);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "Listening for client connections on 127.0.0.1:{}",
-            14221 + i
-        );
-        let l = step(self, 4);
-        log!(self, i, l, Inf, "Server is ready");
-        let l = step(self, 150);
-        log!(self, i, l, Inf, "Cluster name is {}", self.p.cluster);
-        let l = step(self, 15);
-        log!(
-            self,
-            i,
-            l,
-            Inf,
-            "Listening for route connections on 127.0.0.1:{}",
-            16221 + i
-        );
     }
 
     pub fn kill(&mut self, i: usize, t: Micros) {
@@ -831,12 +448,12 @@ impl Sim {
                 g.view[s] = None;
             }
         }
-        self.lagging[i].clear();
+        self.groups.forget_lags(i);
         for j in 0..self.p.nodes {
             if j != i {
                 self.close_link_side(i, j, t, None);
                 // The peer sees EOF at once.
-                if self.nodes[j].running() && !self.net_down[j] {
+                if self.nodes[j].running() && !self.net.is_down(j) {
                     let tt = t - 4 * MS + self.jit(2 * MS);
                     self.close_link_side(j, i, tt, Some("Client Closed"));
                 }
@@ -863,7 +480,7 @@ impl Sim {
         );
         let mut tt = l;
         for j in 0..self.p.nodes {
-            if j != i && self.links[self.link_idx(i, j).0].open[self.link_idx(i, j).1] {
+            if j != i && self.net.side_open(i, j) {
                 tt += 80 + self.jit(60);
                 self.close_link_side(i, j, tt, Some("Server Shutdown"));
                 if self.nodes[j].running() {
@@ -877,240 +494,11 @@ impl Sim {
         self.refresh_talk();
     }
 
-    // ------------------------------------------------------------------ routes
-
-    /// Closes `a`'s side of the route to `b`, logging `reason` (None = silent, e.g. a killed process).
-    pub fn close_link_side(&mut self, a: usize, b: usize, t: Micros, reason: Option<&str>) {
-        let (li, side) = self.link_idx(a, b);
-        if !self.links[li].open[side] {
-            return;
-        }
-        self.links[li].open[side] = false;
-        self.links[li].pending[side] = 0.0;
-        self.links[li].blocked_since[side] = None;
-        self.links[li].pings_out[side] = 0;
-        if let Some(r) = reason {
-            let addr = self.links[li].addr[side].clone();
-            let rid = self.links[li].rid[side];
-            if self.p.version.at_least(2, 12, 0) {
-                let remote = self.names[b].clone();
-                log!(
-                    self,
-                    a,
-                    t,
-                    Inf,
-                    "{addr} - rid:{rid} - Router connection closed: {r} - Remote: {remote}"
-                );
-            } else {
-                log!(
-                    self,
-                    a,
-                    t,
-                    Inf,
-                    "{addr} - rid:{rid} - Router connection closed: {r}"
-                );
-            }
-            // A configured route is solicited again after a loss (not on shutdown).
-            if r != "Server Shutdown"
-                && r != "Duplicate Route"
-                && !self.shutting_down
-                && self.nodes[a].running()
-                && !self.links[li].dialing[side]
-            {
-                self.links[li].dialing[side] = true;
-                let at = t + SEC + self.jit(90 * MS);
-                self.at(
-                    at,
-                    Ev::Dial {
-                        from: a,
-                        to: b,
-                        attempt: 1,
-                        after_loss: true,
-                    },
-                );
-            }
-        }
-        self.refresh_talk();
-    }
-
-    /// A route opened twice: each end (node, peer port, route id) logs the
-    /// connection, then closes it as a duplicate. `waits` are (base, jitter)
-    /// before the second end's creation, the first end's close (from `t`) and
-    /// the second end's close (from the first's), drawn in that order.
-    fn duplicate_route(
-        &mut self,
-        t: Micros,
-        ends: [(usize, u64, u64); 2],
-        waits: [(Micros, Micros); 3],
-    ) {
-        let [(a, pa, ra), (b, pb, rb)] = ends;
-        log!(
-            self,
-            a,
-            t,
-            Inf,
-            "127.0.0.1:{pa} - rid:{ra} - Route connection created"
-        );
-        let created = t + waits[0].0 + self.jit(waits[0].1);
-        log!(
-            self,
-            b,
-            created,
-            Inf,
-            "127.0.0.1:{pb} - rid:{rb} - Route connection created"
-        );
-        let tt = t + waits[1].0 + self.jit(waits[1].1);
-        log!(
-            self,
-            a,
-            tt,
-            Inf,
-            "127.0.0.1:{pa} - rid:{ra} - Router connection closed: Duplicate Route"
-        );
-        let closed = tt + waits[2].0 + self.jit(waits[2].1);
-        log!(
-            self,
-            b,
-            closed,
-            Inf,
-            "127.0.0.1:{pb} - rid:{rb} - Router connection closed: Duplicate Route"
-        );
-    }
-
-    fn dial(&mut self, from: usize, to: usize, attempt: u32, after_loss: bool, t: Micros) {
-        if self.shutting_down || self.nodes[from].state == Proc::Down {
-            return;
-        }
-        let (li, side) = self.link_idx(from, to);
-        let retry = |s: &mut Sim, at: Micros, report_every_attempt: bool| {
-            let (li, side) = s.link_idx(from, to);
-            s.links[li].dialing[side] = true;
-            s.at(
-                at,
-                Ev::Dial {
-                    from,
-                    to,
-                    attempt: attempt + 1,
-                    after_loss: report_every_attempt,
-                },
-            );
-        };
-        if self.nodes[from].state == Proc::Frozen {
-            retry(self, t + SEC, after_loss);
-            return;
-        }
-        let port = 16221 + to;
-        if from == to {
-            // Our own URL is in the route list: connect, detect, drop.
-            let own = self.nodes[from].port();
-            let r1 = self.nodes[from].id();
-            let r2 = self.nodes[from].id();
-            let ends = [(from, port as u64, r1), (from, u64::from(own), r2)];
-            self.duplicate_route(t, ends, [(80, 40), (150, 100), (70, 40)]);
-            return;
-        }
-        if self.links[li].open[side] && self.links[li].open[1 - side] {
-            self.links[li].dialing[side] = false;
-            // Already connected from the other side: this one is a duplicate.
-            let r1 = self.nodes[from].id();
-            let eph = self.nodes[from].port();
-            let r2 = self.nodes[to].id();
-            if self.nodes[to].running() && !self.net_down[from] && !self.net_down[to] {
-                let ends = [(from, port as u64, r1), (to, u64::from(eph), r2)];
-                self.duplicate_route(t, ends, [(40, 40), (300, 300), (50, 200)]);
-            }
-            return;
-        }
-        let report = attempt == 1 || after_loss;
-        match self.nodes[to].state {
-            Proc::Down => {
-                if report {
-                    log!(
-                        self,
-                        from,
-                        t,
-                        Err,
-                        "Error trying to connect to route (attempt {attempt}): dial tcp 127.0.0.1:{port}: connect: connection refused"
-                    );
-                }
-                let at = t + SEC + self.jit(2 * MS);
-                retry(self, at, after_loss);
-                return;
-            }
-            Proc::Frozen => {
-                let at = t + SEC + self.jit(2 * MS);
-                retry(self, at, after_loss);
-                return;
-            }
-            Proc::Running => {}
-        }
-        if self.net_down[from] || self.net_down[to] {
-            let tt = t + 2 * SEC + self.jit(3 * MS);
-            if report {
-                log!(
-                    self,
-                    from,
-                    tt,
-                    Err,
-                    "Error trying to connect to route (attempt {attempt}): dial tcp 127.0.0.1:{port}: i/o timeout"
-                );
-            }
-            retry(self, tt + SEC, after_loss);
-            return;
-        }
-        // Connected: a fresh route replaces whatever half-open one the peer still had.
-        let other = 1 - side;
-        if self.links[li].open[other] {
-            self.links[li].open[other] = false;
-        }
-        let eph = self.nodes[from].port();
-        let r_from = self.nodes[from].id();
-        let r_to = self.nodes[to].id();
-        {
-            let l = &mut self.links[li];
-            l.open = [true, true];
-            l.rid[side] = r_from;
-            l.rid[other] = r_to;
-            l.addr[side] = format!("127.0.0.1:{port}");
-            l.addr[other] = format!("127.0.0.1:{eph}");
-            l.did_solicit[side] = true;
-            l.did_solicit[other] = false;
-            l.since = t;
-            l.ever_up = true;
-            l.in_msgs = [0.0; 2];
-            l.out_msgs = [0.0; 2];
-            l.in_bytes = [0.0; 2];
-            l.out_bytes = [0.0; 2];
-            l.pending = [0.0; 2];
-            l.blocked_since = [None; 2];
-            l.pings_out = [0; 2];
-            l.last_in = [t; 2];
-            l.last_out = [t; 2];
-            l.next_ping = [t + self.p.ping_interval; 2];
-            l.dialing = [false; 2];
-        }
-        log!(
-            self,
-            from,
-            t,
-            Inf,
-            "127.0.0.1:{port} - rid:{r_from} - Route connection created"
-        );
-        log!(
-            self,
-            to,
-            t + 60 + self.jit(300),
-            Inf,
-            "127.0.0.1:{eph} - rid:{r_to} - Route connection created"
-        );
-        self.refresh_talk();
-    }
-
     // ------------------------------------------------------------------ faults
 
     fn fault_start(&mut self, t: Micros) {
         let f = self.p.fail_node;
-        self.fault_time = Some(t);
+        self.truth.fault_injected(t);
         let name = self.names[f].clone();
         match self.fault {
             Fault::Freeze => {
@@ -1203,10 +591,10 @@ impl Sim {
             if j == i {
                 continue;
             }
-            let (li, side) = self.link_idx(j, i);
-            let bytes = self.links[li].pending[side];
-            self.links[li].pending[side] = 0.0;
-            self.links[li].blocked_since[side] = None;
+            let (li, side) = self.net.idx(j, i);
+            let bytes = self.net[li].pending[side];
+            self.net[li].pending[side] = 0.0;
+            self.net[li].blocked_since[side] = None;
             self.nodes[i].route_backlog += bytes / 600.0 * cost::ROUTE_MSG;
         }
         // Health probes queued while stopped are answered in a burst.
@@ -1231,7 +619,7 @@ impl Sim {
 
     fn flap(&mut self, k: usize, down: bool, t: Micros) {
         let f = self.p.fail_node;
-        self.net_down[f] = down;
+        self.net.set_down(f, down);
         if down {
             let what = format!(
                 "network of {} black-holed (outage {} of {})",
@@ -1349,38 +737,9 @@ impl Sim {
         } else {
             0.0
         };
-        self.drain_lags(i, frac);
+        let out_of_storage = n.out_of_storage;
+        self.groups.drain_lags(i, frac, out_of_storage);
         self.serve_api(i, served_api, t);
-    }
-
-    /// Replicas on node `i` apply their backlog in proportion to the Raft work done.
-    fn drain_lags(&mut self, i: usize, frac: f64) {
-        let mut list = std::mem::take(&mut self.lagging[i]);
-        let oos = self.nodes[i].out_of_storage;
-        list.retain(|&(g, s)| {
-            let g = &mut self.groups[g as usize];
-            if oos && g.kind == GroupKind::Stream && !g.memory {
-                return true;
-            }
-            let l = &mut g.lag[s as usize];
-            *l *= frac;
-            if *l < 0.5 {
-                *l = 0.0;
-                false
-            } else {
-                true
-            }
-        });
-        self.lagging[i] = list;
-    }
-
-    /// Adds `entries` of replication lag for replica slot `s` of group `g`.
-    pub fn add_lag(&mut self, g: usize, s: usize, entries: f64) {
-        let node = self.groups[g].replicas[s];
-        if self.groups[g].lag[s] == 0.0 {
-            self.lagging[node].push((g as u32, s as u8));
-        }
-        self.groups[g].lag[s] += entries;
     }
 
     fn memory_tick(&mut self, t: Micros) {
@@ -1394,17 +753,19 @@ impl Sim {
             let mut pending = 0.0;
             for j in 0..self.p.nodes {
                 if j != i {
-                    let (li, side) = self.link_idx(i, j);
-                    pending += self.links[li].pending[side];
+                    let (li, side) = self.net.idx(i, j);
+                    pending += self.net[li].pending[side];
                 }
             }
-            if i == self.p.fail_node && self.slow.active {
-                pending += self.slow.pending;
+            if i == self.p.fail_node {
+                if let Some(bytes) = self.clients.slow_pending() {
+                    pending += bytes;
+                }
             }
             let n = &mut self.nodes[i];
             let file_cache = (n.store_used * 0.25).min(48e6);
             n.rss = 13.5e6
-                + 180e3 * self.hosted[i] as f64
+                + 180e3 * self.groups.hosted(i) as f64
                 + 45e3 * n.connections as f64
                 + 70e3 * n.mqtt_sessions as f64
                 + 3e3 * n.api_q.len() as f64

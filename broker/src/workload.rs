@@ -4,9 +4,56 @@
 
 use crate::clock::{MS, Micros, SEC};
 use crate::logger::Level;
-use crate::model::{ApiKind, ApiReq, Device, GroupKind, cost};
+use crate::model::{ApiKind, ApiReq, Device, GroupKind, SlowSub, cost};
 use crate::scenario::Fault;
 use crate::sim::{Ev, Sim, log};
+
+/// The clients' side of the model: the streams they write to (by group
+/// index, once created), the MQTT devices and the QoS1 backend, the slow
+/// subscriber. Only this module reads or changes it.
+pub struct Clients {
+    /// The ORDERS publishers run (from asset creation to the graceful stop).
+    load_on: bool,
+    orders: Option<usize>,
+    mqtt_msgs: Option<usize>,
+    mqtt_sess: Option<usize>,
+    audit: Option<usize>,
+    cache: Option<usize>,
+    devices: Vec<Device>,
+    /// The inbox prefix of the JetStream API replies.
+    nuid: String,
+    backend_mid: u64,
+    backend_port: u32,
+    slow: SlowSub,
+}
+
+impl Clients {
+    pub fn new(nuid: String) -> Clients {
+        Clients {
+            load_on: false,
+            orders: None,
+            mqtt_msgs: None,
+            mqtt_sess: None,
+            audit: None,
+            cache: None,
+            devices: Vec::new(),
+            nuid,
+            backend_mid: 0,
+            backend_port: 0,
+            slow: SlowSub::default(),
+        }
+    }
+
+    /// The publishers stop (before the graceful shutdown).
+    pub fn stop_load(&mut self) {
+        self.load_on = false;
+    }
+
+    /// Bytes buffered for the slow subscriber while it is connected.
+    pub fn slow_pending(&self) -> Option<f64> {
+        self.slow.active.then_some(self.slow.pending)
+    }
+}
 
 impl Sim {
     /// Streams and consumers the operator creates once the cluster is up.
@@ -28,7 +75,7 @@ impl Sim {
             false,
             t,
         );
-        self.orders = Some(g);
+        self.clients.orders = Some(g);
         let lt = t + self.jit(5 * MS);
         self.log_new_leader(g, sl, lt);
         let c = self.add_group(
@@ -52,7 +99,7 @@ impl Sim {
                     false,
                     t,
                 );
-                self.audit = Some(a);
+                self.clients.audit = Some(a);
                 let lt = t + 3 * MS + self.jit(2 * MS);
                 self.log_new_leader(a, f, lt);
             }
@@ -65,7 +112,7 @@ impl Sim {
                     true,
                     t,
                 );
-                self.cache = Some(a);
+                self.clients.cache = Some(a);
                 let lt = t + 3 * MS + self.jit(2 * MS);
                 self.log_new_leader(a, f, lt);
             }
@@ -75,7 +122,7 @@ impl Sim {
             self.nodes[i].api_total += 2;
         }
         // Publishers on the first and last node, the pull consumer on the second.
-        self.load_on = true;
+        self.clients.load_on = true;
         let np = self.p.nodes;
         for i in [0, np - 1, 1.min(np - 1)] {
             self.nodes[i].connections += 1;
@@ -85,12 +132,12 @@ impl Sim {
 
     /// Fluid workload for one tick.
     pub fn workload(&mut self, t: Micros, dt: f64) {
-        if !self.load_on {
+        if !self.clients.load_on {
             return;
         }
         let np = self.p.nodes;
         let size = self.p.msg_size;
-        if let Some(g) = self.orders {
+        if let Some(g) = self.clients.orders {
             let n = self.p.pub_rate * dt;
             let pubs = if np > 1 { vec![0, np - 1] } else { vec![0] };
             for pn in pubs {
@@ -99,7 +146,7 @@ impl Sim {
             // The pull consumer on n2 receives what ORDERS stored.
             let cn = 1.min(np - 1);
             if let Some(l) = self.groups[g].leader
-                && self.can_talk(l, cn)
+                && self.net.can_talk(l, cn)
             {
                 let m = 2.0 * n_or(self.p.pub_rate * dt);
                 self.route_send(l, cn, m, m * size, t);
@@ -107,18 +154,18 @@ impl Sim {
             }
         }
         let f = self.p.fail_node;
-        let fault_on = self.fault_time.is_some();
+        let fault_on = self.truth.fault_time().is_some();
         match self.fault {
             Fault::StoreFull
                 if fault_on && t < self.p.start + self.p.fault_at + self.p.fault_for =>
             {
-                if let Some(a) = self.audit {
+                if let Some(a) = self.clients.audit {
                     let n = self.p.backfill_rate * dt;
                     self.publish(a, f, n, self.p.backfill_size, t);
                 }
             }
             Fault::MemoryGrowth if fault_on => {
-                if let Some(c) = self.cache {
+                if let Some(c) = self.clients.cache {
                     let bytes = self.p.mem_rate * dt;
                     if self.nodes[f].running() && self.groups[c].leader == Some(f) {
                         let n = bytes / 1024.0;
@@ -130,10 +177,10 @@ impl Sim {
                     }
                 }
             }
-            Fault::SlowConsumer if self.slow.active => self.flood(t, dt),
+            Fault::SlowConsumer if self.clients.slow.active => self.flood(t, dt),
             _ => {}
         }
-        if !self.devices.is_empty() {
+        if !self.clients.devices.is_empty() {
             // Keep-alives of connected MQTT sessions and their Raft groups' upkeep.
             for i in 0..np {
                 if self.nodes[i].running() {
@@ -144,7 +191,7 @@ impl Sim {
         }
         for i in 0..np {
             if self.nodes[i].running() {
-                self.nodes[i].raft_backlog += self.hosted[i] as f64 * dt * cost::HEARTBEAT;
+                self.nodes[i].raft_backlog += self.groups.hosted(i) as f64 * dt * cost::HEARTBEAT;
             }
         }
     }
@@ -181,7 +228,7 @@ impl Sim {
             return;
         }
         if pn != l {
-            if !self.can_talk(pn, l) {
+            if !self.net.can_talk(pn, l) {
                 return;
             }
             self.route_send(pn, l, n, n * size, t);
@@ -207,7 +254,7 @@ impl Sim {
             if r == l {
                 continue;
             }
-            if self.can_talk(l, r) {
+            if self.net.can_talk(l, r) {
                 self.route_send(l, r, n, bytes, t);
                 if self.nodes[r].store_used + bytes > self.nodes[r].max_storage as f64 {
                     if !self.nodes[r].out_of_storage {
@@ -218,15 +265,15 @@ impl Sim {
                         );
                         self.chain(t, Some(r), "oos-follower", what);
                     }
-                    self.add_lag(g, s, n);
+                    self.groups.add_lag(g, s, n);
                     continue;
                 }
                 self.nodes[r].store_used += bytes;
                 self.nodes[r].raft_backlog += n * cost::APPLY;
-                self.add_lag(g, s, n);
+                self.groups.add_lag(g, s, n);
             } else {
                 self.groups[g].missed[s] += n;
-                self.add_lag(g, s, n);
+                self.groups.add_lag(g, s, n);
                 if self.nodes[r].running() || self.nodes[r].state == crate::model::Proc::Frozen {
                     self.route_send(l, r, n, bytes, t);
                 }
@@ -287,17 +334,17 @@ impl Sim {
         }
         self.client_in(src, n, bytes);
         if src != f {
-            if !self.can_talk(src, f) {
+            if !self.net.can_talk(src, f) {
                 return;
             }
             self.route_send(src, f, n, bytes, t);
         }
-        if self.slow.stalled && !self.slow.max_pending_hit {
-            self.slow.pending += bytes;
+        if self.clients.slow.stalled && !self.clients.slow.max_pending_hit {
+            self.clients.slow.pending += bytes;
             self.nodes[f].out_msgs += n;
             self.nodes[f].out_bytes += bytes;
-            if self.slow.pending > self.p.max_pending as f64 {
-                self.slow.max_pending_hit = true;
+            if self.clients.slow.pending > self.p.max_pending as f64 {
+                self.clients.slow.max_pending_hit = true;
                 let label = self.slow_label();
                 let lt = t + self.jit(40 * MS);
                 log!(
@@ -317,18 +364,18 @@ impl Sim {
                 self.chain(
                     lt,
                     Some(f),
-                    &format!("maxpending-{}", self.slow.episode),
+                    &format!("maxpending-{}", self.clients.slow.episode),
                     what,
                 );
             }
-        } else if !self.slow.stalled {
+        } else if !self.clients.slow.stalled {
             self.client_out(f, n, bytes);
         }
-        if self.slow.stalled
-            && !self.slow.deadline_hit
-            && t - self.slow.block_start >= self.p.write_deadline
+        if self.clients.slow.stalled
+            && !self.clients.slow.deadline_hit
+            && t - self.clients.slow.block_start >= self.p.write_deadline
         {
-            self.slow.deadline_hit = true;
+            self.clients.slow.deadline_hit = true;
             let chunks = self.rng.range(2, 3);
             let total = chunks * self.rng.range(55_000, 65_000);
             let label = self.slow_label();
@@ -345,7 +392,7 @@ impl Sim {
             );
             self.nodes[f].slow_consumers += 1;
             self.nodes[f].sc_clients += 1;
-            self.slow.pending = 0.0;
+            self.clients.slow.pending = 0.0;
         }
     }
 
@@ -353,29 +400,32 @@ impl Sim {
         if self.p.version.has_client_info_segment() {
             format!(
                 "127.0.0.1:{} - cid:{} - \"v0.1:python-raw:analytics-writer\"",
-                self.slow.port, self.slow.cid
+                self.clients.slow.port, self.clients.slow.cid
             )
         } else {
-            format!("127.0.0.1:{} - cid:{}", self.slow.port, self.slow.cid)
+            format!(
+                "127.0.0.1:{} - cid:{}",
+                self.clients.slow.port, self.clients.slow.cid
+            )
         }
     }
 
     fn slow_connect(&mut self) {
         let f = self.p.fail_node;
-        self.slow.cid = self.nodes[f].id();
-        self.slow.port = self.nodes[f].port();
+        self.clients.slow.cid = self.nodes[f].id();
+        self.clients.slow.port = self.nodes[f].port();
         self.nodes[f].connections += 1;
         self.nodes[f].total_connections += 1;
-        self.slow.pending = 0.0;
-        self.slow.max_pending_hit = false;
-        self.slow.deadline_hit = false;
-        self.slow.stalled = false;
+        self.clients.slow.pending = 0.0;
+        self.clients.slow.max_pending_hit = false;
+        self.clients.slow.deadline_hit = false;
+        self.clients.slow.stalled = false;
     }
 
     pub fn slow_stall(&mut self, ep: usize, t: Micros) {
         if ep == 0 {
             // The subscriber and the flood publisher come up a few seconds before the stall.
-            self.slow.active = true;
+            self.clients.slow.active = true;
             let src = self.flood_source();
             self.nodes[src].connections += 1;
             self.nodes[src].total_connections += 1;
@@ -387,9 +437,9 @@ impl Sim {
             );
             self.chain(t, Some(f), "stall", what);
         }
-        self.slow.episode = ep;
-        self.slow.stalled = true;
-        self.slow.block_start = t + 40 * MS + self.jit(20 * MS);
+        self.clients.slow.episode = ep;
+        self.clients.slow.stalled = true;
+        self.clients.slow.block_start = t + 40 * MS + self.jit(20 * MS);
     }
 
     pub fn slow_restart(&mut self, ep: usize, t: Micros) {
@@ -398,8 +448,8 @@ impl Sim {
         if ep + 1 < self.p.episodes {
             self.slow_connect();
         } else {
-            self.slow.active = false;
-            self.slow.stalled = false;
+            self.clients.slow.active = false;
+            self.clients.slow.stalled = false;
             let _ = t;
         }
     }
@@ -409,10 +459,15 @@ impl Sim {
     pub fn start_storm(&mut self, t: Micros) {
         let f = self.p.fail_node;
         let total = self.p.mqtt_clients;
-        self.devices = Vec::with_capacity(total);
+        self.clients.devices = Vec::with_capacity(total);
         for k in 0..total {
-            let durable = format!("{}_{}{}", self.rng.alnum(8), self.nuid, self.rng.alnum(4));
-            self.devices.push(Device {
+            let durable = format!(
+                "{}_{}{}",
+                self.rng.alnum(8),
+                self.clients.nuid,
+                self.rng.alnum(4)
+            );
+            self.clients.devices.push(Device {
                 node: f,
                 durable,
                 ..Default::default()
@@ -423,8 +478,8 @@ impl Sim {
         // The backend that sends QoS1 commands lives on another node.
         let b = self.flood_source();
         if b != f || self.p.nodes == 1 {
-            self.backend_mid = self.nodes[b].id();
-            self.backend_port = self.nodes[b].port();
+            self.clients.backend_mid = self.nodes[b].id();
+            self.clients.backend_port = self.nodes[b].port();
             self.nodes[b].connections += 1;
             self.nodes[b].total_connections += 1;
             log!(
@@ -441,9 +496,9 @@ impl Sim {
 
     pub fn stop_storm(&mut self, t: Micros) {
         let f = self.p.fail_node;
-        let connected = self.devices.iter().filter(|d| d.connected).count() as u64;
+        let connected = self.clients.devices.iter().filter(|d| d.connected).count() as u64;
         self.nodes[f].connections = self.nodes[f].connections.saturating_sub(connected);
-        for d in &mut self.devices {
+        for d in &mut self.clients.devices {
             d.connected = false;
             d.done = true;
             d.waiting = false;
@@ -456,7 +511,7 @@ impl Sim {
     }
 
     fn ensure_mqtt_streams(&mut self, t: Micros) {
-        if self.mqtt_msgs.is_some() {
+        if self.clients.mqtt_msgs.is_some() {
             return;
         }
         let f = self.p.fail_node;
@@ -477,7 +532,7 @@ impl Sim {
             false,
             t,
         );
-        self.mqtt_msgs = Some(m);
+        self.clients.mqtt_msgs = Some(m);
         self.log_new_leader(m, f, t + 500 * MS);
         let other = reps.get(1).copied().unwrap_or(f);
         let s = self.add_group(
@@ -488,7 +543,7 @@ impl Sim {
             false,
             t,
         );
-        self.mqtt_sess = Some(s);
+        self.clients.mqtt_sess = Some(s);
         self.log_new_leader(s, other, t + 480 * MS);
         let r = self.add_group(
             GroupKind::Stream,
@@ -502,7 +557,7 @@ impl Sim {
     }
 
     pub fn mqtt_connect(&mut self, c: u32, t: Micros) {
-        let d = &self.devices[c as usize];
+        let d = &self.clients.devices[c as usize];
         if d.done || self.shutting_down {
             return;
         }
@@ -523,24 +578,24 @@ impl Sim {
             n.in_msgs += 2.0;
             n.in_bytes += 120.0;
         }
-        if !self.devices[c as usize].session {
-            self.devices[c as usize].session = true;
+        if !self.clients.devices[c as usize].session {
+            self.clients.devices[c as usize].session = true;
             self.nodes[i].mqtt_sessions += 1;
         }
         // Session persistence: a write to $MQTT_sess.
-        if let Some(sg) = self.mqtt_sess
+        if let Some(sg) = self.clients.mqtt_sess
             && let Some(l) = self.groups[sg].leader
             && self.nodes[l].running()
         {
             self.nodes[l].raft_backlog += cost::MQTT_SESSION;
             for &r in &self.groups[sg].replicas.clone() {
-                if r != l && self.can_talk(l, r) {
+                if r != l && self.net.can_talk(l, r) {
                     self.nodes[r].raft_backlog += cost::APPLY;
                 }
             }
         }
         let lat = self.nodes[i].io_latency;
-        let dev = &mut self.devices[c as usize];
+        let dev = &mut self.clients.devices[c as usize];
         dev.mid = mid;
         dev.port = port;
         dev.connected = true;
@@ -550,7 +605,7 @@ impl Sim {
         let seq = dev.seq;
         // SUBSCRIBE (QoS1) → durable consumer create, sent to the meta leader.
         let issue = t + (lat * SEC as f64) as Micros + 300 + self.jit(700);
-        let exists = self.devices[c as usize].consumer.is_some();
+        let exists = self.clients.devices[c as usize].consumer.is_some();
         let base = self.p.api_cost_ms / 1000.0;
         let cost = if exists { base * 0.1 } else { base };
         let req = ApiReq {
@@ -561,7 +616,7 @@ impl Sim {
         };
         if let Some(m) = self.groups[0]
             .leader
-            .filter(|&m| self.nodes[m].running() && self.can_talk(i, m))
+            .filter(|&m| self.nodes[m].running() && self.net.can_talk(i, m))
         {
             self.enqueue_api(m, req, issue)
         }
@@ -633,7 +688,11 @@ impl Sim {
             let cheap = self.p.api_cost_ms / 1000.0 * 0.1;
             if self.nodes[m].api_head_done == 0.0
                 && full > cheap
-                && self.devices.get(c).is_some_and(|d| d.consumer.is_some())
+                && self
+                    .clients
+                    .devices
+                    .get(c)
+                    .is_some_and(|d| d.consumer.is_some())
             {
                 self.nodes[m].api_work -= full - cheap;
                 if let Some(h) = self.nodes[m].api_q.front_mut() {
@@ -668,10 +727,10 @@ impl Sim {
         match req.kind {
             ApiKind::ConsumerCreate => {
                 let c = req.client as usize;
-                if self.devices[c].consumer.is_none() {
+                if self.clients.devices[c].consumer.is_none() {
                     self.create_device_consumer(c, t);
                 }
-                let dn = self.devices[c].node;
+                let dn = self.clients.devices[c].node;
                 let hop = if dn == m { 0 } else { 400 };
                 let lat = (self.nodes[dn].io_latency * SEC as f64) as Micros;
                 let at = t + hop + lat + self.jit(500);
@@ -698,7 +757,7 @@ impl Sim {
                 best = r;
             }
         }
-        let asset = format!("APP > $MQTT_msgs > {}", self.devices[c].durable);
+        let asset = format!("APP > $MQTT_msgs > {}", self.clients.devices[c].durable);
         let g = self.add_group(
             GroupKind::Consumer,
             asset,
@@ -707,7 +766,7 @@ impl Sim {
             false,
             t,
         );
-        self.devices[c].consumer = Some(g as u32);
+        self.clients.devices[c].consumer = Some(g as u32);
         let lt =
             t + (self.nodes[best].raft_latency.min(3.0) * SEC as f64) as Micros + self.jit(2 * MS);
         let asset = self.groups[g].asset.clone();
@@ -723,7 +782,7 @@ impl Sim {
             }
             self.nodes[r].raft_backlog += cost::GROUP_CREATE + 3.0 * cost::APPLY;
             let lat = self.nodes[r].raft_latency;
-            self.add_lag(g, s, 3.0);
+            self.groups.add_lag(g, s, 3.0);
             if lat > 0.3 {
                 let raft = self.groups[g].raft.clone();
                 let ft = t + (lat.min(3.0) * SEC as f64) as Micros + self.jit(3 * MS);
@@ -749,13 +808,13 @@ impl Sim {
         for i in 0..np {
             if self.nodes[i].running() {
                 self.nodes[i].raft_backlog += cost::META_APPLY;
-                self.add_lag(0, i, 1.0);
+                self.groups.add_lag(0, i, 1.0);
             }
         }
     }
 
     pub fn mqtt_response(&mut self, c: u32, seq: u32, t: Micros) {
-        let d = &mut self.devices[c as usize];
+        let d = &mut self.clients.devices[c as usize];
         if !d.waiting || d.seq != seq {
             return;
         }
@@ -784,16 +843,16 @@ impl Sim {
     }
 
     pub fn mqtt_timeout(&mut self, c: u32, seq: u32, t: Micros) {
-        let d = &self.devices[c as usize];
+        let d = &self.clients.devices[c as usize];
         if !d.waiting || d.seq != seq {
             return;
         }
         let (i, mid, port, start) = (d.node, d.mid, d.port, d.loop_start);
         let durable = d.durable.clone();
-        self.devices[c as usize].waiting = false;
-        self.devices[c as usize].connected = false;
+        self.clients.devices[c as usize].waiting = false;
+        self.clients.devices[c as usize].connected = false;
         let rid = self.raft_ids[i].clone();
-        let reply = format!("{}{}", self.nuid, self.rng.alnum(4));
+        let reply = format!("{}{}", self.clients.nuid, self.rng.alnum(4));
         log!(
             self,
             i,
@@ -824,13 +883,16 @@ impl Sim {
     /// The QoS1 command publisher: each command is stored in `$MQTT_msgs` on its leader.
     pub fn backend(&mut self, t: Micros) {
         if self.shutting_down
-            || self.devices.iter().all(|d| d.done && !d.waiting)
-                && self.fault_time.is_some_and(|ft| t > ft + self.p.fault_for)
+            || self.clients.devices.iter().all(|d| d.done && !d.waiting)
+                && self
+                    .truth
+                    .fault_time()
+                    .is_some_and(|ft| t > ft + self.p.fault_for)
         {
             return;
         }
         let b = self.flood_source();
-        let Some(g) = self.mqtt_msgs else {
+        let Some(g) = self.clients.mqtt_msgs else {
             self.at(t + SEC, Ev::Backend);
             return;
         };
@@ -841,7 +903,7 @@ impl Sim {
         let wait = self.nodes[l].io_latency + self.nodes[l].raft_latency * 0.5 + 0.002;
         let timeout = self.p.mqtt_timeout as f64 / SEC as f64;
         let rid = self.raft_ids[b].clone();
-        let (mid, port) = (self.backend_mid, self.backend_port);
+        let (mid, port) = (self.clients.backend_mid, self.clients.backend_port);
         if wait >= timeout {
             let took = timeout + self.rng.f64() * 0.01;
             let mut buf = Vec::new();
@@ -853,14 +915,14 @@ impl Sim {
             );
             self.log_at(b, tt, Level::Wrn, msg);
             let dev = self.rng.range(0, self.p.mqtt_clients.max(1) as i64 - 1);
-            let reply = format!("{}{}", self.nuid, self.rng.alnum(4));
+            let reply = format!("{}{}", self.clients.nuid, self.rng.alnum(4));
             let msg = format!(
                 "127.0.0.1:{port} - mid:{mid} - \"dev-backend\" - timeout for request type \"MS\" on \"$MQTT.msgs.devices.dev-{dev:05}.cmd\" (reply=\"$MQTT.JSA.{rid}.MS.{reply}\")"
             );
             self.log_at(b, tt + 30, Level::Err, msg);
             // The backend reconnects.
-            self.backend_mid = self.nodes[b].id();
-            self.backend_port = self.nodes[b].port();
+            self.clients.backend_mid = self.nodes[b].id();
+            self.clients.backend_port = self.nodes[b].port();
             self.at(tt + SEC, Ev::Backend);
         } else {
             if wait >= 2.0 {

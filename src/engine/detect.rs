@@ -138,33 +138,9 @@ fn window(
 ) -> Vec<Hit> {
     let mut out = Vec::new();
     for ((node, key), evs) in groups(cx, cx.select(sel), by) {
-        let vals: Vec<Option<Value>> = evs
-            .iter()
-            .map(|&i| field.and_then(|f| cx.events[i as usize].field(f).cloned()))
-            .collect();
-        let mut left = 0usize;
-        // Distinct values by hash, with the hashes of lines merged into events.
-        let mut distinct: HashMap<u64, usize> = HashMap::new();
-        let hashes = |i: u32| -> Vec<u64> {
-            let Some(f) = field.filter(|_| agg == Agg::Distinct) else {
-                return Vec::new();
-            };
-            let e = &cx.events[i as usize];
-            let own = e.field(f).map(crate::model::value_hash);
-            own.into_iter()
-                .chain(e.absorbed_hashes(f).unwrap_or_default().iter().copied())
-                .collect()
-        };
-        // Events stand for `repeat` lines each (see engine::coalesce).
-        let weight = |i: u32| f64::from(cx.events[i as usize].repeat.max(1));
-        let mut lines = 0.0;
-        let mut sum = 0.0;
-        let mut nsum = 0.0;
-        // current episode: (first group index, last group index, at, peak)
-        let mut ep: Option<(usize, usize, Timestamp, f64)> = None;
-        let flush = |ep: (usize, usize, Timestamp, f64), out: &mut Vec<Hit>| {
+        let pass = |v: f64| op.eval_f64(v, value);
+        for ep in window_episodes(cx, &evs, agg, field, within, &pass) {
             let (a, b, at, peak) = ep;
-            let events: Vec<u32> = evs[a..=b].to_vec();
             let mut caps = vec![
                 (Arc::from("value"), Value::Float(peak)),
                 (Arc::from(agg.name()), Value::Float(peak)),
@@ -179,77 +155,134 @@ fn window(
                 at,
                 end: cx.ts_end(evs[b]),
                 ord: evs[a] as u64,
-                events,
+                events: evs[a..=b].to_vec(),
                 notes: Vec::new(),
                 caps,
             });
-        };
-        for j in 0..evs.len() {
-            let tj = cx.ts(evs[j]);
-            let wj = weight(evs[j]);
-            lines += wj;
-            for h in hashes(evs[j]) {
-                *distinct.entry(h).or_default() += 1;
-            }
-            if let Some(v) = &vals[j] {
-                if let Some(x) = v.as_f64() {
-                    sum += x * wj;
-                    nsum += wj;
-                }
-            }
-            while tj.since(cx.ts(evs[left])) > within {
-                let wl = weight(evs[left]);
-                lines -= wl;
-                for h in hashes(evs[left]) {
-                    if let Some(c) = distinct.get_mut(&h) {
-                        *c -= 1;
-                        if *c == 0 {
-                            distinct.remove(&h);
-                        }
-                    }
-                }
-                if let Some(v) = &vals[left] {
-                    if let Some(x) = v.as_f64() {
-                        sum -= x * wl;
-                        nsum -= wl;
-                    }
-                }
-                left += 1;
-            }
-            let agg_val: Option<f64> = match agg {
-                Agg::Count => Some(lines),
-                Agg::Distinct => Some(distinct.len() as f64),
-                Agg::Sum => (nsum > 0.0).then_some(sum),
-                Agg::Avg => (nsum > 0.0).then(|| sum / nsum),
-                Agg::Max => vals[left..=j]
-                    .iter()
-                    .filter_map(|v| v.as_ref()?.as_f64())
-                    .reduce(f64::max),
-                Agg::Min => vals[left..=j]
-                    .iter()
-                    .filter_map(|v| v.as_ref()?.as_f64())
-                    .reduce(f64::min),
-            };
-            let pass = agg_val.is_some_and(|v| op.eval_f64(v, value));
-            if pass {
-                let v = agg_val.unwrap_or(0.0);
-                ep = Some(match ep {
-                    // Windows that share a line are one episode; a window that
-                    // starts after the episode's last line is a new one.
-                    Some((a, b, at, peak)) if left <= b => (a, j.max(b), at, peak.max(v)),
-                    Some(old) => {
-                        flush(old, &mut out);
-                        (left, j, tj, v)
-                    }
-                    None => (left, j, tj, v),
-                });
-            }
-        }
-        if let Some(e) = ep {
-            flush(e, &mut out);
         }
     }
     out
+}
+
+/// The episodes of one group's events `evs`: (index of the first event,
+/// index of the last, when the test first passed, the peak aggregate).
+fn window_episodes(
+    cx: &Ctx<'_>,
+    evs: &[u32],
+    agg: Agg,
+    field: Option<&str>,
+    within: i64,
+    pass: &dyn Fn(f64) -> bool,
+) -> Vec<(usize, usize, Timestamp, f64)> {
+    let vals: Vec<Option<Value>> = evs
+        .iter()
+        .map(|&i| field.and_then(|f| cx.events[i as usize].field(f).cloned()))
+        .collect();
+    let num = |k: usize| vals[k].as_ref().and_then(|v| v.as_f64());
+    // Distinct values by hash, with the hashes of lines merged into events.
+    let hashes = |i: u32| -> Vec<u64> {
+        let Some(f) = field.filter(|_| agg == Agg::Distinct) else {
+            return Vec::new();
+        };
+        let e = &cx.events[i as usize];
+        let own = e.field(f).map(crate::model::value_hash);
+        own.into_iter()
+            .chain(e.absorbed_hashes(f).unwrap_or_default().iter().copied())
+            .collect()
+    };
+    // Events stand for `repeat` lines each (see engine::coalesce).
+    let weight = |i: u32| f64::from(cx.events[i as usize].repeat.max(1));
+    let mut win = Sliding::default();
+    let mut left = 0usize;
+    let mut out = Vec::new();
+    // current episode: (first group index, last group index, at, peak)
+    let mut ep: Option<(usize, usize, Timestamp, f64)> = None;
+    for j in 0..evs.len() {
+        let tj = cx.ts(evs[j]);
+        win.enter(weight(evs[j]), num(j), hashes(evs[j]));
+        while tj.since(cx.ts(evs[left])) > within {
+            win.leave(weight(evs[left]), num(left), hashes(evs[left]));
+            left += 1;
+        }
+        let agg_val = win.value(agg, &vals[left..=j]);
+        if agg_val.is_some_and(pass) {
+            let v = agg_val.unwrap_or(0.0);
+            ep = Some(match ep {
+                // Windows that share a line are one episode; a window that
+                // starts after the episode's last line is a new one.
+                Some((a, b, at, peak)) if left <= b => (a, j.max(b), at, peak.max(v)),
+                Some(old) => {
+                    out.push(old);
+                    (left, j, tj, v)
+                }
+                None => (left, j, tj, v),
+            });
+        }
+    }
+    out.extend(ep);
+    out
+}
+
+/// Running aggregates of the events in a sliding window.
+#[derive(Default)]
+struct Sliding {
+    /// Lines: events weighted by the lines they stand for.
+    lines: f64,
+    /// Weighted sum of the field's numeric values, and the weight summed.
+    sum: f64,
+    nsum: f64,
+    /// Distinct field values by hash, with how many events carry each.
+    distinct: HashMap<u64, usize>,
+}
+
+impl Sliding {
+    /// An event of weight `w`, numeric field value `v` and value hashes
+    /// `hashes` enters the window.
+    fn enter(&mut self, w: f64, v: Option<f64>, hashes: Vec<u64>) {
+        self.lines += w;
+        for h in hashes {
+            *self.distinct.entry(h).or_default() += 1;
+        }
+        if let Some(x) = v {
+            self.sum += x * w;
+            self.nsum += w;
+        }
+    }
+
+    /// The event leaves the window.
+    fn leave(&mut self, w: f64, v: Option<f64>, hashes: Vec<u64>) {
+        self.lines -= w;
+        for h in hashes {
+            if let Some(c) = self.distinct.get_mut(&h) {
+                *c -= 1;
+                if *c == 0 {
+                    self.distinct.remove(&h);
+                }
+            }
+        }
+        if let Some(x) = v {
+            self.sum -= x * w;
+            self.nsum -= w;
+        }
+    }
+
+    /// The aggregate over the window, whose field values are `vals`.
+    fn value(&self, agg: Agg, vals: &[Option<Value>]) -> Option<f64> {
+        match agg {
+            Agg::Count => Some(self.lines),
+            Agg::Distinct => Some(self.distinct.len() as f64),
+            Agg::Sum => (self.nsum > 0.0).then_some(self.sum),
+            Agg::Avg => (self.nsum > 0.0).then(|| self.sum / self.nsum),
+            Agg::Max => vals
+                .iter()
+                .filter_map(|v| v.as_ref()?.as_f64())
+                .reduce(f64::max),
+            Agg::Min => vals
+                .iter()
+                .filter_map(|v| v.as_ref()?.as_f64())
+                .reduce(f64::min),
+        }
+    }
 }
 
 /// An `a` event with no `b` event of the same node and key after it within
@@ -319,23 +352,7 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
     let metric_nodes = nodes_with_metrics(cx);
     let mut out = Vec::new();
     for (node, evs) in &per_node {
-        // From the last line seen so far (an event may stand for several
-        // lines of one second) to the next event.
-        let mut intervals: Vec<(Timestamp, Timestamp, u32)> = Vec::new();
-        let mut reach: Option<(Timestamp, u32)> = None;
-        for &i in evs {
-            if let Some((r, by)) = reach {
-                intervals.push((r, cx.ts(i), by));
-            }
-            let t = cx.ts_end(i);
-            if reach.is_none_or(|(r, _)| t >= r) {
-                reach = Some((t, i));
-            }
-        }
-        if let Some((r, by)) = reach {
-            intervals.push((r, end, by));
-        }
-        for (a, b, last_ev) in intervals {
+        for (a, b, last_ev) in quiet_intervals(cx, evs, end) {
             let mut pieces = vec![(a, b)];
             if scrapes {
                 pieces = cx
@@ -355,33 +372,7 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
                 }
                 let mut active: Vec<Node> = Vec::new();
                 if peers {
-                    for (other, oevs) in &per_node {
-                        if other == node {
-                            continue;
-                        }
-                        // A line of the peer inside (s, e); events end at most
-                        // a second after they start.
-                        let from = Timestamp(s.0.saturating_sub(1_000_000_000));
-                        let p = oevs.partition_point(|&j| cx.ts(j) <= from);
-                        if oevs[p..]
-                            .iter()
-                            .take_while(|&&j| cx.ts(j) < e)
-                            .any(|&j| cx.ts_end(j) > s)
-                        {
-                            active.push(other.clone());
-                        }
-                    }
-                    if scrapes {
-                        for other in &metric_nodes {
-                            if other == node || active.contains(other) {
-                                continue;
-                            }
-                            let mid = Timestamp(s.0 + (e.0 - s.0) / 2);
-                            if !cx.metrics.gaps(other).iter().any(|g| g.contains(mid)) {
-                                active.push(other.clone());
-                            }
-                        }
-                    }
+                    active = active_peers(cx, node, &per_node, &metric_nodes, (s, e), scrapes);
                     if active.is_empty() {
                         continue;
                     }
@@ -425,6 +416,68 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
         }
     }
     out
+}
+
+/// The node's quiet intervals: from the last line seen so far (an event may
+/// stand for several lines of one second) to the next event, and from the
+/// last to the end of the data; each with the event it starts after.
+fn quiet_intervals(cx: &Ctx<'_>, evs: &[u32], end: Timestamp) -> Vec<(Timestamp, Timestamp, u32)> {
+    let mut intervals: Vec<(Timestamp, Timestamp, u32)> = Vec::new();
+    let mut reach: Option<(Timestamp, u32)> = None;
+    for &i in evs {
+        if let Some((r, by)) = reach {
+            intervals.push((r, cx.ts(i), by));
+        }
+        let t = cx.ts_end(i);
+        if reach.is_none_or(|(r, _)| t >= r) {
+            reach = Some((t, i));
+        }
+    }
+    if let Some((r, by)) = reach {
+        intervals.push((r, end, by));
+    }
+    intervals
+}
+
+/// The peers of `node` that kept going during `(s, e)`: a log line inside it
+/// or (with `scrapes`) answered scrapes in its middle.
+fn active_peers(
+    cx: &Ctx<'_>,
+    node: &Node,
+    per_node: &BTreeMap<Node, Vec<u32>>,
+    metric_nodes: &[Node],
+    (s, e): (Timestamp, Timestamp),
+    scrapes: bool,
+) -> Vec<Node> {
+    let mut active: Vec<Node> = Vec::new();
+    for (other, oevs) in per_node {
+        if other == node {
+            continue;
+        }
+        // A line of the peer inside (s, e); events end at most
+        // a second after they start.
+        let from = Timestamp(s.0.saturating_sub(1_000_000_000));
+        let p = oevs.partition_point(|&j| cx.ts(j) <= from);
+        if oevs[p..]
+            .iter()
+            .take_while(|&&j| cx.ts(j) < e)
+            .any(|&j| cx.ts_end(j) > s)
+        {
+            active.push(other.clone());
+        }
+    }
+    if scrapes {
+        for other in metric_nodes {
+            if other == node || active.contains(other) {
+                continue;
+            }
+            let mid = Timestamp(s.0 + (e.0 - s.0) / 2);
+            if !cx.metrics.gaps(other).iter().any(|g| g.contains(mid)) {
+                active.push(other.clone());
+            }
+        }
+    }
+    active
 }
 
 fn join(nodes: &[Node]) -> String {

@@ -192,125 +192,155 @@ pub fn parse_example(
         })
         .unwrap_or((2026, 1, 1));
     for (lineno, line) in &ex.lines {
-        let err = |m: &str| (*lineno, m.to_string());
         let words: Vec<&str> = line.split_whitespace().collect();
-        match words.first().copied() {
-            Some("sample") => {
-                // sample NODE METRIC TIME VALUE  (TIME may be `yyyy/mm/dd hh:mm:ss`)
-                if words.len() < 5 {
-                    return Err(err("expected `sample NODE METRIC hh:mm:ss[.fff] VALUE`"));
-                }
-                let (t, v) = if words.len() == 6 {
-                    (format!("{} {}", words[3], words[4]), words[5])
-                } else {
-                    (words[3].to_string(), words[4])
-                };
-                let ts = parse_time(&t, date).ok_or_else(|| err("invalid time"))?;
-                let v: f64 = v.parse().map_err(|_| err("invalid value"))?;
-                input.metrics.add(words[1], words[2], [(ts, v)]);
-            }
-            Some("samples") => {
-                // samples NODE METRIC from TIME every DUR: v v*N ...
-                let (head, vals) = line
-                    .split_once(':')
-                    .map(|(h, _)| {
-                        let idx = line
-                            .find(": ")
-                            .or_else(|| line.rfind(':'))
-                            .unwrap_or(h.len());
-                        (&line[..idx], &line[idx + 1..])
-                    })
-                    .ok_or_else(|| {
-                        err("expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`")
-                    })?;
-                let hw: Vec<&str> = head.split_whitespace().collect();
-                if hw.len() != 7 || hw[3] != "from" || hw[5] != "every" {
-                    return Err(err(
-                        "expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`",
-                    ));
-                }
-                let t0 = parse_time(hw[4], date).ok_or_else(|| err("invalid time"))?;
-                let step = dur(hw[6]).ok_or_else(|| err("invalid step duration"))?;
-                let mut pts = Vec::new();
-                for tok in vals.split_whitespace() {
-                    let (v, n) = match tok.split_once('*') {
-                        Some((v, n)) => (
-                            v,
-                            n.parse::<usize>()
-                                .map_err(|_| err("invalid repeat count"))?,
-                        ),
-                        None => (tok, 1),
-                    };
-                    // Checked before expanding: `0*18446744073709551615` must not hang.
-                    if pts.len().saturating_add(n) > MAX_EXAMPLE_SAMPLES {
-                        return Err(err("too many samples (limit 100000)"));
-                    }
-                    for _ in 0..n {
-                        if v == "_" {
-                            pts.push(None);
-                        } else {
-                            pts.push(Some(
-                                v.parse::<f64>()
-                                    .map_err(|_| err(&format!("invalid value `{v}`")))?,
-                            ));
-                        }
-                    }
-                }
-                let points: Vec<(Timestamp, f64)> = pts
-                    .into_iter()
-                    .enumerate()
-                    .filter_map(|(k, v)| Some((t0.add(step.saturating_mul(k as i64)), v?)))
-                    .collect();
-                input.metrics.add(hw[1], hw[2], points);
-            }
-            Some("gap") => {
-                if words.len() != 4 {
-                    return Err(err("expected `gap NODE hh:mm:ss hh:mm:ss`"));
-                }
-                let a = parse_time(words[2], date).ok_or_else(|| err("invalid time"))?;
-                let b = parse_time(words[3], date).ok_or_else(|| err("invalid time"))?;
-                input.metrics.add_gap(words[1], Span::new(a, b));
-            }
-            Some("end") => {
-                let t =
-                    parse_time(&words[1..].join(" "), date).ok_or_else(|| err("invalid time"))?;
-                input.metrics.extend_span(Span::new(t, t));
-            }
+        let read = match words.first().copied() {
+            Some("sample") => add_sample(&mut input, &words, date),
+            Some("samples") => add_samples(&mut input, line, date),
+            Some("gap") => add_gap(&mut input, &words, date),
+            Some("end") => parse_time(&words[1..].join(" "), date)
+                .map(|t| input.metrics.extend_span(Span::new(t, t)))
+                .ok_or_else(|| String::from("invalid time")),
             Some("expect") => {
                 if words.len() != 2 {
-                    return Err(err("expected `expect NODE`"));
-                }
-                input.expect_nodes.push(words[1].to_string());
-            }
-            Some("repeat") => {
-                // repeat N every DUR NODE | line
-                if words.len() < 5 || words[2] != "every" {
-                    return Err(err("expected `repeat N every DUR NODE | <log line>`"));
-                }
-                let n: usize = words[1].parse().map_err(|_| err("invalid count"))?;
-                if n > 100_000 {
-                    return Err(err("too many repetitions (limit 100000)"));
-                }
-                let step = dur(words[3]).ok_or_else(|| err("invalid duration"))?;
-                let rest = line.splitn(5, char::is_whitespace).nth(4).unwrap_or("");
-                let ev = log_line(rest, &file, *lineno, rules).map_err(|m| err(&m))?;
-                for k in 0..n {
-                    let mut e = ev.clone();
-                    e.ts = ev.ts.map(|t| t.add(step.saturating_mul(k as i64)));
-                    input.events.push(e);
+                    Err(String::from("expected `expect NODE`"))
+                } else {
+                    input.expect_nodes.push(words[1].to_string());
+                    Ok(())
                 }
             }
-            _ => {
-                let ev = log_line(line, &file, *lineno, rules).map_err(|m| err(&m))?;
-                input.events.push(ev);
-            }
-        }
+            Some("repeat") => add_repeat(&mut input, line, &file, *lineno, rules),
+            _ => log_line(line, &file, *lineno, rules).map(|ev| input.events.push(ev)),
+        };
+        read.map_err(|m| (*lineno, m))?;
     }
     input
         .events
         .sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     crate::ingest::derive_fields(&mut input.events);
     Ok(input)
+}
+
+/// `sample NODE METRIC TIME VALUE` (TIME may be `yyyy/mm/dd hh:mm:ss`).
+fn add_sample(
+    input: &mut ExampleInput,
+    words: &[&str],
+    date: (i32, u32, u32),
+) -> Result<(), String> {
+    // sample NODE METRIC TIME VALUE  (TIME may be `yyyy/mm/dd hh:mm:ss`)
+    if words.len() < 5 {
+        return Err(String::from(
+            "expected `sample NODE METRIC hh:mm:ss[.fff] VALUE`",
+        ));
+    }
+    let (t, v) = if words.len() == 6 {
+        (format!("{} {}", words[3], words[4]), words[5])
+    } else {
+        (words[3].to_string(), words[4])
+    };
+    let ts = parse_time(&t, date).ok_or_else(|| String::from("invalid time"))?;
+    let v: f64 = v.parse().map_err(|_| String::from("invalid value"))?;
+    input.metrics.add(words[1], words[2], [(ts, v)]);
+    Ok(())
+}
+
+/// `samples NODE METRIC from TIME every DUR: v v*N _ ...` (`_`: no sample).
+fn add_samples(input: &mut ExampleInput, line: &str, date: (i32, u32, u32)) -> Result<(), String> {
+    // samples NODE METRIC from TIME every DUR: v v*N ...
+    let (head, vals) = line
+        .split_once(':')
+        .map(|(h, _)| {
+            let idx = line
+                .find(": ")
+                .or_else(|| line.rfind(':'))
+                .unwrap_or(h.len());
+            (&line[..idx], &line[idx + 1..])
+        })
+        .ok_or_else(|| {
+            String::from("expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`")
+        })?;
+    let hw: Vec<&str> = head.split_whitespace().collect();
+    if hw.len() != 7 || hw[3] != "from" || hw[5] != "every" {
+        return Err(String::from(
+            "expected `samples NODE METRIC from hh:mm:ss every 1s: v v*N ...`",
+        ));
+    }
+    let t0 = parse_time(hw[4], date).ok_or_else(|| String::from("invalid time"))?;
+    let step = dur(hw[6]).ok_or_else(|| String::from("invalid step duration"))?;
+    let mut pts = Vec::new();
+    for tok in vals.split_whitespace() {
+        let (v, n) = match tok.split_once('*') {
+            Some((v, n)) => (
+                v,
+                n.parse::<usize>()
+                    .map_err(|_| String::from("invalid repeat count"))?,
+            ),
+            None => (tok, 1),
+        };
+        // Checked before expanding: `0*18446744073709551615` must not hang.
+        if pts.len().saturating_add(n) > MAX_EXAMPLE_SAMPLES {
+            return Err(String::from("too many samples (limit 100000)"));
+        }
+        for _ in 0..n {
+            if v == "_" {
+                pts.push(None);
+            } else {
+                pts.push(Some(
+                    v.parse::<f64>()
+                        .map_err(|_| format!("invalid value `{v}`"))?,
+                ));
+            }
+        }
+    }
+    let points: Vec<(Timestamp, f64)> = pts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, v)| Some((t0.add(step.saturating_mul(k as i64)), v?)))
+        .collect();
+    input.metrics.add(hw[1], hw[2], points);
+    Ok(())
+}
+
+/// `gap NODE TIME TIME`.
+fn add_gap(input: &mut ExampleInput, words: &[&str], date: (i32, u32, u32)) -> Result<(), String> {
+    if words.len() != 4 {
+        return Err(String::from("expected `gap NODE hh:mm:ss hh:mm:ss`"));
+    }
+    let a = parse_time(words[2], date).ok_or_else(|| String::from("invalid time"))?;
+    let b = parse_time(words[3], date).ok_or_else(|| String::from("invalid time"))?;
+    input.metrics.add_gap(words[1], Span::new(a, b));
+    Ok(())
+}
+
+/// `repeat N every DUR NODE | line`: the log line N times, DUR apart.
+fn add_repeat(
+    input: &mut ExampleInput,
+    line: &str,
+    file: &Arc<str>,
+    lineno: usize,
+    rules: &RuleSet,
+) -> Result<(), String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    // repeat N every DUR NODE | line
+    if words.len() < 5 || words[2] != "every" {
+        return Err(String::from(
+            "expected `repeat N every DUR NODE | <log line>`",
+        ));
+    }
+    let n: usize = words[1]
+        .parse()
+        .map_err(|_| String::from("invalid count"))?;
+    if n > 100_000 {
+        return Err(String::from("too many repetitions (limit 100000)"));
+    }
+    let step = dur(words[3]).ok_or_else(|| String::from("invalid duration"))?;
+    let rest = line.splitn(5, char::is_whitespace).nth(4).unwrap_or("");
+    let ev = log_line(rest, file, lineno, rules)?;
+    for k in 0..n {
+        let mut e = ev.clone();
+        e.ts = ev.ts.map(|t| t.add(step.saturating_mul(k as i64)));
+        input.events.push(e);
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -336,64 +336,15 @@ impl Cx<'_, '_> {
         pack: &Arc<str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Rule> {
-        let missing = |name: &str, diags: &mut Vec<Diagnostic>| {
-            self.err(
-                diags,
-                "E0010",
-                r.id.span,
-                format!("rule `{}` has no `{name}`", r.id.v),
-                None,
-            );
-        };
         let title = r.title.as_ref().map(|t| t.v.clone());
         if title.is_none() {
-            missing("title", diags);
+            self.missing(r, "title", diags);
         }
-        let severity = match &r.severity {
-            None => {
-                missing("severity", diags);
-                None
-            }
-            Some(s) => match Severity::parse(&s.v) {
-                Some(x) => Some(x),
-                None => {
-                    let names = ["info", "low", "medium", "high", "critical"];
-                    self.err(
-                        diags,
-                        "E0005",
-                        s.span,
-                        format!("unknown severity `{}`", s.v),
-                        did_you_mean(&s.v, names)
-                            .or_else(|| Some(format!("one of {}", names.join(", ")))),
-                    );
-                    None
-                }
-            },
-        };
-        let category = match &r.category {
-            None => {
-                missing("category", diags);
-                None
-            }
-            Some(c) => {
-                if vocab::category::category(&c.v).is_some() {
-                    Some(c.v.clone())
-                } else {
-                    self.err(
-                        diags,
-                        "E0004",
-                        c.span,
-                        format!("unknown cause category `{}`", c.v),
-                        did_you_mean(&c.v, vocab::category::names())
-                            .or_else(|| Some("see the category list in rules/README.md".into())),
-                    );
-                    None
-                }
-            }
-        };
+        let severity = self.rule_severity(r, diags);
+        let category = self.rule_category(r, diags);
         let detect = match &r.when {
             None => {
-                missing("when", diags);
+                self.missing(r, "when", diags);
                 None
             }
             Some(w) => self.detect(&w.v, w.span, diags, false),
@@ -411,28 +362,7 @@ impl Cx<'_, '_> {
         for c in &r.collect {
             self.placeholders("collect", c, diags);
         }
-        if r.examples.is_empty() {
-            self.err(
-                diags,
-                "W0102",
-                r.id.span,
-                format!("rule `{}` has no examples", r.id.v),
-                Some("add `example fire { ... }` and `example quiet { ... }`".into()),
-            );
-        } else if !r.examples.iter().any(|e| e.fire) || !r.examples.iter().any(|e| !e.fire) {
-            let which = if r.examples.iter().any(|e| e.fire) {
-                "quiet"
-            } else {
-                "fire"
-            };
-            self.err(
-                diags,
-                "W0103",
-                r.id.span,
-                format!("rule `{}` has no `{which}` example", r.id.v),
-                None,
-            );
-        }
+        self.examples_present(r, diags);
         let merge = r
             .merge
             .as_ref()
@@ -483,22 +413,111 @@ impl Cx<'_, '_> {
             explains,
             merge,
             fixed,
-            examples: r
-                .examples
-                .iter()
-                .map(|e| Example {
-                    fire: e.fire,
-                    name: e.name.clone(),
-                    lines: e
-                        .lines
-                        .iter()
-                        .map(|(o, t)| (self.map.line_col(*o).0, t.clone()))
-                        .collect(),
-                    line: self.map.line_col(e.span.start).0,
-                })
-                .collect(),
+            examples: self.examples(r),
             source: source.into(),
         })
+    }
+
+    /// E0010: the rule lacks a required clause.
+    fn missing(&self, r: &ast::RuleDecl, name: &str, diags: &mut Vec<Diagnostic>) {
+        self.err(
+            diags,
+            "E0010",
+            r.id.span,
+            format!("rule `{}` has no `{name}`", r.id.v),
+            None,
+        );
+    }
+
+    fn rule_severity(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) -> Option<Severity> {
+        match &r.severity {
+            None => {
+                self.missing(r, "severity", diags);
+                None
+            }
+            Some(s) => match Severity::parse(&s.v) {
+                Some(x) => Some(x),
+                None => {
+                    let names = ["info", "low", "medium", "high", "critical"];
+                    self.err(
+                        diags,
+                        "E0005",
+                        s.span,
+                        format!("unknown severity `{}`", s.v),
+                        did_you_mean(&s.v, names)
+                            .or_else(|| Some(format!("one of {}", names.join(", ")))),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn rule_category(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) -> Option<String> {
+        match &r.category {
+            None => {
+                self.missing(r, "category", diags);
+                None
+            }
+            Some(c) => {
+                if vocab::category::category(&c.v).is_some() {
+                    Some(c.v.clone())
+                } else {
+                    self.err(
+                        diags,
+                        "E0004",
+                        c.span,
+                        format!("unknown cause category `{}`", c.v),
+                        did_you_mean(&c.v, vocab::category::names())
+                            .or_else(|| Some("see the category list in rules/README.md".into())),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    /// W0102/W0103: a rule should show that it fires and that it stays quiet.
+    fn examples_present(&self, r: &ast::RuleDecl, diags: &mut Vec<Diagnostic>) {
+        if r.examples.is_empty() {
+            self.err(
+                diags,
+                "W0102",
+                r.id.span,
+                format!("rule `{}` has no examples", r.id.v),
+                Some("add `example fire { ... }` and `example quiet { ... }`".into()),
+            );
+        } else if !r.examples.iter().any(|e| e.fire) || !r.examples.iter().any(|e| !e.fire) {
+            let which = if r.examples.iter().any(|e| e.fire) {
+                "quiet"
+            } else {
+                "fire"
+            };
+            self.err(
+                diags,
+                "W0103",
+                r.id.span,
+                format!("rule `{}` has no `{which}` example", r.id.v),
+                None,
+            );
+        }
+    }
+
+    /// The rule's examples, with their lines' line numbers in the pack.
+    fn examples(&self, r: &ast::RuleDecl) -> Vec<Example> {
+        r.examples
+            .iter()
+            .map(|e| Example {
+                fire: e.fire,
+                name: e.name.clone(),
+                lines: e
+                    .lines
+                    .iter()
+                    .map(|(o, t)| (self.map.line_col(*o).0, t.clone()))
+                    .collect(),
+                line: self.map.line_col(e.span.start).0,
+            })
+            .collect()
     }
 
     fn placeholders(&self, what: &str, s: &Sp<String>, diags: &mut Vec<Diagnostic>) {
@@ -567,35 +586,8 @@ impl Cx<'_, '_> {
                 within,
                 by,
             } => {
-                if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Eq) && agg.v == Agg::Count {
-                    self.err(diags, "E0018", agg.span, "a window count can only be tested with >, >= or !=".into(), Some("to detect that something did not happen, use `silence` or `not followed by`".into()));
+                if !self.window_ok(agg, field.as_ref(), sel, *op, within, diags) {
                     return None;
-                }
-                if agg.v != Agg::Count && field.is_none() {
-                    self.err(
-                        diags,
-                        "E0013",
-                        agg.span,
-                        format!(
-                            "`{}` needs a field: `{}(FIELD of KIND)`",
-                            agg.v.name(),
-                            agg.v.name()
-                        ),
-                        None,
-                    );
-                    return None;
-                }
-                if let Some(f) = field {
-                    self.field_known(f, sel, diags);
-                }
-                if within.v <= 0 {
-                    self.err(
-                        diags,
-                        "E0015",
-                        within.span,
-                        "a window must be longer than 0".into(),
-                        None,
-                    );
                 }
                 let s = self.sel(sel, diags)?;
                 let by = self.keys(by, Some(sel), diags)?;
@@ -609,30 +601,7 @@ impl Cx<'_, '_> {
                     by,
                 }
             }
-            AD::Metric { cond, for_ } => {
-                let mut first = None;
-                let c = self.mcond(cond, &mut first, diags)?;
-                let Some(primary) = first else {
-                    self.err(
-                        diags,
-                        "E0013",
-                        span,
-                        "a metric condition must name at least one metric".into(),
-                        None,
-                    );
-                    return None;
-                };
-                let text = self.map.src[span.start..span.end]
-                    .trim()
-                    .trim_start_matches("metric")
-                    .trim();
-                Detect::Metric(MetricCond {
-                    cond: c,
-                    for_: for_.as_ref().map(|f| f.v),
-                    primary,
-                    text: text.into(),
-                })
-            }
+            AD::Metric { cond, for_ } => self.metric(cond, for_.as_ref(), span, diags)?,
             AD::NotFollowed { a, b, within, by } => {
                 let sa = self.sel(a, diags)?;
                 let sb = self.sel(b, diags)?;
@@ -655,69 +624,19 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 }
-                if steps.len() < 2 {
-                    self.err(
-                        diags,
-                        "E0010",
-                        span,
-                        "a sequence needs at least two steps".into(),
-                        None,
-                    );
-                    return None;
-                }
-                let keys = self.keys(by, None, diags)?;
-                let mut out = Vec::new();
-                for st in steps {
-                    let det = self.detect(&st.detect.v, st.detect.span, diags, true)?;
-                    // every key must be available from every step
-                    let event_sel = match &st.detect.v {
-                        AD::Event { sel, .. } | AD::Window { sel, .. } => Some(sel),
-                        _ => None,
-                    };
-                    for k in by {
-                        if k.v == "node" {
-                            continue;
-                        }
-                        match event_sel {
-                            None => {
-                                self.err(diags, "E0014", st.detect.span, format!("this step has no field `{}` (metric, gap and silence steps only carry `node`)", k.v), Some("group the sequence `by node` only, or make this step an event".into()));
-                                return None;
-                            }
-                            Some(sel) => self.field_known(k, sel, diags),
-                        }
-                    }
-                    let without = match &st.without {
-                        Some(w) => Some(self.sel(w, diags)?),
-                        None => None,
-                    };
-                    out.push(Step {
-                        detect: det,
-                        without,
-                    });
-                }
-                Detect::Sequence {
-                    by: keys,
-                    within: within.v,
-                    steps: out,
-                }
+                self.sequence(by, within.v, steps, span, diags)?
             }
             AD::Silence {
                 sel,
                 scrapes,
                 dur,
                 peers,
-            } => {
-                let s = match sel {
-                    Some(s) => Some(self.sel(s, diags)?),
-                    None => None,
-                };
-                Detect::Silence {
-                    sel: s,
-                    scrapes: *scrapes,
-                    dur: dur.v,
-                    peers: *peers,
-                }
-            }
+            } => Detect::Silence {
+                sel: self.sel_opt(sel.as_ref(), diags)?,
+                scrapes: *scrapes,
+                dur: dur.v,
+                peers: *peers,
+            },
             AD::Gap { dur, peers } => Detect::Gap {
                 dur: dur.v,
                 peers: *peers,
@@ -738,24 +657,200 @@ impl Cx<'_, '_> {
                     );
                     return None;
                 }
-                let mut o = Vec::new();
-                for r in origin {
-                    o.extend(self.refs(r, diags));
-                }
-                let mut t = Vec::new();
-                for r in then {
-                    t.extend(self.refs(r, diags));
-                }
-                if o.is_empty() || t.is_empty() {
+                self.cascade(origin, then, within.v, *min, diags)?
+            }
+        })
+    }
+
+    /// An optional selector: `Some(None)` without one, `None` when it does
+    /// not resolve.
+    fn sel_opt(
+        &self,
+        sel: Option<&ast::Selector>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Option<Sel>> {
+        match sel {
+            Some(s) => Some(Some(self.sel(s, diags)?)),
+            None => Some(None),
+        }
+    }
+
+    /// A window's aggregate fits its test and has the field it needs (false:
+    /// an error that leaves the rule out); the field is known and the window
+    /// not empty (reported, the check goes on).
+    fn window_ok(
+        &self,
+        agg: &Sp<Agg>,
+        field: Option<&Sp<String>>,
+        sel: &ast::Selector,
+        op: CmpOp,
+        within: &Sp<i64>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> bool {
+        if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Eq) && agg.v == Agg::Count {
+            self.err(
+                diags,
+                "E0018",
+                agg.span,
+                "a window count can only be tested with >, >= or !=".into(),
+                Some(
+                    "to detect that something did not happen, use `silence` or `not followed by`"
+                        .into(),
+                ),
+            );
+            return false;
+        }
+        if agg.v != Agg::Count && field.is_none() {
+            self.err(
+                diags,
+                "E0013",
+                agg.span,
+                format!(
+                    "`{}` needs a field: `{}(FIELD of KIND)`",
+                    agg.v.name(),
+                    agg.v.name()
+                ),
+                None,
+            );
+            return false;
+        }
+        if let Some(f) = field {
+            self.field_known(f, sel, diags);
+        }
+        if within.v <= 0 {
+            self.err(
+                diags,
+                "E0015",
+                within.span,
+                "a window must be longer than 0".into(),
+                None,
+            );
+        }
+        true
+    }
+
+    /// `metric COND [for D]`: the condition, the first metric it names and
+    /// its source text.
+    fn metric(
+        &self,
+        cond: &ast::MCond,
+        for_: Option<&Sp<i64>>,
+        span: ast::Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        let mut first = None;
+        let c = self.mcond(cond, &mut first, diags)?;
+        let Some(primary) = first else {
+            self.err(
+                diags,
+                "E0013",
+                span,
+                "a metric condition must name at least one metric".into(),
+                None,
+            );
+            return None;
+        };
+        let text = self.map.src[span.start..span.end]
+            .trim()
+            .trim_start_matches("metric")
+            .trim();
+        Some(Detect::Metric(MetricCond {
+            cond: c,
+            for_: for_.map(|f| f.v),
+            primary,
+            text: text.into(),
+        }))
+    }
+
+    /// `sequence [by k] within D { step ... }`: two steps or more, each able
+    /// to carry every key.
+    fn sequence(
+        &self,
+        by: &[Sp<String>],
+        within: i64,
+        steps: &[ast::Step],
+        span: ast::Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        if steps.len() < 2 {
+            self.err(
+                diags,
+                "E0010",
+                span,
+                "a sequence needs at least two steps".into(),
+                None,
+            );
+            return None;
+        }
+        let keys = self.keys(by, None, diags)?;
+        let mut out = Vec::new();
+        for st in steps {
+            out.push(self.sequence_step(st, by, diags)?);
+        }
+        Some(Detect::Sequence {
+            by: keys,
+            within,
+            steps: out,
+        })
+    }
+
+    fn sequence_step(
+        &self,
+        st: &ast::Step,
+        by: &[Sp<String>],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Step> {
+        let det = self.detect(&st.detect.v, st.detect.span, diags, true)?;
+        // every key must be available from every step
+        let event_sel = match &st.detect.v {
+            AD::Event { sel, .. } | AD::Window { sel, .. } => Some(sel),
+            _ => None,
+        };
+        for k in by {
+            if k.v == "node" {
+                continue;
+            }
+            match event_sel {
+                None => {
+                    self.err(diags, "E0014", st.detect.span, format!("this step has no field `{}` (metric, gap and silence steps only carry `node`)", k.v), Some("group the sequence `by node` only, or make this step an event".into()));
                     return None;
                 }
-                Detect::Cascade {
-                    origin: o,
-                    then: t,
-                    within: within.v,
-                    min: *min,
-                }
+                Some(sel) => self.field_known(k, sel, diags),
             }
+        }
+        let without = self.sel_opt(st.without.as_ref(), diags)?;
+        Some(Step {
+            detect: det,
+            without,
+        })
+    }
+
+    /// `cascade R, ... then R, ... within D [min N]`: both rule lists resolve
+    /// to at least one rule.
+    fn cascade(
+        &self,
+        origin: &[Sp<String>],
+        then: &[Sp<String>],
+        within: i64,
+        min: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Detect> {
+        let mut o = Vec::new();
+        for r in origin {
+            o.extend(self.refs(r, diags));
+        }
+        let mut t = Vec::new();
+        for r in then {
+            t.extend(self.refs(r, diags));
+        }
+        if o.is_empty() || t.is_empty() {
+            return None;
+        }
+        Some(Detect::Cascade {
+            origin: o,
+            then: t,
+            within,
+            min,
         })
     }
 

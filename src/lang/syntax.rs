@@ -769,140 +769,170 @@ impl<'s> PackParser<'s> {
     fn detect(&self, i: &'s str) -> R<'s, Detect> {
         let t = ws(i);
         if peek_kw(t, "event") {
-            let (i, _) = kw("event")(t)?;
-            let (i, sel) = self.must(i, "an event kind", self.selector(i))?;
-            if peek_kw(ws(i), "not") {
-                let (i, _) = kw("not")(i)?;
-                let (i, _) = self.must(i, "`followed by`", (kw("followed"), kw("by")).parse(i))?;
-                let (i, _) = opt(kw("event")).parse(i)?;
-                let (i, b) = self.must(i, "an event kind", self.selector(i))?;
-                let (i, _) = self.must(i, "`within`", kw("within")(i))?;
-                let (i, within) = self.must(i, "a duration", self.duration(i))?;
-                let (i, by) = self.by_clause(i)?;
-                return Ok((
-                    i,
-                    Detect::NotFollowed {
-                        a: sel,
-                        b,
-                        within,
-                        by,
-                    },
-                ));
-            }
-            let (i, by) = self.by_clause(i)?;
-            return Ok((i, Detect::Event { sel, by }));
+            return self.detect_event(t);
         }
         if peek_kw(t, "metric") {
-            let (i, _) = kw("metric")(t)?;
-            let (i, cond) = self.must(i, "a metric condition such as `cpu > 95`", self.mcond(i))?;
-            let (i, for_) = if peek_kw(ws(i), "for") {
-                let (i, _) = kw("for")(i)?;
-                let (i, d) = self.must(i, "a duration", self.duration(i))?;
-                (i, Some(d))
-            } else {
-                (i, None)
-            };
-            return Ok((i, Detect::Metric { cond, for_ }));
+            return self.detect_metric(t);
         }
         if peek_kw(t, "sequence") {
-            let (i, _) = kw("sequence")(t)?;
-            let (i, by) = self.by_clause(i)?;
-            let (i, _) = self.must(i, "`within`", kw("within")(i))?;
-            let (i, within) = self.must(i, "a duration", self.duration(i))?;
-            let (mut i, _) = self.must(i, "`{`", sym("{")(i))?;
-            let mut steps = Vec::new();
-            loop {
-                if let Ok((rest, _)) = sym("}")(i) {
-                    i = rest;
-                    break;
-                }
-                if let Ok((rest, _)) = kw("then")(i) {
-                    i = rest;
-                }
-                let start = ws(i);
-                let (rest, d) = self.must(
-                    i,
-                    "a sequence step (`event`, `count(...)`, `metric`, `gap`) or `}`",
-                    self.step_detect(i),
-                )?;
-                let span = self.span(start, rest);
-                let (rest, without) = if peek_kw(ws(rest), "without") {
-                    let (r, _) = kw("without")(rest)?;
-                    let (r, s) = self.must(r, "an event kind", self.selector(r))?;
-                    (r, Some(s))
-                } else {
-                    (rest, None)
-                };
-                steps.push(Step {
-                    detect: Sp::new(d, span),
-                    without,
-                });
-                i = rest;
-            }
-            return Ok((i, Detect::Sequence { by, within, steps }));
+            return self.detect_sequence(t);
         }
         if peek_kw(t, "silence") {
-            let (i, _) = kw("silence")(t)?;
-            let (i, sel) = if peek_kw(ws(i), "of") {
-                let (i, _) = kw("of")(i)?;
-                let (i, s) = self.must(i, "an event kind or `any`", self.selector(i))?;
-                (i, Some(s))
-            } else {
-                (i, None)
-            };
-            let (i, scrapes) = if peek_kw(ws(i), "and") {
-                let (i, _) = kw("and")(i)?;
-                let (i, _) = self.must(i, "`scrapes`", kw("scrapes")(i))?;
-                (i, true)
-            } else {
-                (i, false)
-            };
-            let (i, _) = self.must(i, "`for`", kw("for")(i))?;
-            let (i, dur) = self.must(i, "a duration", self.duration(i))?;
-            let (i, peers) = self.while_peers(i)?;
-            return Ok((
-                i,
-                Detect::Silence {
-                    sel,
-                    scrapes,
-                    dur,
-                    peers,
-                },
-            ));
+            return self.detect_silence(t);
         }
         if peek_kw(t, "gap") {
-            let (i, _) = kw("gap")(t)?;
-            let (i, _) = self.must(i, "`for`", kw("for")(i))?;
-            let (i, dur) = self.must(i, "a duration", self.duration(i))?;
-            let (i, peers) = self.while_peers(i)?;
-            return Ok((i, Detect::Gap { dur, peers }));
+            return self.detect_gap(t);
         }
         if peek_kw(t, "cascade") {
-            let (i, _) = kw("cascade")(t)?;
-            let (i, origin) = self.must(i, "rule ids", self.rid_list(i))?;
-            let (i, _) = self.must(i, "`then`", kw("then")(i))?;
-            let (i, then) = self.must(i, "rule ids", self.rid_list(i))?;
-            let (i, _) = self.must(i, "`on peers`", (kw("on"), kw("peers")).parse(i))?;
+            return self.detect_cascade(t);
+        }
+        self.window(t)
+    }
+
+    /// `event SEL [by k]` or `event A not followed by B within D [by k]`.
+    fn detect_event(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("event")(t)?;
+        let (i, sel) = self.must(i, "an event kind", self.selector(i))?;
+        if peek_kw(ws(i), "not") {
+            let (i, _) = kw("not")(i)?;
+            let (i, _) = self.must(i, "`followed by`", (kw("followed"), kw("by")).parse(i))?;
+            let (i, _) = opt(kw("event")).parse(i)?;
+            let (i, b) = self.must(i, "an event kind", self.selector(i))?;
             let (i, _) = self.must(i, "`within`", kw("within")(i))?;
             let (i, within) = self.must(i, "a duration", self.duration(i))?;
-            let (i, min) = if peek_kw(ws(i), "min") {
-                let (i, _) = kw("min")(i)?;
-                let (i, (n, _)) = self.must(i, "a number of peers", self.number(i))?;
-                (i, n.v.max(1.0) as usize)
-            } else {
-                (i, 1)
-            };
+            let (i, by) = self.by_clause(i)?;
             return Ok((
                 i,
-                Detect::Cascade {
-                    origin,
-                    then,
+                Detect::NotFollowed {
+                    a: sel,
+                    b,
                     within,
-                    min,
+                    by,
                 },
             ));
         }
-        self.window(t)
+        let (i, by) = self.by_clause(i)?;
+        Ok((i, Detect::Event { sel, by }))
+    }
+
+    /// `metric COND [for D]`.
+    fn detect_metric(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("metric")(t)?;
+        let (i, cond) = self.must(i, "a metric condition such as `cpu > 95`", self.mcond(i))?;
+        let (i, for_) = if peek_kw(ws(i), "for") {
+            let (i, _) = kw("for")(i)?;
+            let (i, d) = self.must(i, "a duration", self.duration(i))?;
+            (i, Some(d))
+        } else {
+            (i, None)
+        };
+        Ok((i, Detect::Metric { cond, for_ }))
+    }
+
+    /// `sequence [by k] within D { step [without SEL] ... }`.
+    fn detect_sequence(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("sequence")(t)?;
+        let (i, by) = self.by_clause(i)?;
+        let (i, _) = self.must(i, "`within`", kw("within")(i))?;
+        let (i, within) = self.must(i, "a duration", self.duration(i))?;
+        let (mut i, _) = self.must(i, "`{`", sym("{")(i))?;
+        let mut steps = Vec::new();
+        loop {
+            if let Ok((rest, _)) = sym("}")(i) {
+                i = rest;
+                break;
+            }
+            if let Ok((rest, _)) = kw("then")(i) {
+                i = rest;
+            }
+            let start = ws(i);
+            let (rest, d) = self.must(
+                i,
+                "a sequence step (`event`, `count(...)`, `metric`, `gap`) or `}`",
+                self.step_detect(i),
+            )?;
+            let span = self.span(start, rest);
+            let (rest, without) = if peek_kw(ws(rest), "without") {
+                let (r, _) = kw("without")(rest)?;
+                let (r, s) = self.must(r, "an event kind", self.selector(r))?;
+                (r, Some(s))
+            } else {
+                (rest, None)
+            };
+            steps.push(Step {
+                detect: Sp::new(d, span),
+                without,
+            });
+            i = rest;
+        }
+        Ok((i, Detect::Sequence { by, within, steps }))
+    }
+
+    /// `silence [of SEL] [and scrapes] for D [while peers active]`.
+    fn detect_silence(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("silence")(t)?;
+        let (i, sel) = if peek_kw(ws(i), "of") {
+            let (i, _) = kw("of")(i)?;
+            let (i, s) = self.must(i, "an event kind or `any`", self.selector(i))?;
+            (i, Some(s))
+        } else {
+            (i, None)
+        };
+        let (i, scrapes) = if peek_kw(ws(i), "and") {
+            let (i, _) = kw("and")(i)?;
+            let (i, _) = self.must(i, "`scrapes`", kw("scrapes")(i))?;
+            (i, true)
+        } else {
+            (i, false)
+        };
+        let (i, _) = self.must(i, "`for`", kw("for")(i))?;
+        let (i, dur) = self.must(i, "a duration", self.duration(i))?;
+        let (i, peers) = self.while_peers(i)?;
+        Ok((
+            i,
+            Detect::Silence {
+                sel,
+                scrapes,
+                dur,
+                peers,
+            },
+        ))
+    }
+
+    /// `gap for D [while peers active]`.
+    fn detect_gap(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("gap")(t)?;
+        let (i, _) = self.must(i, "`for`", kw("for")(i))?;
+        let (i, dur) = self.must(i, "a duration", self.duration(i))?;
+        let (i, peers) = self.while_peers(i)?;
+        Ok((i, Detect::Gap { dur, peers }))
+    }
+
+    /// `cascade R, ... then R, ... on peers within D [min N]`.
+    fn detect_cascade(&self, t: &'s str) -> R<'s, Detect> {
+        let (i, _) = kw("cascade")(t)?;
+        let (i, origin) = self.must(i, "rule ids", self.rid_list(i))?;
+        let (i, _) = self.must(i, "`then`", kw("then")(i))?;
+        let (i, then) = self.must(i, "rule ids", self.rid_list(i))?;
+        let (i, _) = self.must(i, "`on peers`", (kw("on"), kw("peers")).parse(i))?;
+        let (i, _) = self.must(i, "`within`", kw("within")(i))?;
+        let (i, within) = self.must(i, "a duration", self.duration(i))?;
+        let (i, min) = if peek_kw(ws(i), "min") {
+            let (i, _) = kw("min")(i)?;
+            let (i, (n, _)) = self.must(i, "a number of peers", self.number(i))?;
+            (i, n.v.max(1.0) as usize)
+        } else {
+            (i, 1)
+        };
+        Ok((
+            i,
+            Detect::Cascade {
+                origin,
+                then,
+                within,
+                min,
+            },
+        ))
     }
 
     fn step_detect(&self, i: &'s str) -> R<'s, Detect> {

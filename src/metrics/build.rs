@@ -134,7 +134,35 @@ pub(super) fn build(samples: Vec<Vec<Sample>>) -> MetricSet {
 }
 
 fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
-    // server_id → server_name, from snapshots that carry both.
+    let n = files.iter().map(Vec::len).sum();
+    let mut rows = Rows::new(server_names(&files), n);
+    // File by file: each file's samples are freed once in the columns.
+    for s in files.into_iter().flat_map(Vec::into_iter) {
+        if INTERNAL.contains(&&*s.metric) && &*s.metric != "meta_leader" {
+            continue;
+        }
+        rows.push(s);
+    }
+    let Rows { c, dict, .. } = rows;
+    let raw = raw_frame(c, &dict)?;
+    let mut series = canonical_series(&raw, &dict)?;
+    let derived = derive::derive(&raw, &dict, &mut series)?;
+    let span = series
+        .values()
+        .flat_map(|m| m.values())
+        .filter_map(Series::span)
+        .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)));
+    Ok(MetricSet {
+        series,
+        gaps: derived.gaps,
+        raw,
+        dict,
+        span,
+    })
+}
+
+/// server_id → server_name, from snapshots that carry both.
+fn server_names(files: &[Vec<Sample>]) -> HashMap<Arc<str>, Arc<str>> {
     let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
     for s in files.iter().flatten() {
         if &*s.metric == "server_id_seen"
@@ -144,97 +172,143 @@ fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
             id_names.insert(id.clone(), n.clone());
         }
     }
-    let unknown: Arc<str> = Arc::from(UNKNOWN_NODE);
-    let mut dict = Dicts::default();
-    dict.lset_id(Vec::new());
-    let n = files.iter().map(Vec::len).sum();
-    let mut c = Cols {
-        ts: Vec::with_capacity(n),
-        node: Vec::with_capacity(n),
-        metric: Vec::with_capacity(n),
-        lset: Vec::with_capacity(n),
-        ep: Vec::with_capacity(n),
-        kind: Vec::with_capacity(n),
-        value: Vec::with_capacity(n),
-    };
-    // Per-metric kind cache, and a one-entry cache on Arc pointers (samples of
-    // one file share their names).
-    let mut kinds: Vec<u32> = Vec::new();
-    let mut last_node: Option<(Arc<str>, u32)> = None;
-    let mut last_metric: Option<(Arc<str>, u32)> = None;
-    let mut lset_ep: Vec<u32> = vec![0];
-    // Shared label sets (by address) → (the set, its id, its server_id).
-    type LsetEntry = (crate::parse::metric::Labels, u32, Option<Arc<str>>);
-    let mut lset_cache: HashMap<usize, LsetEntry> = HashMap::new();
-    // File by file: each file's samples are freed once in the columns.
-    for s in files.into_iter().flat_map(Vec::into_iter) {
-        if INTERNAL.contains(&&*s.metric) && &*s.metric != "meta_leader" {
-            continue;
+    id_names
+}
+
+/// Shared label sets (by address) → (the set, its id, its server_id).
+type LsetEntry = (crate::parse::metric::Labels, u32, Option<Arc<str>>);
+
+/// Samples → integer columns: names and label sets as dictionary ids, the
+/// node resolved from a `server_id` label where there is one.
+struct Rows {
+    c: Cols,
+    dict: Dicts,
+    id_names: HashMap<Arc<str>, Arc<str>>,
+    unknown: Arc<str>,
+    /// Per-metric kind cache, and a one-entry cache on Arc pointers (samples
+    /// of one file share their names).
+    kinds: Vec<u32>,
+    last_node: Option<(Arc<str>, u32)>,
+    last_metric: Option<(Arc<str>, u32)>,
+    /// Endpoint rank per label set id.
+    lset_ep: Vec<u32>,
+    lset_cache: HashMap<usize, LsetEntry>,
+}
+
+impl Rows {
+    fn new(id_names: HashMap<Arc<str>, Arc<str>>, n: usize) -> Rows {
+        let mut dict = Dicts::default();
+        dict.lset_id(Vec::new());
+        Rows {
+            c: Cols {
+                ts: Vec::with_capacity(n),
+                node: Vec::with_capacity(n),
+                metric: Vec::with_capacity(n),
+                lset: Vec::with_capacity(n),
+                ep: Vec::with_capacity(n),
+                kind: Vec::with_capacity(n),
+                value: Vec::with_capacity(n),
+            },
+            dict,
+            id_names,
+            unknown: Arc::from(UNKNOWN_NODE),
+            kinds: Vec::new(),
+            last_node: None,
+            last_metric: None,
+            lset_ep: vec![0],
+            lset_cache: HashMap::new(),
         }
+    }
+
+    fn push(&mut self, s: Sample) {
         let mut node = s.node;
-        // The label set without `server_id`, resolved to a node.
-        let lid = match lset_cache.get(&(Arc::as_ptr(&s.labels) as *const u8 as usize)) {
-            Some((_, lid, None)) => *lid,
-            Some((_, lid, Some(id))) => {
-                match id_names.get(id) {
-                    Some(name) => node = Some(name.clone()),
-                    None if node.is_none() => node = Some(id.clone()),
-                    None => {}
-                }
-                *lid
-            }
-            None => {
-                let mut labels = s.labels.to_vec();
-                let id = labels
-                    .iter()
-                    .position(|(k, _)| &**k == "server_id")
-                    .map(|i| labels.remove(i).1);
-                if let Some(id) = &id {
-                    match id_names.get(id) {
-                        Some(name) => node = Some(name.clone()),
-                        None if node.is_none() => node = Some(id.clone()),
-                        None => {}
-                    }
-                }
-                let lid = dict.lset_id(labels);
-                let ptr = Arc::as_ptr(&s.labels) as *const u8 as usize;
-                // The cache holds the set alive, so its address is not reused.
-                lset_cache.insert(ptr, (s.labels.clone(), lid, id));
-                lid
-            }
-        };
-        let node = node.unwrap_or_else(|| unknown.clone());
-        let nid = match &last_node {
+        let lid = self.label_set(&s.labels, &mut node);
+        let node = node.unwrap_or_else(|| self.unknown.clone());
+        let nid = match &self.last_node {
             Some((a, i)) if Arc::ptr_eq(a, &node) => *i,
             _ => {
-                let i = dict.node_id(&node);
-                last_node = Some((node, i));
+                let i = self.dict.node_id(&node);
+                self.last_node = Some((node, i));
                 i
             }
         };
-        let mid = match &last_metric {
+        let mid = match &self.last_metric {
             Some((a, i)) if Arc::ptr_eq(a, &s.metric) => *i,
             _ => {
-                let i = dict.metric_id(&s.metric);
-                if kinds.len() <= i as usize {
-                    kinds.push(kind_of(&s.metric));
+                let i = self.dict.metric_id(&s.metric);
+                if self.kinds.len() <= i as usize {
+                    self.kinds.push(kind_of(&s.metric));
                 }
-                last_metric = Some((s.metric, i));
+                self.last_metric = Some((s.metric, i));
                 i
             }
         };
-        if lset_ep.len() <= lid as usize {
-            let ep = dict.label(lid, "endpoint").map_or(0, |e| endpoint_rank(e));
-            lset_ep.push(ep);
+        if self.lset_ep.len() <= lid as usize {
+            let ep = self
+                .dict
+                .label(lid, "endpoint")
+                .map_or(0, |e| endpoint_rank(e));
+            self.lset_ep.push(ep);
         }
+        let c = &mut self.c;
         c.ts.push(s.ts.0);
         c.node.push(nid);
         c.metric.push(mid);
         c.lset.push(lid);
-        c.ep.push(lset_ep[lid as usize]);
-        c.kind.push(kinds[mid as usize]);
+        c.ep.push(self.lset_ep[lid as usize]);
+        c.kind.push(self.kinds[mid as usize]);
         c.value.push(s.value);
     }
+
+    /// The id of the label set without `server_id`; `node` becomes the
+    /// server's name (or its id, when the sample had no node) when the set
+    /// has a `server_id`.
+    fn label_set(
+        &mut self,
+        labels: &crate::parse::metric::Labels,
+        node: &mut Option<Arc<str>>,
+    ) -> u32 {
+        let ptr = Arc::as_ptr(labels) as *const u8 as usize;
+        if let Some((_, lid, id)) = self.lset_cache.get(&ptr) {
+            if let Some(id) = id {
+                resolve_node(&self.id_names, id, node);
+            }
+            return *lid;
+        }
+        let mut rest = labels.to_vec();
+        let id = rest
+            .iter()
+            .position(|(k, _)| &**k == "server_id")
+            .map(|i| rest.remove(i).1);
+        if let Some(id) = &id {
+            resolve_node(&self.id_names, id, node);
+        }
+        let lid = self.dict.lset_id(rest);
+        // The cache holds the set alive, so its address is not reused.
+        self.lset_cache.insert(ptr, (labels.clone(), lid, id));
+        lid
+    }
+}
+
+/// A sample's node from its `server_id`: the server's name when known, else
+/// the id when the sample names no node.
+fn resolve_node(
+    id_names: &HashMap<Arc<str>, Arc<str>>,
+    id: &Arc<str>,
+    node: &mut Option<Arc<str>>,
+) {
+    match id_names.get(id) {
+        Some(name) => *node = Some(name.clone()),
+        None if node.is_none() => *node = Some(id.clone()),
+        None => {}
+    }
+}
+
+/// The deduplicated long frame: rows sorted by (node, metric, label set, time),
+/// one per key and time (the last one read), with their kind, and whether
+/// they come from the preferred endpoint (`keep`) of a (node, metric) with
+/// several label sets (`multi`).
+fn raw_frame(c: Cols, dict: &Dicts) -> PolarsResult<DataFrame> {
     // Row keys: `nm` = (node, metric), `key` = (node, metric, label set), so
     // polars sorts on two integer columns instead of four.
     if dict.nodes.len() >= 1 << 20 || dict.metrics.len() >= 1 << 20 || dict.lsets.len() >= 1 << 24 {
@@ -289,17 +363,21 @@ fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
         .neq(col("key").shift(lit(-1)))
         .or(col("ts").neq(col("ts").shift(lit(-1))))
         .fill_null(lit(true));
-    let raw = df
-        .lazy()
+    df.lazy()
         .sort_by_exprs(
             [col("key"), col("ts")],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .filter(next_differs)
-        .collect()?;
+        .collect()
+}
 
-    // Canonical series: label sets aggregated per timestamp where a metric
-    // has several, then counters → rates.
+/// Canonical series from the raw frame: label sets aggregated per timestamp
+/// where a metric has several, then counters → rates.
+fn canonical_series(
+    raw: &DataFrame,
+    dict: &Dicts,
+) -> PolarsResult<BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>> {
     let base = raw
         .clone()
         .lazy()
@@ -331,21 +409,9 @@ fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
     let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
     for lf in [single, multi] {
         let canon = with_rates(lf).collect()?;
-        add_series(&canon, &dict, &mut series)?;
+        add_series(&canon, dict, &mut series)?;
     }
-    let derived = derive::derive(&raw, &dict, &mut series)?;
-    let span = series
-        .values()
-        .flat_map(|m| m.values())
-        .filter_map(Series::span)
-        .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)));
-    Ok(MetricSet {
-        series,
-        gaps: derived.gaps,
-        raw,
-        dict,
-        span,
-    })
+    Ok(series)
 }
 
 /// Adds `rate`: per-second change from the previous row of the same series,

@@ -84,12 +84,6 @@ fn up_and_gaps(
             .or_default()
             .push((t, v >= 0.5));
     }
-    struct NodeFetches {
-        name: Arc<str>,
-        step: Nanos,
-        answered: Vec<i64>,
-        failed: Vec<i64>,
-    }
     let mut all: Vec<NodeFetches> = Vec::new();
     for (n, eps) in &by_node {
         let name = dict.nodes[*n as usize].clone();
@@ -101,26 +95,7 @@ fn up_and_gaps(
             .unwrap_or(NANOS_PER_SEC);
         let mut merged: Vec<(i64, bool)> = eps.values().flatten().copied().collect();
         merged.sort_unstable();
-        // Rounds: the node's fetches bucketed on a grid of its step (from its
-        // first fetch); a failure in a bucket wins. Answers under load arrive
-        // late and spread out, so proximity alone would split rounds.
-        let mut points: Vec<Point> = Vec::new();
-        let t0 = merged.first().map_or(0, |x| x.0);
-        let mut bucket = i64::MIN;
-        for &(t, ok) in &merged {
-            let v = if ok { 1.0 } else { 0.0 };
-            let b = (t - t0).div_euclid(step);
-            match points.last_mut() {
-                Some(last) if b == bucket => last.value = last.value.min(v),
-                _ => {
-                    bucket = b;
-                    points.push(Point {
-                        ts: Timestamp(t),
-                        value: v,
-                    });
-                }
-            }
-        }
+        let points = up_rounds(&merged, step);
         let up: Arc<str> = Arc::from("up");
         series
             .entry(name.clone())
@@ -145,68 +120,109 @@ fn up_and_gaps(
             .flat_map(|(_, o)| o.answered.iter().copied())
             .collect();
         peers.sort_unstable();
-        let any_in = |v: &[i64], a: i64, b: i64| {
-            let k = v.partition_point(|&t| t <= a);
-            v.get(k).is_some_and(|&t| t < b)
-        };
-        let step = me.step.max(1);
-        let mut spans = Vec::new();
-        let a = &me.answered;
-        match (a.first(), a.last()) {
-            (Some(&first), Some(&last)) => {
-                // Before the first answer.
-                let lead_fail = me.failed.first().filter(|&&f| f < first).copied();
-                let lead_peer = peers
-                    .first()
-                    .filter(|&&p| p < first - step * 3 / 2)
-                    .copied();
-                if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min()
-                    && first - s > step * 3 / 2
-                {
-                    spans.push(Span::new(Timestamp(s), Timestamp(first)));
-                }
-                for w in a.windows(2) {
-                    let (x, y) = (w[0], w[1]);
-                    if y - x <= step * 5 / 2 {
-                        continue;
-                    }
-                    if any_in(&me.failed, x, y) || any_in(&peers, x + step * 3 / 2, y) {
-                        spans.push(Span::new(Timestamp(x), Timestamp(y)));
-                    }
-                }
-                // After the last answer.
-                let tail_fail = me.failed.last().filter(|&&f| f > last).copied();
-                let tail_peer = peers.last().filter(|&&p| p > last + step * 3 / 2).copied();
-                if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max()
-                    && e - last > step * 3 / 2
-                {
-                    spans.push(Span::new(Timestamp(last), Timestamp(e)));
-                }
-            }
-            _ => {
-                // Never answered.
-                let s = me
-                    .failed
-                    .first()
-                    .copied()
-                    .into_iter()
-                    .chain(peers.first().copied())
-                    .min();
-                let e = me
-                    .failed
-                    .last()
-                    .copied()
-                    .into_iter()
-                    .chain(peers.last().copied())
-                    .max();
-                if let (Some(s), Some(e)) = (s, e) {
-                    spans.push(Span::new(Timestamp(s), Timestamp(e)));
-                }
-            }
-        }
-        gaps.insert(me.name.clone(), spans);
+        gaps.insert(me.name.clone(), gap_spans(me, &peers));
     }
     gaps
+}
+
+/// One node's monitoring fetches: its polling step and when it answered or
+/// failed.
+struct NodeFetches {
+    name: Arc<str>,
+    step: Nanos,
+    answered: Vec<i64>,
+    failed: Vec<i64>,
+}
+
+/// Rounds: the node's fetches (sorted) bucketed on a grid of its step (from
+/// its first fetch), 1 when answered; a failure in a bucket wins. Answers
+/// under load arrive late and spread out, so proximity alone would split
+/// rounds.
+fn up_rounds(merged: &[(i64, bool)], step: Nanos) -> Vec<Point> {
+    let mut points: Vec<Point> = Vec::new();
+    let t0 = merged.first().map_or(0, |x| x.0);
+    let mut bucket = i64::MIN;
+    for &(t, ok) in merged {
+        let v = if ok { 1.0 } else { 0.0 };
+        let b = (t - t0).div_euclid(step);
+        match points.last_mut() {
+            Some(last) if b == bucket => last.value = last.value.min(v),
+            _ => {
+                bucket = b;
+                points.push(Point {
+                    ts: Timestamp(t),
+                    value: v,
+                });
+            }
+        }
+    }
+    points
+}
+
+/// The node's gaps: before its first answer, between answers more than 2.5
+/// steps apart, after its last, when it failed or its peers (`peers`: their
+/// answers, sorted) answered meanwhile; the whole span when it never answered.
+fn gap_spans(me: &NodeFetches, peers: &[i64]) -> Vec<Span> {
+    let any_in = |v: &[i64], a: i64, b: i64| {
+        let k = v.partition_point(|&t| t <= a);
+        v.get(k).is_some_and(|&t| t < b)
+    };
+    let step = me.step.max(1);
+    let mut spans = Vec::new();
+    let a = &me.answered;
+    match (a.first(), a.last()) {
+        (Some(&first), Some(&last)) => {
+            // Before the first answer.
+            let lead_fail = me.failed.first().filter(|&&f| f < first).copied();
+            let lead_peer = peers
+                .first()
+                .filter(|&&p| p < first - step * 3 / 2)
+                .copied();
+            if let Some(s) = [lead_fail, lead_peer].into_iter().flatten().min()
+                && first - s > step * 3 / 2
+            {
+                spans.push(Span::new(Timestamp(s), Timestamp(first)));
+            }
+            for w in a.windows(2) {
+                let (x, y) = (w[0], w[1]);
+                if y - x <= step * 5 / 2 {
+                    continue;
+                }
+                if any_in(&me.failed, x, y) || any_in(peers, x + step * 3 / 2, y) {
+                    spans.push(Span::new(Timestamp(x), Timestamp(y)));
+                }
+            }
+            // After the last answer.
+            let tail_fail = me.failed.last().filter(|&&f| f > last).copied();
+            let tail_peer = peers.last().filter(|&&p| p > last + step * 3 / 2).copied();
+            if let Some(e) = [tail_fail, tail_peer].into_iter().flatten().max()
+                && e - last > step * 3 / 2
+            {
+                spans.push(Span::new(Timestamp(last), Timestamp(e)));
+            }
+        }
+        _ => {
+            // Never answered.
+            let s = me
+                .failed
+                .first()
+                .copied()
+                .into_iter()
+                .chain(peers.first().copied())
+                .min();
+            let e = me
+                .failed
+                .last()
+                .copied()
+                .into_iter()
+                .chain(peers.last().copied())
+                .max();
+            if let (Some(s), Some(e)) = (s, e) {
+                spans.push(Span::new(Timestamp(s), Timestamp(e)));
+            }
+        }
+    }
+    spans
 }
 
 /// `meta_leader{leader=X}` rows → `meta_leader_self`, `meta_leader_changes`.

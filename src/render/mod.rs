@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod escape;
 pub mod events;
+pub mod metrics;
 pub mod report;
 pub mod stats;
 

@@ -168,6 +168,20 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
         t.unparsed,
         t.bytes as f64 / 1e6
     )?;
+    write_nodes(out, r, style)?;
+    write_files(out, r, style)?;
+    if !r.errors.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.paint("1;31", "Errors"))?;
+        for e in &r.errors {
+            writeln!(out, "  {}", terminal(e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Per node: records, files, time range, starts, levels, top templates.
+fn write_nodes(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", style.paint("1", "Nodes"))?;
     for n in &r.nodes {
@@ -206,6 +220,12 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
             )?;
         }
     }
+    Ok(())
+}
+
+/// Per file: kind, node and how it was attributed, format, the line
+/// accounting, unparsed samples, the error.
+fn write_files(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", style.paint("1", "Files"))?;
     for f in &r.files {
@@ -255,13 +275,6 @@ pub fn write_text(out: &mut dyn Write, r: &StatsReport, style: Style) -> io::Res
         }
         if let Some(e) = &f.error {
             writeln!(out, "      {} {}", style.paint("31", "error:"), terminal(e))?;
-        }
-    }
-    if !r.errors.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", style.paint("1;31", "Errors"))?;
-        for e in &r.errors {
-            writeln!(out, "  {}", terminal(e))?;
         }
     }
     Ok(())

@@ -52,7 +52,10 @@ fn check(dir: &std::path::Path) -> Result<(), String> {
             .filter(|f| f.severity >= Severity::High)
             .count();
         if loud > 0 || v.failing_node.is_some() {
-            problems.push(format!("quiet case: {loud} high findings, node {:?}", v.failing_node));
+            problems.push(format!(
+                "quiet case: {loud} high findings, node {:?}",
+                v.failing_node
+            ));
         }
     } else if !root.as_ref().is_some_and(|r| want.root_cause.contains(r)) {
         problems.push(format!(
@@ -119,5 +122,8 @@ fn every_cause_category_has_a_case() {
         .map(|c| c.name)
         .filter(|c| !covered.contains(*c))
         .collect();
-    assert!(missing.is_empty(), "cause categories without a case: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "cause categories without a case: {missing:?}"
+    );
 }

@@ -1,15 +1,6 @@
 //! The binary: exit codes, errors on stderr, help text.
 
-use std::process::Command;
-
-fn coroner(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coroner"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use crate::common::coroner;
 
 #[test]
 fn exit_codes_follow_the_contract() {
@@ -116,7 +107,7 @@ fn explain_a_pasted_line() {
 #[test]
 fn explain_json_and_stdin() {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coroner"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coroner"))
         .args(["explain", "--format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(std::process::Stdio::piped())

@@ -129,3 +129,13 @@ pub fn nats_server(version: &str) -> PathBuf {
     );
     bin
 }
+
+/// Runs the `coroner` binary in the repository root (no colours).
+pub fn coroner(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}

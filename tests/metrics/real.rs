@@ -1,9 +1,10 @@
 //! The real 1-second captures in /work/shared/nats-real/*/metrics.
 
-use crate::cmd_metrics::{MetricsArgs, MetricsFormat, run};
-use crate::common::load_dir;
-use coroner::metrics::MetricSet;
+use super::common::load_dir;
+use crate::common::coroner;
+use coroner::metrics::{MetricSet, OutputFormat, Selection};
 use coroner::model::{NANOS_PER_SEC, Timestamp};
+use coroner::render::metrics::{write, write_text};
 use std::path::Path;
 
 const REAL: &str = "/work/shared/nats-real";
@@ -14,14 +15,8 @@ fn scenario(name: &str) -> Option<std::path::PathBuf> {
 }
 
 fn summary_text(set: &coroner::metrics::MetricSet) -> String {
-    let args = MetricsArgs {
-        metric: vec![],
-        node: vec![],
-        format: MetricsFormat::Text,
-        output: None,
-    };
     let mut out = Vec::new();
-    run(set, &args, &mut out).unwrap();
+    write_text(set, &Selection::all(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -252,18 +247,16 @@ fn slow_consumer_steps_on_n3() {
 }
 
 #[test]
-fn cli_exports_csv_json_parquet() {
+fn exports_csv_json_text() {
     let Some(set) = load("node-freeze") else {
         return;
     };
-    let mut args = MetricsArgs {
-        metric: vec!["cpu".into(), "js_api_rate".into()],
-        node: vec!["n2".into()],
-        format: MetricsFormat::Csv,
-        output: None,
+    let sel = Selection {
+        metrics: vec!["cpu".into(), "js_api_rate".into()],
+        nodes: vec!["n2".into()],
     };
     let mut out = Vec::new();
-    run(&set, &args, &mut out).unwrap();
+    write(&set, &sel, OutputFormat::Csv, &mut out).unwrap();
     let csv = String::from_utf8(out).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("time,node,metric,value,labels"));
@@ -274,33 +267,41 @@ fn cli_exports_csv_json_parquet() {
             .all(|r| r.contains(",n2,cpu,") || r.contains(",n2,js_api_rate,"))
     );
 
-    args.format = MetricsFormat::Json;
     let mut out = Vec::new();
-    run(&set, &args, &mut out).unwrap();
+    write(&set, &sel, OutputFormat::Json, &mut out).unwrap();
     let first: serde_json::Value =
         serde_json::from_slice(out.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["node"], "n2");
 
-    args.format = MetricsFormat::Text;
     let mut out = Vec::new();
-    run(&set, &args, &mut out).unwrap();
+    write(&set, &sel, OutputFormat::Text, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("  cpu: ") && !text.contains("n1:"), "{text}");
+}
 
-    args.format = MetricsFormat::Parquet;
+/// Parquet is a file: the CLI refuses to write it to standard output.
+#[test]
+fn cli_exports_parquet_to_a_file() {
+    let Some(dir) = scenario("node-freeze") else {
+        return;
+    };
+    let dir = dir.to_str().unwrap();
+    let to_stdout = coroner(&["metrics", dir, "--format", "parquet"]);
+    assert!(!to_stdout.status.success(), "parquet needs -o");
+    assert!(String::from_utf8_lossy(&to_stdout.stderr).contains("-o FILE"));
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("m.parquet");
+    let path_s = path.to_str().unwrap();
+    let written = coroner(&["metrics", dir, "--format", "parquet", "-o", path_s]);
     assert!(
-        run(&set, &args, &mut Vec::new()).is_err(),
-        "parquet needs -o"
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.parquet");
-    args.output = Some(path.clone());
-    args.metric.clear();
-    args.node.clear();
-    let mut out = Vec::new();
-    run(&set, &args, &mut out).unwrap();
+    assert!(String::from_utf8_lossy(&written.stdout).contains("(parquet)"));
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.len() > 1000);
+    let set = load("node-freeze").unwrap();
     let df = set
         .to_long_frame(&coroner::metrics::Selection::all())
         .unwrap();

@@ -1,7 +1,7 @@
 //! Every input shape, malformed and truncated input, duplicates, disorder,
 //! counter resets.
 
-use crate::common::parse_bytes;
+use super::common::parse_bytes;
 use coroner::metrics::MetricSet;
 use coroner::model::Timestamp;
 use coroner::parse::metric::{MetricFormat, parse, sniff};

@@ -12,8 +12,15 @@
 //! log or a metric dump is stripped of control characters here and
 //! XML-escaped by the SVG backend (checked by the tests).
 
+mod axis;
+mod canvas;
 mod draw;
 mod encode;
+mod lanes;
+mod layout;
+mod legend;
+mod palette;
+mod panels;
 
 use crate::ingest::Bundle;
 use crate::metrics::MetricSet;
@@ -114,6 +121,29 @@ pub fn chart_input_from<'a>(
 
     let span = data_span(bundle, metrics, findings);
 
+    let restarts = restarts_of(bundle, metrics, &nodes);
+    let bands = bands_of(metrics, &nodes);
+    let panels = panels_for(metrics, &nodes);
+
+    ChartInput {
+        activity: Some(&bundle.nodes),
+        title: "NATS cluster timeline".to_string(),
+        span,
+        nodes,
+        events: &bundle.events,
+        findings,
+        metrics,
+        panels,
+        failing_node: failing,
+        root_cause: root,
+        restarts,
+        bands,
+    }
+}
+
+/// Restarts: `server_starting` events after a node's first one; for a node
+/// without such events, increments of its `restarts` metric.
+fn restarts_of(bundle: &Bundle, metrics: &MetricSet, nodes: &[Node]) -> Vec<(Node, Timestamp)> {
     let mut restarts = Vec::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &bundle.events {
@@ -127,7 +157,7 @@ pub fn chart_input_from<'a>(
             }
         }
     }
-    for node in &nodes {
+    for node in nodes {
         if seen.contains_key(&**node) {
             continue;
         }
@@ -140,9 +170,14 @@ pub fn chart_input_from<'a>(
         }
     }
     restarts.sort();
+    restarts
+}
 
+/// State bands of every node: scrape gaps, no meta leader, process stopped,
+/// process down.
+fn bands_of(metrics: &MetricSet, nodes: &[Node]) -> Vec<(Option<Node>, Span, String)> {
     let mut bands = Vec::new();
-    for node in &nodes {
+    for node in nodes {
         for g in metrics.gaps(node) {
             bands.push((Some(node.clone()), *g, BAND_UNRESPONSIVE.to_string()));
         }
@@ -163,9 +198,12 @@ pub fn chart_input_from<'a>(
         }
     }
     bands.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+    bands
+}
 
-    // JetStream storage joins the panels when it is the story (a node above
-    // half its limit).
+/// [`default_panels`]; JetStream storage joins them when it is the story (a
+/// node above half its limit).
+fn panels_for(metrics: &MetricSet, nodes: &[Node]) -> Vec<String> {
     let mut panels = default_panels();
     let store_high = nodes.iter().any(|n| {
         metrics
@@ -175,21 +213,7 @@ pub fn chart_input_from<'a>(
     if store_high {
         panels.insert(2, "js_store_pct".to_string());
     }
-
-    ChartInput {
-        activity: Some(&bundle.nodes),
-        title: "NATS cluster timeline".to_string(),
-        span,
-        nodes,
-        events: &bundle.events,
-        findings,
-        metrics,
-        panels,
-        failing_node: failing,
-        root_cause: root,
-        restarts,
-        bands,
-    }
+    panels
 }
 
 fn is_zero(v: f64) -> bool {

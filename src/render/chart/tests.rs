@@ -254,7 +254,7 @@ fn panels_fall_back_and_skip_missing_metrics() {
         "mem_rss".into(),
         "cpu".into(),
     ];
-    assert_eq!(draw::choose_panels_for_test(&inp), vec!["cpu", "mem_rss"]);
+    assert_eq!(layout::choose_panels_for_test(&inp), vec!["cpu", "mem_rss"]);
 }
 
 #[test]

@@ -187,23 +187,7 @@ pub fn finding_out(f: &Finding) -> FindingOut {
 pub fn build(a: &Analysis) -> Report {
     let b = &a.bundle;
     let v = &a.verdict;
-    let files = b
-        .files
-        .iter()
-        .map(|f| FileOut {
-            file: f.display.to_string(),
-            kind: match f.kind {
-                crate::ingest::FileKind::Log => "log",
-                crate::ingest::FileKind::Metric => "metric",
-            },
-            node: f.node.as_deref().map(str::to_string),
-            attribution: f.attribution.to_string(),
-            lines_read: f.account.lines_read,
-            parsed: f.account.parsed,
-            continuation: f.account.continuation,
-            unparsed: f.account.unparsed,
-        })
-        .collect::<Vec<_>>();
+    let files = b.files.iter().map(file_out).collect::<Vec<_>>();
     let views = super::view::nodes(a, 1);
     let span = b
         .span()
@@ -226,67 +210,9 @@ pub fn build(a: &Analysis) -> Report {
             end: span.map(|s| s.1.rfc3339()),
             errors: b.errors.iter().map(|e| e.to_string()).collect(),
         },
-        nodes: views
-            .iter()
-            .map(|n| NodeOut {
-                name: n.name.to_string(),
-                attribution: n.attribution.clone(),
-                first: n.first.map(|t| t.rfc3339()),
-                last: n.last.map(|t| t.rfc3339()),
-                levels: Level::ALL
-                    .iter()
-                    .map(|l| (l.name(), n.levels[l.index()]))
-                    .filter(|(_, c)| *c > 0)
-                    .collect(),
-                restarts: n.restarts,
-                scrape_gaps: n.gaps,
-                findings: n.findings,
-                health: n.health,
-                version: n.releases.last().map(|r| r.to_string()),
-            })
-            .collect(),
+        nodes: views.iter().map(node_out).collect(),
         findings: a.findings.iter().map(finding_out).collect(),
-        verdict: VerdictOut {
-            failing_node: v.failing_node.as_deref().map(str::to_string),
-            root_cause: v.root_cause.as_ref().map(|r| RootCauseOut {
-                category: r.category.to_string(),
-                rule: r.rule.to_string(),
-                node: r.node.as_deref().map(str::to_string),
-                at: r.at.rfc3339(),
-                summary: r.summary.clone(),
-            }),
-            chain: v
-                .chain
-                .iter()
-                .flat_map(|s| {
-                    let nodes: Vec<Option<String>> = if s.nodes.is_empty() {
-                        vec![None]
-                    } else {
-                        s.nodes.iter().map(|n| Some(n.to_string())).collect()
-                    };
-                    nodes.into_iter().map(move |node| ChainOut {
-                        category: s.category.to_string(),
-                        node,
-                        at: s.at.rfc3339(),
-                        rules: s.rules.iter().map(|r| r.to_string()).collect(),
-                    })
-                })
-                .collect(),
-            confidence: v.confidence,
-            alternatives: v
-                .alternatives
-                .iter()
-                .map(|x| AlternativeOut {
-                    node: x.node.as_deref().map(str::to_string),
-                    category: x.category.to_string(),
-                    at: x.at.rfc3339(),
-                    score: x.score,
-                    why_lower: x.why_lower.clone(),
-                })
-                .collect(),
-            advice: v.advice.clone(),
-            collect_next: v.collect_next.clone(),
-        },
+        verdict: verdict_out(v),
         diagnosis: Diagnosis {
             scope: v.scope.name(),
             headline: v.headline.clone(),
@@ -307,6 +233,86 @@ pub fn build(a: &Analysis) -> Report {
                 .map(|o| (o.node.to_string(), o.offset as f64 / 1e6))
                 .collect(),
         },
+    }
+}
+
+fn file_out(f: &crate::ingest::FileReport) -> FileOut {
+    FileOut {
+        file: f.display.to_string(),
+        kind: match f.kind {
+            crate::ingest::FileKind::Log => "log",
+            crate::ingest::FileKind::Metric => "metric",
+        },
+        node: f.node.as_deref().map(str::to_string),
+        attribution: f.attribution.to_string(),
+        lines_read: f.account.lines_read,
+        parsed: f.account.parsed,
+        continuation: f.account.continuation,
+        unparsed: f.account.unparsed,
+    }
+}
+
+fn node_out(n: &super::view::NodeView) -> NodeOut {
+    NodeOut {
+        name: n.name.to_string(),
+        attribution: n.attribution.clone(),
+        first: n.first.map(|t| t.rfc3339()),
+        last: n.last.map(|t| t.rfc3339()),
+        levels: Level::ALL
+            .iter()
+            .map(|l| (l.name(), n.levels[l.index()]))
+            .filter(|(_, c)| *c > 0)
+            .collect(),
+        restarts: n.restarts,
+        scrape_gaps: n.gaps,
+        findings: n.findings,
+        health: n.health,
+        version: n.releases.last().map(|r| r.to_string()),
+    }
+}
+
+/// The verdict; a chain step on several nodes is one entry per node.
+fn verdict_out(v: &crate::diagnose::Verdict) -> VerdictOut {
+    VerdictOut {
+        failing_node: v.failing_node.as_deref().map(str::to_string),
+        root_cause: v.root_cause.as_ref().map(|r| RootCauseOut {
+            category: r.category.to_string(),
+            rule: r.rule.to_string(),
+            node: r.node.as_deref().map(str::to_string),
+            at: r.at.rfc3339(),
+            summary: r.summary.clone(),
+        }),
+        chain: v
+            .chain
+            .iter()
+            .flat_map(|s| {
+                let nodes: Vec<Option<String>> = if s.nodes.is_empty() {
+                    vec![None]
+                } else {
+                    s.nodes.iter().map(|n| Some(n.to_string())).collect()
+                };
+                nodes.into_iter().map(move |node| ChainOut {
+                    category: s.category.to_string(),
+                    node,
+                    at: s.at.rfc3339(),
+                    rules: s.rules.iter().map(|r| r.to_string()).collect(),
+                })
+            })
+            .collect(),
+        confidence: v.confidence,
+        alternatives: v
+            .alternatives
+            .iter()
+            .map(|x| AlternativeOut {
+                node: x.node.as_deref().map(str::to_string),
+                category: x.category.to_string(),
+                at: x.at.rfc3339(),
+                score: x.score,
+                why_lower: x.why_lower.clone(),
+            })
+            .collect(),
+        advice: v.advice.clone(),
+        collect_next: v.collect_next.clone(),
     }
 }
 

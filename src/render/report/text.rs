@@ -20,6 +20,15 @@ pub fn sev_color(s: Severity) -> &'static str {
 }
 
 pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
+    write_verdict(out, a, style)?;
+    write_timeline(out, a, style)?;
+    write_nodes(out, a, style)?;
+    write_evidence(out, a, style)?;
+    write_footer(out, a)
+}
+
+/// Headline, root cause, chain, confidence, alternatives, advice.
+fn write_verdict(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
     let v = &a.verdict;
     writeln!(out, "{}", style.paint("1", "VERDICT"))?;
     writeln!(out, "  {}", esc(&v.headline))?;
@@ -76,7 +85,11 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
             writeln!(out, "    - {}", esc(x))?;
         }
     }
+    Ok(())
+}
 
+/// The compact cross-node timeline, coloured by severity.
+fn write_timeline(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
     let tl = view::timeline(a, 40);
     if !tl.is_empty() {
         writeln!(out)?;
@@ -102,7 +115,12 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
             )?;
         }
     }
+    Ok(())
+}
 
+/// One line per node: health, warnings, errors, restarts, gaps, findings and
+/// the warnings sparkline.
+fn write_nodes(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", style.paint("1", "NODES"))?;
     for n in view::nodes(a, 40) {
@@ -124,7 +142,11 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
             view::sparkline(&n.density)
         )?;
     }
+    Ok(())
+}
 
+/// Findings of medium severity and above with their first evidence lines.
+fn write_evidence(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
     let shown: Vec<_> = a
         .findings
         .iter()
@@ -161,6 +183,11 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
             )?;
         }
     }
+    Ok(())
+}
+
+/// What was read.
+fn write_footer(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     let unparsed: u64 = a.bundle.files.iter().map(|f| f.account.unparsed).sum();
     writeln!(out)?;
     writeln!(
