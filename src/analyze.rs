@@ -54,7 +54,8 @@ pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis 
     if crate::engine::releases::rules_read_release(rules) {
         crate::engine::releases::annotate(&mut bundle.events, &releases);
     }
-    let findings = findings(rules, &bundle, &metrics);
+    let mut findings = findings(rules, &bundle, &metrics);
+    weigh_by_scale(&mut findings, &bundle, &metrics);
     let verdict = crate::diagnose::diagnose(&findings, &bundle, &metrics);
     Analysis {
         packs: rules.packs().iter().map(|p| p.name.to_string()).collect(),
@@ -71,6 +72,24 @@ pub fn findings(rules: &RuleSet, bundle: &Bundle, metrics: &MetricSet) -> Vec<Fi
     let mut f = crate::engine::run(rules, &bundle.events, metrics);
     f.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     f
+}
+
+/// Evidence weighed relative to what was given: the excerpt pack's rules
+/// decide on a few pasted lines, but on a full bundle (several nodes' logs, or
+/// metrics) the other packs' thresholds do, so their findings are capped at
+/// medium there ([`crate::diagnose::Policy::excerpt_pack`]).
+pub fn weigh_by_scale(findings: &mut [Finding], bundle: &Bundle, metrics: &MetricSet) {
+    use crate::diagnose::{InputKind, Policy};
+    let p = &Policy::DEFAULT;
+    let kind = crate::diagnose::input_kind(bundle, metrics, p);
+    if matches!(kind, InputKind::Excerpt | InputKind::OneNode) {
+        return;
+    }
+    for f in findings.iter_mut() {
+        if f.rule.starts_with(p.excerpt_pack) && f.severity > crate::model::Severity::Medium {
+            f.severity = crate::model::Severity::Medium;
+        }
+    }
 }
 
 /// Which events the rules (and the reports) read, so the rest is only counted.

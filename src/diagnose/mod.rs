@@ -117,7 +117,7 @@ fn sev_weight(s: Severity) -> f64 {
 }
 
 /// The kind of input, from what was read.
-fn input_kind(bundle: &Bundle, metrics: &MetricSet, p: &Policy) -> InputKind {
+pub fn input_kind(bundle: &Bundle, metrics: &MetricSet, p: &Policy) -> InputKind {
     let logs: Vec<u64> = bundle
         .nodes
         .iter()

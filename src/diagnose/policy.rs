@@ -36,6 +36,8 @@ pub struct Policy {
     pub excerpt: f64,
     /// A node with fewer log lines than this, and no metrics, is an excerpt.
     pub excerpt_max_lines: u64,
+    /// Rules (id prefix) that decide on excerpts only: capped at medium on full bundles.
+    pub excerpt_pack: &'static str,
     /// Clock offsets at least this large are reported.
     pub report_offset: Nanos,
     /// Confidence stays within these bounds.
@@ -60,6 +62,7 @@ impl Policy {
         no_metrics: -0.1,
         excerpt: -0.1,
         excerpt_max_lines: 200,
+        excerpt_pack: "nats-excerpts.",
         report_offset: 500_000_000,
         confidence_floor: 0.05,
         confidence_ceiling: 0.99,

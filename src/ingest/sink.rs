@@ -538,8 +538,15 @@ impl Sink for EventSink<'_> {
     }
 
     fn bare(&mut self, text: &str, line: u64) -> bool {
-        // A message text with the connection prefix cut at the left edge.
-        let body = crate::parse::log::paste::strip_partial_conn_prefix(text).unwrap_or(text);
+        // A message with its whole connection prefix (classified after it,
+        // fields kept), or with the prefix cut at the left edge (kept without).
+        let (body, msg) = match crate::parse::log::nats::parse_conn_prefix(text) {
+            Some(p) => (p.rest, text),
+            None => {
+                let b = crate::parse::log::paste::strip_partial_conn_prefix(text).unwrap_or(text);
+                (b, b)
+            }
+        };
         if body.len() < MIN_BARE_MESSAGE {
             return false;
         }
@@ -558,7 +565,7 @@ impl Sink for EventSink<'_> {
             Record {
                 ts,
                 level: Level::Info,
-                msg: std::borrow::Cow::Borrowed(body),
+                msg: std::borrow::Cow::Borrowed(msg),
                 pid: None,
                 node: None,
                 format: "bare",

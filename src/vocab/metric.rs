@@ -341,24 +341,30 @@ pub const METRICS: &[MetricDef] = &[
         "messages out/s",
         "rate of `out_msgs`",
     ),
-    counter(
-        "in_bytes",
-        "in_bytes_rate",
-        "bytes in",
-        "`/varz` `in_bytes`",
-    ),
+    MetricDef {
+        name: "in_bytes",
+        unit: Unit::Bytes,
+        kind: MetricKind::Counter {
+            rate: "in_bytes_rate",
+        },
+        label: "bytes in",
+        source: "`/varz` `in_bytes`",
+    },
     derived(
         "in_bytes_rate",
         Unit::PerSecond,
         "bytes in/s",
         "rate of `in_bytes`",
     ),
-    counter(
-        "out_bytes",
-        "out_bytes_rate",
-        "bytes out",
-        "`/varz` `out_bytes`",
-    ),
+    MetricDef {
+        name: "out_bytes",
+        unit: Unit::Bytes,
+        kind: MetricKind::Counter {
+            rate: "out_bytes_rate",
+        },
+        label: "bytes out",
+        source: "`/varz` `out_bytes`",
+    },
     derived(
         "out_bytes_rate",
         Unit::PerSecond,

@@ -14,38 +14,19 @@ pub(super) enum Unit {
 }
 
 impl Unit {
+    /// The unit the vocabulary gives the metric; names it lacks (Prometheus
+    /// pass-through, `csv_` columns) by their suffix.
     pub(super) fn of(metric: &str) -> Unit {
-        if metric == "cpu" || metric.ends_with("_cpu") || metric.ends_with("_pct") {
-            Unit::Percent
-        } else if metric.ends_with("_rate") {
-            Unit::PerSec
-        } else if matches!(
-            metric,
-            "mem_rss"
-                | "proc_rss"
-                | "js_mem"
-                | "js_store"
-                | "js_mem_max"
-                | "js_store_max"
-                | "route_pending"
-                | "js_bytes"
-                | "js_reserved_mem"
-                | "js_reserved_store"
-                | "in_bytes"
-                | "out_bytes"
-        ) {
-            Unit::Bytes
-        } else if matches!(
-            metric,
-            "up" | "healthy"
-                | "meta_has_leader"
-                | "meta_leader_self"
-                | "proc_stopped"
-                | "proc_absent"
-        ) {
-            Unit::Flag
-        } else {
-            Unit::Count
+        use crate::vocab::Unit as V;
+        match crate::vocab::metric::metric(metric).map(|m| m.unit) {
+            Some(V::Percent) => Unit::Percent,
+            Some(V::Bytes) => Unit::Bytes,
+            Some(V::PerSecond) => Unit::PerSec,
+            Some(V::Flag) => Unit::Flag,
+            Some(_) => Unit::Count,
+            None if metric.ends_with("_cpu") || metric.ends_with("_pct") => Unit::Percent,
+            None if metric.ends_with("_rate") => Unit::PerSec,
+            None => Unit::Count,
         }
     }
 
@@ -86,39 +67,11 @@ impl Unit {
     }
 }
 
+/// The panel title: the vocabulary's label, or nothing for names it lacks.
 pub(super) fn unit_title(metric: &str) -> String {
-    match metric {
-        "cpu" => "CPU (% of one core)",
-        "proc_cpu" => "CPU (% of one core, /proc)",
-        "host_cpu" => "host CPU",
-        "mem_rss" => "memory (RSS)",
-        "proc_rss" => "memory (RSS, /proc)",
-        "js_api_pending" => "JetStream API requests pending",
-        "js_api_rate" => "JetStream API requests/s",
-        "js_api_errors_rate" => "JetStream API errors/s",
-        "js_api_inflight" => "JetStream API requests in flight",
-        "connections" => "client connections",
-        "connections_rate" => "connections opened − closed per s",
-        "total_connections_rate" => "new connections/s",
-        "slow_consumers_rate" => "slow consumers/s",
-        "slow_consumers" => "slow consumers (total)",
-        "js_store_pct" => "JetStream storage used (% of limit)",
-        "js_mem_pct" => "JetStream memory used (% of limit)",
-        "js_store" => "JetStream storage used",
-        "up" => "answered monitoring (1 = up)",
-        "healthy" => "/healthz ok (1 = healthy)",
-        "meta_has_leader" => "sees a meta leader (1 = yes)",
-        "restarts" => "restarts",
-        "proc_stopped" => "process stopped (1 = SIGSTOP)",
-        "routes" => "routes",
-        "route_pending" => "route pending bytes",
-        "in_msgs_rate" => "messages in/s",
-        "out_msgs_rate" => "messages out/s",
-        "cg_throttled_rate" => "CPU throttled periods/s (cgroup)",
-        "subscriptions" => "subscriptions",
-        _ => "",
-    }
-    .to_string()
+    crate::vocab::metric::metric(metric)
+        .map(|m| m.label.to_string())
+        .unwrap_or_default()
 }
 
 /// `950`, `1.2k`, `3.4M`, `12`, `0.25`.
