@@ -3,7 +3,9 @@
 mod analyze;
 mod chart;
 mod cli;
+mod collect;
 mod common;
+mod export;
 mod hostile;
 mod ingest;
 mod rules;

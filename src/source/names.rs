@@ -109,6 +109,8 @@ fn looks_like_endpoint(s: &str) -> bool {
             | "healthz"
             | "routez"
             | "connz"
+            | "raftz"
+            | "ipqueuesz"
             | "gatewayz"
             | "leafz"
             | "subsz"

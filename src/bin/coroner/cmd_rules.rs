@@ -33,6 +33,8 @@ pub enum RulesCmd {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Write the rule packs as Prometheus (PromQL) or Loki (LogQL) alerting rules.
+    Export(crate::cmd_export::ExportArgs),
     /// Show a rule: its meaning in words, its source and its examples.
     Explain {
         /// The rule id, e.g. resources.crash-restart.
@@ -210,6 +212,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<i32> {
                 0
             })
         }
+        RulesCmd::Export(a) => crate::cmd_export::run(a, out),
         RulesCmd::Explain { rule, rules } => {
             let (set, _) = load(rules);
             let Some(r) = set.rule(rule) else {

@@ -7,7 +7,9 @@
 
 mod cmd_analyze;
 mod cmd_chart;
+mod cmd_collect;
 mod cmd_events;
+mod cmd_export;
 mod cmd_metrics;
 mod cmd_rules;
 mod common;
@@ -44,6 +46,8 @@ enum Command {
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
+    /// Poll a live cluster's monitoring endpoints (and copy its logs) into a bundle `analyze` reads.
+    Collect(cmd_collect::CollectArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd_events::stats(a),
         Command::Metrics(m) => metrics(m),
         Command::Rules(r) => rules(r),
+        Command::Collect(a) => cmd_collect::collect(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -253,7 +253,11 @@ fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
                 let ep = cx.name_endpoint.unwrap_or("unknown");
                 let ep = cx.intern(ep);
                 let key = cx.intern("endpoint");
-                let node = cx.node_hint.clone();
+                // `coroner collect` names the server in its failure lines.
+                let node = match obj.get("server_name").and_then(Value::as_str) {
+                    Some(n) if !n.is_empty() => Some(cx.intern(n)),
+                    _ => cx.node_hint.clone(),
+                };
                 cx.set_node(&node);
                 cx.push(ts, &node, "up", 0.0, &[(key, ep)]);
                 Ok(())
@@ -330,7 +334,11 @@ pub(crate) fn detect_endpoint(b: &Map<String, Value>) -> Option<&'static str> {
 }
 
 fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), String> {
-    let ep = match detect_endpoint(b) {
+    // /raftz and /ipqueuesz bodies have no field that names them: the file name does.
+    let by_name = cx
+        .name_endpoint
+        .filter(|e| matches!(*e, "raftz" | "ipqueuesz"));
+    let ep = match detect_endpoint(b).or(by_name) {
         Some(ep) => ep,
         None => {
             let keys: Vec<&str> = b.keys().take(8).map(String::as_str).collect();
@@ -448,6 +456,34 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
                     .sum();
                 e.put("route_pending", pending);
             }
+        }
+        "ipqueuesz" => {
+            // {"<queue name>": {"pending": N, "in_progress": M}}
+            if let Some(q) = b.get("JetStream API queue") {
+                if let Some(x) = q.get("pending").and_then(Value::as_f64) {
+                    e.put("ipq_js_api_pending", x);
+                }
+                if let Some(x) = q.get("in_progress").and_then(Value::as_f64) {
+                    e.put("ipq_js_api_in_progress", x);
+                }
+            }
+        }
+        "raftz" => {
+            // account → group → {leader, ...}: groups this server is in, and
+            // those without a leader in its view.
+            let groups = b
+                .values()
+                .filter_map(Value::as_object)
+                .flat_map(|acc| acc.values());
+            let (mut n, mut leaderless) = (0.0, 0.0);
+            for g in groups {
+                n += 1.0;
+                if g.get("leader").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    leaderless += 1.0;
+                }
+            }
+            e.put("raft_groups", n);
+            e.put("raft_groups_leaderless", leaderless);
         }
         "connz" => {
             if let Some(n) = b.get("num_connections").and_then(Value::as_f64) {

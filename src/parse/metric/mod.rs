@@ -333,6 +333,8 @@ pub fn endpoint_from_name(lower_name: &str) -> Option<&'static str> {
         ("jsz", "jsz"),
         ("routez", "routez"),
         ("connz", "connz"),
+        ("raftz", "raftz"),
+        ("ipqueuesz", "ipqueuesz"),
         ("health", "healthz"),
         ("variables", "varz"),
         ("jetstream_info", "jsz"),

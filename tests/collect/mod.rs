@@ -1,0 +1,320 @@
+//! `coroner collect` against real nats-server clusters on 127.0.0.1: a node
+//! frozen with SIGSTOP halfway must come out of `coroner analyze` as the
+//! unresponsive node; the same run without a fault must give no incident.
+
+
+use crate::common::{NATS_RELEASES, nats_server};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A 3-node JetStream cluster; every process is stopped (SIGCONT first) on drop,
+/// also when the test panics.
+struct Cluster {
+    procs: Vec<Child>,
+    http: Vec<u16>,
+    logs: Vec<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    // Hold every listener until all ports are known, so none repeats.
+    let ls: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+}
+
+fn signal(pid: u32, sig: &str) {
+    let st = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill(1) runs");
+    assert!(st.success(), "kill {sig} {pid}");
+}
+
+impl Cluster {
+    fn start(version: &str) -> Cluster {
+        let bin = nats_server(version);
+        let dir = tempfile::tempdir().unwrap();
+        let ports = free_ports(9);
+        let (client, cluster, http) = (&ports[0..3], &ports[3..6], &ports[6..9]);
+        let routes: Vec<String> = cluster
+            .iter()
+            .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+            .collect();
+        let mut c = Cluster {
+            procs: Vec::new(),
+            http: http.to_vec(),
+            logs: Vec::new(),
+            _dir: dir,
+        };
+        let root = c._dir.path().to_path_buf();
+        for i in 0..3 {
+            let name = format!("n{}", i + 1);
+            let log = root.join(format!("{name}-server.log"));
+            let conf = root.join(format!("{name}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "server_name: {name}\nlisten: \"127.0.0.1:{}\"\nhttp: \"127.0.0.1:{}\"\n\
+                     logtime: true\nlog_file: \"{}\"\n\
+                     jetstream {{ store_dir: \"{}\", max_memory_store: 64MB, max_file_store: 256MB }}\n\
+                     cluster {{ name: lab, listen: \"127.0.0.1:{}\", routes: [{}] }}\n",
+                    client[i],
+                    http[i],
+                    log.display(),
+                    root.join(&name).display(),
+                    cluster[i],
+                    routes.join(", ")
+                ),
+            )
+            .unwrap();
+            let child = Command::new(&bin)
+                .arg("-c")
+                .arg(&conf)
+                .env("TZ", "UTC")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nats-server starts");
+            c.procs.push(child);
+            c.logs.push(log);
+        }
+        c.wait_healthy(Duration::from_secs(30));
+        c
+    }
+
+    fn url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.http[i])
+    }
+
+    /// Every node answers /healthz `ok` (JetStream meta leader elected, routes up).
+    fn wait_healthy(&self, limit: Duration) {
+        let client = coroner::collect::Client::new(&coroner::collect::HttpOptions::default()).unwrap();
+        let t0 = Instant::now();
+        loop {
+            let ok = (0..3).all(|i| {
+                matches!(client.get(&format!("{}/healthz", self.url(i))).result,
+                    Ok((200, ref b)) if String::from_utf8_lossy(b).contains("ok"))
+            });
+            if ok {
+                return;
+            }
+            assert!(t0.elapsed() < limit, "cluster not healthy after {limit:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for p in &mut self.procs {
+            // A stopped process cannot act on SIGKILL's cleanup; wake it first.
+            let _ = Command::new("kill")
+                .args(["-CONT", &p.id().to_string()])
+                .status();
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}
+
+/// Runs `coroner collect` on the cluster (one URL: the others are discovered)
+/// for `secs`; `fault` is called once halfway through `at`.
+fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn())>) {
+    let mut args: Vec<String> = vec![
+        "collect".into(),
+        c.url(0),
+        "--every".into(),
+        "1s".into(),
+        "--duration".into(),
+        format!("{secs}s"),
+        "-o".into(),
+        out.display().to_string(),
+        "--quiet".into(),
+    ];
+    for l in &c.logs {
+        args.push("--logs".into());
+        args.push(l.display().to_string());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    if let Some((at, f)) = fault {
+        std::thread::sleep(at);
+        f();
+    }
+    // Bounded: the run ends by itself after `secs`; a hang is a failure.
+    let limit = Duration::from_secs(secs + 30);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            panic!("coroner collect did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "collect failed: {err}");
+    for n in ["n1", "n2", "n3"] {
+        assert!(
+            err.contains(&format!("polling {n} ")),
+            "{n} not polled (discovery): {err}"
+        );
+    }
+}
+
+fn analyze(bundle: &Path) -> serde_json::Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["analyze", "--format", "json"])
+        .arg(bundle)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "analyze: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Every metric line of the bundle is whole JSON in the layout; returns
+/// (answers, errors) per file name.
+fn check_layout(dir: &Path) -> std::collections::BTreeMap<String, (usize, usize)> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir.join("metrics")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.ends_with('\n'), "{name}: last line not finished");
+        let (mut ok, mut bad) = (0, 0);
+        for line in text.lines() {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}"));
+            assert!(v["fetched_at"].is_string(), "{name}: {line}");
+            assert!(v["elapsed_ms"].is_number(), "{name}: {line}");
+            if v.get("body").is_some() {
+                assert!(v["http_status"].is_number());
+                ok += 1;
+            } else {
+                assert!(v["error"].is_string(), "{name}: {line}");
+                bad += 1;
+            }
+        }
+        out.insert(name, (ok, bad));
+    }
+    out
+}
+
+fn high_findings(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("high" | "critical")))
+        .map(|f| format!("{} on {}: {}", f["rule"], f["node"], f["message"]))
+        .collect()
+}
+
+fn metric_files_fully_parsed(report: &serde_json::Value) {
+    for f in report["input"]["files"].as_array().unwrap() {
+        if f["kind"] == "metric" {
+            assert_eq!(f["unparsed"], 0, "{f}");
+        }
+    }
+}
+
+#[test]
+fn frozen_node_is_named_unresponsive() {
+    let c = Cluster::start(NATS_RELEASES[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let pid = c.procs[1].id();
+    // 32 s of collection, n2 frozen from ~8 s: a gap of ~24 s, longer than
+    // the 15 s the scrape-gap rule needs.
+    let freeze = || signal(pid, "-STOP");
+    collect(&c, &out, 32, Some((Duration::from_secs(8), &freeze)));
+    signal(pid, "-CONT");
+
+    let files = check_layout(&out);
+    for n in ["n1", "n2", "n3"] {
+        for ep in ["varz", "jsz", "healthz", "routez", "raftz", "ipqueuesz", "connz"] {
+            assert!(files.contains_key(&format!("{n}.{ep}.jsonl")), "{n}.{ep}: {files:?}");
+        }
+        assert!(out.join(format!("{n}.log")).is_file(), "{n}.log copied");
+    }
+    // One line per tick for every server, the frozen one included (its
+    // timeouts are shorter than the interval): 32 ticks, a few may be lost
+    // to a loaded machine's scheduling.
+    let (ok, bad) = files["n2.varz.jsonl"];
+    assert!(ok >= 3 && bad >= 15, "n2 answered {ok}, failed {bad}");
+    assert!(ok + bad >= 25, "n2: {ok} + {bad} lines for 32 ticks");
+    let (ok1, bad1) = files["n1.varz.jsonl"];
+    assert!(ok1 + bad1 >= 25 && ok1 > bad1, "n1: {ok1} answered, {bad1} failed");
+    let text = std::fs::read_to_string(out.join("metrics/n2.varz.jsonl")).unwrap();
+    assert!(text.contains("timeout after"), "frozen node shows as timeouts");
+
+    let r = analyze(&out);
+    metric_files_fully_parsed(&r);
+    assert_eq!(r["verdict"]["failing_node"], "n2", "{}", r["diagnosis"]);
+    let unresponsive: Vec<&serde_json::Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["node"] == "n2" && f["rule"].as_str().unwrap().starts_with("resources."))
+        .filter(|f| {
+            matches!(
+                f["rule"].as_str(),
+                Some("resources.scrape-gap" | "resources.silent-node")
+            )
+        })
+        .collect();
+    assert!(!unresponsive.is_empty(), "{:#?}", high_findings(&r));
+    assert_eq!(r["verdict"]["root_cause"]["category"], "node-unresponsive");
+}
+
+#[test]
+fn healthy_cluster_gives_no_incident_and_packs_a_tar_gz() {
+    let c = Cluster::start(NATS_RELEASES[0]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("healthy.tar.gz");
+    collect(&c, &out, 20, None);
+    assert!(out.is_file());
+    assert!(!dir.path().join("healthy.tar.gz.partial").exists());
+    let r = analyze(&out);
+    metric_files_fully_parsed(&r);
+    assert_eq!(r["verdict"]["failing_node"], serde_json::Value::Null);
+    assert!(high_findings(&r).is_empty(), "{:#?}", high_findings(&r));
+    let nodes: Vec<&str> = r["input"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert_eq!(nodes, vec!["n1", "n2", "n3"], "{}", r["input"]["nodes"]);
+}
+
+#[test]
+fn unreachable_url_fails_with_the_url_and_a_hint() {
+    let port = free_ports(1)[0];
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["collect", &format!("127.0.0.1:{port}"), "--duration", "2s", "-o"])
+        .arg(dir.path().join("b"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("http://127.0.0.1:{port}/varz")), "{err}");
+    assert!(err.contains("hint"), "{err}");
+    assert!(!dir.path().join("b").exists(), "nothing written before a server answered");
+}
