@@ -300,7 +300,7 @@ impl Cx<'_> {
             MX::Bin(a, op, b) => {
                 let a = self.mx(a)?;
                 let b = self.mx(b)?;
-                let (m, shape) = matching(&a.shape, &b.shape, self.o.node_label())?;
+                let (m, shape) = matching(&a.shape, &b.shape)?;
                 Q {
                     text: format!("({} {op} {m}{})", a.text, b.text),
                     shape,
@@ -318,7 +318,7 @@ impl Cx<'_> {
                 if a.shape == Shape::Scalar && b.shape == Shape::Scalar {
                     return Err("a comparison of two numbers".into());
                 }
-                let (m, shape) = matching(&a.shape, &b.shape, self.o.node_label())?;
+                let (m, shape) = matching(&a.shape, &b.shape)?;
                 if !matches!(shape, Shape::Node) {
                     return Err("a condition on the cluster's aggregate only, not on a server".into());
                 }
@@ -348,12 +348,13 @@ impl Cx<'_> {
 }
 
 /// Vector matching for a binary operation, and the result's shape.
-fn matching(a: &Shape, b: &Shape, node: &str) -> Result<(String, Shape), String> {
+fn matching(a: &Shape, b: &Shape) -> Result<(String, Shape), String> {
     Ok(match (a, b) {
         (Shape::Scalar, s) | (s, Shape::Scalar) => (String::new(), s.clone()),
-        (Shape::Node, Shape::Node) => (format!("on({node}) "), Shape::Node),
-        (Shape::Node, Shape::Cluster(l)) => (format!("on({l}) group_left "), Shape::Node),
-        (Shape::Cluster(l), Shape::Node) => (format!("on({l}) group_right "), Shape::Node),
+        // Same server, same label set: default one-to-one matching keeps all labels.
+        (Shape::Node, Shape::Node) => (String::new(), Shape::Node),
+        (Shape::Node, Shape::Cluster(l)) => (format!("on({l}) group_left() "), Shape::Node),
+        (Shape::Cluster(l), Shape::Node) => (format!("on({l}) group_right() "), Shape::Node),
         (Shape::Cluster(l), Shape::Cluster(m)) if l == m => {
             (format!("on({l}) "), Shape::Cluster(l.clone()))
         }

@@ -17,6 +17,30 @@ struct Cluster {
     _dir: tempfile::TempDir,
 }
 
+/// 30 consecutive free ports: servers on one host are usually given ports
+/// that differ by a constant (client, cluster and monitoring port ranges),
+/// which is the layout discovery from one URL supports (see README).
+fn port_block() -> u16 {
+    for _ in 0..200 {
+        let p = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = p & !31;
+        if !(10_000..=65_000).contains(&base) {
+            continue;
+        }
+        let held: Result<Vec<_>, _> = (0..30)
+            .map(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)))
+            .collect();
+        if held.is_ok() {
+            return base;
+        }
+    }
+    panic!("no block of 30 free ports on 127.0.0.1");
+}
+
 fn free_ports(n: usize) -> Vec<u16> {
     // Hold every listener until all ports are known, so none repeats.
     let ls: Vec<std::net::TcpListener> = (0..n)
@@ -37,7 +61,11 @@ impl Cluster {
     fn start(version: &str) -> Cluster {
         let bin = nats_server(version);
         let dir = tempfile::tempdir().unwrap();
-        let ports = free_ports(9);
+        let base = port_block();
+        let ports: Vec<u16> = [0, 10, 20]
+            .iter()
+            .flat_map(|off| (0..3).map(move |i| base + off + i))
+            .collect();
         let (client, cluster, http) = (&ports[0..3], &ports[3..6], &ports[6..9]);
         let routes: Vec<String> = cluster
             .iter()
