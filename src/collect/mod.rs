@@ -500,46 +500,50 @@ impl Job {
     }
 }
 
-/// One bundle line (with its newline) for a fetch result.
+/// One bundle line (with its newline) for a fetch result. The keys come in
+/// the order of the captures `analyze` was built on (`fetched_at` first: a
+/// reader sniffing a file's first bytes sees at once what it is).
 pub fn record(
     server: &str,
     fetched_at: &chrono::DateTime<chrono::Utc>,
     elapsed_ms: f64,
     result: &Result<(u16, Vec<u8>), String>,
 ) -> (String, Outcome) {
-    use serde_json::{Map, Value, json};
-    let mut m = Map::new();
-    m.insert(
-        "fetched_at".into(),
-        Value::String(fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    use serde_json::Value;
+    let q = |s: &str| Value::String(s.to_string()).to_string();
+    let head = format!(
+        "{{\"fetched_at\":{},\"elapsed_ms\":{}",
+        q(&fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        serde_json::json!(elapsed_ms)
     );
-    m.insert("elapsed_ms".into(), json!(elapsed_ms));
-    let outcome = match result {
-        Ok((status, body)) => match serde_json::from_slice::<Value>(body) {
-            Ok(v @ Value::Object(_)) => {
-                m.insert("http_status".into(), json!(status));
-                m.insert("body".into(), v);
-                Outcome::Answered { status: *status }
-            }
-            _ => {
-                let text = String::from_utf8_lossy(&body[..body.len().min(160)]);
-                let error = format!("HTTP {status}: answer is not a JSON object: {}", text.trim());
-                m.insert("http_status".into(), json!(status));
-                m.insert("server_name".into(), Value::String(server.into()));
-                m.insert("error".into(), Value::String(error.clone()));
-                Outcome::Failed { error }
-            }
-        },
-        Err(e) => {
-            m.insert("server_name".into(), Value::String(server.into()));
-            m.insert("error".into(), Value::String(e.clone()));
-            Outcome::Failed { error: e.clone() }
-        }
+    let failed = |status: Option<u16>, error: String| {
+        let status = status.map_or(String::new(), |s| format!(",\"http_status\":{s}"));
+        (
+            format!(
+                "{head}{status},\"server_name\":{},\"error\":{}}}\n",
+                q(server),
+                q(&error)
+            ),
+            Outcome::Failed { error },
+        )
     };
     // serde_json escapes every control character: one physical line.
-    let mut line = Value::Object(m).to_string();
-    line.push('\n');
-    (line, outcome)
+    match result {
+        Ok((status, body)) => match serde_json::from_slice::<Value>(body) {
+            Ok(v @ Value::Object(_)) => (
+                format!("{head},\"http_status\":{status},\"body\":{v}}}\n"),
+                Outcome::Answered { status: *status },
+            ),
+            _ => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(160)]);
+                failed(
+                    Some(*status),
+                    format!("HTTP {status}: answer is not a JSON object: {}", text.trim()),
+                )
+            }
+        },
+        Err(e) => failed(None, e.clone()),
+    }
 }
 
 #[cfg(test)]
@@ -558,6 +562,7 @@ mod tests {
         let (line, o) = record("n1", &t0(), 1.25, &Ok((200, body)));
         assert_eq!(o, Outcome::Answered { status: 200 });
         assert_eq!(line.matches('\n').count(), 1);
+        assert!(line.starts_with("{\"fetched_at\":\"2026-11-24T19:00:01.500Z\",\"elapsed_ms\":1.25,\"http_status\":200,\"body\":{"), "{line}");
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["fetched_at"], "2026-11-24T19:00:01.500Z");
         assert_eq!(v["http_status"], 200);

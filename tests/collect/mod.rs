@@ -253,12 +253,17 @@ fn high_findings(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Every file under metrics/ is read as a metric dump, every line of it used.
 fn metric_files_fully_parsed(report: &serde_json::Value) {
+    let mut n = 0;
     for f in report["input"]["files"].as_array().unwrap() {
-        if f["kind"] == "metric" {
+        if f["file"].as_str().unwrap().contains("/metrics/") {
+            assert_eq!(f["kind"], "metric", "{f}");
             assert_eq!(f["unparsed"], 0, "{f}");
+            n += 1;
         }
     }
+    assert_eq!(n, 21, "3 servers x 7 endpoints");
 }
 
 #[test]
