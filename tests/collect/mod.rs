@@ -149,20 +149,26 @@ impl Drop for Cluster {
     }
 }
 
-/// Runs `coroner collect` on the cluster (one URL: the others are discovered)
-/// for `secs`; `fault` is called once halfway through `at`.
-fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn())>) {
+/// Runs `coroner collect` on the cluster (one URL: the others are
+/// discovered) with `extra` arguments; `faults` are (delay from the start,
+/// action), run in order. Returns stderr.
+fn collect_with(
+    c: &Cluster,
+    out: &Path,
+    extra: &[&str],
+    faults: &[(Duration, &dyn Fn())],
+    limit: Duration,
+) -> String {
     let mut args: Vec<String> = vec![
         "collect".into(),
         c.url(0),
         "--every".into(),
         "1s".into(),
-        "--duration".into(),
-        format!("{secs}s"),
         "-o".into(),
         out.display().to_string(),
         "--quiet".into(),
     ];
+    args.extend(extra.iter().map(|s| s.to_string()));
     for l in &c.logs {
         args.push("--logs".into());
         args.push(l.display().to_string());
@@ -174,24 +180,29 @@ fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn(
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    if let Some((at, f)) = fault {
-        std::thread::sleep(at);
+    for (at, f) in faults {
+        if let Some(d) = at.checked_sub(t0.elapsed()) {
+            std::thread::sleep(d);
+        }
         f();
     }
-    // Bounded: the run ends by itself after `secs`; a hang is a failure.
-    let limit = Duration::from_secs(secs + 30);
+    // Bounded: a hang is a failure.
     loop {
         if child.try_wait().unwrap().is_some() {
             break;
         }
         if t0.elapsed() > limit {
             let _ = child.kill();
-            panic!("coroner collect did not end within {limit:?}");
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "coroner collect did not end within {limit:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "collect failed: {err}");
     for n in ["n1", "n2", "n3"] {
         assert!(
@@ -199,6 +210,20 @@ fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn(
             "{n} not polled (discovery): {err}"
         );
     }
+    err
+}
+
+/// `collect_with` for a fixed duration.
+fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn())>) {
+    let d = format!("{secs}s");
+    let faults: Vec<(Duration, &dyn Fn())> = fault.into_iter().collect();
+    collect_with(
+        c,
+        out,
+        &["--duration", &d],
+        &faults,
+        Duration::from_secs(secs + 30),
+    );
 }
 
 fn analyze(bundle: &Path) -> serde_json::Value {
@@ -319,6 +344,27 @@ fn frozen_node_is_named_unresponsive() {
 fn healthy_cluster_gives_no_incident_and_packs_a_tar_gz() {
     let c = Cluster::start(NATS_RELEASES[0]);
     let dir = tempfile::tempdir().unwrap();
+    // --until-healthy on a healthy cluster: at least --duration, then it
+    // ends at the first check where no rule fires.
+    let err = collect_with(
+        &c,
+        &dir.path().join("short"),
+        &[
+            "--until-healthy",
+            "--duration",
+            "3s",
+            "--check-every",
+            "2s",
+            "--quiet-for",
+            "5s",
+            "--max-duration",
+            "60s",
+        ],
+        &[],
+        Duration::from_secs(90),
+    );
+    assert!(err.contains("(healthy: no rule at or above high fired"), "{err}");
+
     let out = dir.path().join("healthy.tar.gz");
     collect(&c, &out, 20, None);
     assert!(out.is_file());
@@ -350,4 +396,38 @@ fn unreachable_url_fails_with_the_url_and_a_hint() {
     assert!(err.contains(&format!("http://127.0.0.1:{port}/varz")), "{err}");
     assert!(err.contains("hint"), "{err}");
     assert!(!dir.path().join("b").exists(), "nothing written before a server answered");
+}
+
+#[test]
+fn for_incident_collects_until_the_frozen_node_is_back() {
+    let c = Cluster::start(NATS_RELEASES[2]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("incident");
+    let pid = c.procs[1].id();
+    let freeze = || signal(pid, "-STOP");
+    let thaw = || signal(pid, "-CONT");
+    let err = collect_with(
+        &c,
+        &out,
+        &[
+            "--for-incident",
+            "--check-every",
+            "2s",
+            "--quiet-for",
+            "6s",
+            "--max-duration",
+            "100s",
+        ],
+        &[
+            (Duration::from_secs(4), &freeze),
+            (Duration::from_secs(26), &thaw),
+        ],
+        Duration::from_secs(130),
+    );
+    // Rules fired while n2 was frozen, and the run ended once they stopped.
+    assert!(err.contains("check: firing: "), "{err}");
+    assert!(err.contains("(incident over: rules fired, then none for 6s)"), "{err}");
+    let r = analyze(&out);
+    metric_files_fully_parsed(&r);
+    assert_eq!(r["verdict"]["failing_node"], "n2", "{}", r["diagnosis"]);
 }
