@@ -62,7 +62,8 @@ pub fn pack(dir: &Path, out: &Path) -> Result<(), CollectError> {
     let tmp = PathBuf::from(tmp);
     let hint = "check the free space and permissions next to -o";
     let f = File::create(&tmp).map_err(|e| CollectError::io(&tmp, e, hint))?;
-    let gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::default());
+    let gz =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     tar.follow_symlinks(false);
     let mut files = Vec::new();
@@ -73,7 +74,9 @@ pub fn pack(dir: &Path, out: &Path) -> Result<(), CollectError> {
         tar.append_path_with_name(f, Path::new(&root).join(rel))
             .map_err(|e| CollectError::io(f, e, hint))?;
     }
-    let gz = tar.into_inner().map_err(|e| CollectError::io(&tmp, e, hint))?;
+    let gz = tar
+        .into_inner()
+        .map_err(|e| CollectError::io(&tmp, e, hint))?;
     let mut w = gz.finish().map_err(|e| CollectError::io(&tmp, e, hint))?;
     w.flush().map_err(|e| CollectError::io(&tmp, e, hint))?;
     drop(w);
@@ -258,7 +261,10 @@ impl Follower {
         }
         self.copy_available(buf)?;
         if last {
-            let len = self.src.as_ref().map_or(Ok(0), |s| s.metadata().map(|m| m.len()))?;
+            let len = self
+                .src
+                .as_ref()
+                .map_or(Ok(0), |s| s.metadata().map(|m| m.len()))?;
             self.copy.unfinished = len.saturating_sub(self.offset);
             self.dst.flush()?;
         }
@@ -384,7 +390,11 @@ mod tests {
         );
         append(&src, " done\n");
         f.poll(false, &notes);
-        assert!(std::fs::read_to_string(&copy).unwrap().ends_with("half done\n"));
+        assert!(
+            std::fs::read_to_string(&copy)
+                .unwrap()
+                .ends_with("half done\n")
+        );
         // Rotation: rename, then a new file at the same path.
         append(&src, "last of old\n");
         std::fs::rename(&src, d.path().join("nats.log.1")).unwrap();
@@ -402,7 +412,14 @@ mod tests {
         let c = f.finish();
         assert_eq!(c[0].rotations, 2);
         assert_eq!(c[0].unfinished, "unfinished".len() as u64);
-        assert!(notes.0.lock().unwrap().iter().any(|n| n.contains("rotated")));
+        assert!(
+            notes
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|n| n.contains("rotated"))
+        );
     }
 
     #[test]

@@ -97,7 +97,10 @@ pub fn probe(client: &Client, url: &str) -> Result<ServerInfo, CollectError> {
         .filter(|s| !s.is_empty())
         .unwrap_or(id);
     let cluster = v.get("cluster");
-    let port = |x: Option<&Value>| x.and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok());
+    let port = |x: Option<&Value>| {
+        x.and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+    };
     Ok(ServerInfo {
         url: base,
         id: id.to_string(),
@@ -160,7 +163,11 @@ pub fn route_peers(routez: &Value) -> Vec<Peer> {
             .and_then(Value::as_u64)
             .and_then(|p| u16::try_from(p).ok())
             .filter(|_| solicited);
-        let ip = r.get("ip").and_then(Value::as_str).unwrap_or("").to_string();
+        let ip = r
+            .get("ip")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let name = r
             .get("remote_name")
             .and_then(Value::as_str)
@@ -340,7 +347,10 @@ mod tests {
         assert_eq!(p[0].name, "n2");
         assert_eq!(p[0].cluster_port, Some(16222));
         assert_eq!(p[1].id, "C");
-        assert_eq!(p[1].cluster_port, None, "an accepted route's port is ephemeral");
+        assert_eq!(
+            p[1].cluster_port, None,
+            "an accepted route's port is ephemeral"
+        );
     }
 
     #[test]

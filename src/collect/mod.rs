@@ -538,7 +538,10 @@ pub fn record(
                 let text = String::from_utf8_lossy(&body[..body.len().min(160)]);
                 failed(
                     Some(*status),
-                    format!("HTTP {status}: answer is not a JSON object: {}", text.trim()),
+                    format!(
+                        "HTTP {status}: answer is not a JSON object: {}",
+                        text.trim()
+                    ),
                 )
             }
         },
@@ -629,7 +632,8 @@ mod tests {
     fn stop_wakes_a_waiting_thread() {
         let stop = Stop::new();
         let s2 = stop.clone();
-        let h = std::thread::spawn(move || s2.wait_until(Instant::now() + Duration::from_secs(600)));
+        let h =
+            std::thread::spawn(move || s2.wait_until(Instant::now() + Duration::from_secs(600)));
         stop.request();
         assert!(h.join().unwrap());
         assert!(stop.is_requested());

@@ -82,10 +82,7 @@ impl Watcher {
             last_check: None,
             sizes: VecDeque::new(),
             incident_seen: false,
-            tmp: std::env::temp_dir().join(format!(
-                "coroner-watch-{}-{nanos}",
-                std::process::id()
-            )),
+            tmp: std::env::temp_dir().join(format!("coroner-watch-{}-{nanos}", std::process::id())),
         }
     }
 
@@ -125,9 +122,9 @@ impl Watcher {
                 "healthy: no rule at or above {} fired in the last {quiet}",
                 self.w.min_severity
             )),
-            WatchMode::ForIncident if self.incident_seen => Some(format!(
-                "incident over: rules fired, then none for {quiet}"
-            )),
+            WatchMode::ForIncident if self.incident_seen => {
+                Some(format!("incident over: rules fired, then none for {quiet}"))
+            }
             _ => None,
         }
     }

@@ -116,33 +116,30 @@ fn level_filter(l: Level, op: CmpOp) -> Option<String> {
 /// The line filters of a selector: `|~ `kinds`` and a level filter.
 fn filters(sel: &Sel, set: &RuleSet) -> Result<String, String> {
     let mut out = String::new();
-    match &sel.kinds {
-        Some(kinds) => {
-            let mut res: Vec<String> = Vec::new();
-            for k in kinds {
-                let pats: Vec<String> = set
-                    .templates()
-                    .iter()
-                    .filter(|t| t.kind == *k)
-                    .map(|t| template_regex(&t.pattern))
-                    .collect();
-                if pats.is_empty() {
-                    return Err(format!("kind `{k}` has no message template"));
+    if let Some(kinds) = &sel.kinds {
+        let mut res: Vec<String> = Vec::new();
+        for k in kinds {
+            let pats: Vec<String> = set
+                .templates()
+                .iter()
+                .filter(|t| t.kind == *k)
+                .map(|t| template_regex(&t.pattern))
+                .collect();
+            if pats.is_empty() {
+                return Err(format!("kind `{k}` has no message template"));
+            }
+            for p in pats {
+                if p.len() < 6 {
+                    return Err(format!(
+                        "the message of `{k}` has too little fixed text to filter lines on"
+                    ));
                 }
-                for p in pats {
-                    if p.len() < 6 {
-                        return Err(format!(
-                            "the message of `{k}` has too little fixed text to filter lines on"
-                        ));
-                    }
-                    if !res.contains(&p) {
-                        res.push(p);
-                    }
+                if !res.contains(&p) {
+                    res.push(p);
                 }
             }
-            out.push_str(&format!(" |~ `{}`", res.join("|")));
         }
-        None => {}
+        out.push_str(&format!(" |~ `{}`", res.join("|")));
     }
     if let Some(p) = &sel.pred {
         match p {
@@ -189,7 +186,9 @@ pub fn rule(r: &Rule, set: &RuleSet, o: &LokiOptions) -> Result<Alert, String> {
             (sel, *within, *op, *value)
         }
         Detect::Window { .. } => {
-            return Err("an aggregate of captured values (sum/avg/max/distinct), not a line count".into());
+            return Err(
+                "an aggregate of captured values (sum/avg/max/distinct), not a line count".into(),
+            );
         }
         Detect::Metric(_) => return Err("a metric condition (see --format prometheus)".into()),
         Detect::NotFollowed { .. } => {
@@ -197,7 +196,9 @@ pub fn rule(r: &Rule, set: &RuleSet, o: &LokiOptions) -> Result<Alert, String> {
         }
         Detect::Sequence { .. } => return Err("an ordered sequence of steps".into()),
         Detect::Silence { .. } => {
-            return Err("silence of a node while its peers log: needs a comparison across streams".into());
+            return Err(
+                "silence of a node while its peers log: needs a comparison across streams".into(),
+            );
         }
         Detect::Gap { .. } => return Err("a gap in metric scrapes, not a log condition".into()),
         Detect::Cascade { .. } => return Err("a cascade of other rules' findings".into()),
@@ -269,13 +270,23 @@ mod tests {
         let ok: Vec<&Alert> = ex.iter().filter_map(|e| e.result.as_ref().ok()).collect();
         assert!(ok.len() >= 20, "{} log rules exported", ok.len());
         for a in &ok {
-            assert!(a.expr.starts_with(r#"count_over_time({app="nats"} |~ `"#), "{}", a.expr);
+            assert!(
+                a.expr.starts_with(r#"count_over_time({app="nats"} |~ `"#),
+                "{}",
+                a.expr
+            );
             for part in a.expr.split('`').skip(1).step_by(2) {
                 regex::Regex::new(part).unwrap_or_else(|e| panic!("{}: {e}", a.expr));
             }
         }
-        let stall = ex.iter().find(|e| e.rule == "nats-cluster.route-retries").unwrap();
-        assert!(stall.result.is_err(), "a `where attempt >= 2` rule is not exported");
+        let stall = ex
+            .iter()
+            .find(|e| e.rule == "nats-cluster.route-retries")
+            .unwrap();
+        assert!(
+            stall.result.is_err(),
+            "a `where attempt >= 2` rule is not exported"
+        );
         assert!(check_selector("app=nats").is_err());
         assert!(check_selector(r#"{app="nats"}"#).is_ok());
     }

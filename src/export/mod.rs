@@ -122,7 +122,10 @@ pub fn expand(annotation: &str, node_label: &str, node: &str) -> String {
 }
 
 /// The labels and annotations every exported alert carries.
-pub(crate) fn common(rule: &Rule, node_label: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub(crate) fn common(
+    rule: &Rule,
+    node_label: &str,
+) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let labels = vec![
         ("severity".to_string(), rule.severity.name().to_string()),
         ("category".to_string(), rule.category.to_string()),
@@ -164,7 +167,10 @@ pub fn render(title: &str, exported: &[Exported]) -> String {
         }
     }
     for pack in packs {
-        out.push_str(&format!("  - name: {}\n", quote(&format!("coroner-{pack}"))));
+        out.push_str(&format!(
+            "  - name: {}\n",
+            quote(&format!("coroner-{pack}"))
+        ));
         let rules: Vec<&Exported> = exported.iter().filter(|e| e.pack == pack).collect();
         if rules.iter().all(|e| e.result.is_err()) {
             out.push_str("    rules: []\n");
@@ -201,7 +207,10 @@ mod tests {
         assert_eq!(duration(90_000_000_000), "1m30s");
         assert_eq!(duration(250_000_000), "250ms");
         assert_eq!(duration(0), "0s");
-        let a = annotation("Find what paused {node} at {start}; {{ .Evil }}", "server_id");
+        let a = annotation(
+            "Find what paused {node} at {start}; {{ .Evil }}",
+            "server_id",
+        );
         assert_eq!(
             a,
             "Find what paused {{ $labels.server_id }} at the start of the alert; { { .Evil } }"

@@ -320,7 +320,9 @@ impl Cx<'_> {
                 }
                 let (m, shape) = matching(&a.shape, &b.shape)?;
                 if !matches!(shape, Shape::Node) {
-                    return Err("a condition on the cluster's aggregate only, not on a server".into());
+                    return Err(
+                        "a condition on the cluster's aggregate only, not on a server".into(),
+                    );
                 }
                 Q {
                     text: format!("{} {} {m}{}", a.text, cmp(*op), b.text),
@@ -331,14 +333,13 @@ impl Cx<'_> {
             MC::And(a, b) | MC::Or(a, b) => {
                 let x = self.mc(a)?;
                 let y = self.mc(b)?;
-                let op = if matches!(c, MC::And(..)) { "and" } else { "or" };
+                let op = if matches!(c, MC::And(..)) {
+                    "and"
+                } else {
+                    "or"
+                };
                 Q {
-                    text: format!(
-                        "({}) {op} on({}) ({})",
-                        x.text,
-                        self.o.node_label(),
-                        y.text
-                    ),
+                    text: format!("({}) {op} on({}) ({})", x.text, self.o.node_label(), y.text),
                     shape: Shape::Node,
                     selector: false,
                 }
@@ -390,10 +391,15 @@ pub fn rule(r: &Rule, o: &PromOptions) -> Result<Alert, String> {
             return Err("a condition on log messages (see --format loki)".into());
         }
         Detect::Sequence { .. } => {
-            return Err("an ordered sequence of steps per node; PromQL has no order between conditions".into());
+            return Err(
+                "an ordered sequence of steps per node; PromQL has no order between conditions"
+                    .into(),
+            );
         }
         Detect::Silence { .. } => {
-            return Err("silence in the logs: a log condition (alert on the log pipeline instead)".into());
+            return Err(
+                "silence in the logs: a log condition (alert on the log pipeline instead)".into(),
+            );
         }
         Detect::Gap { .. } => {
             return Err(
@@ -456,7 +462,13 @@ mod tests {
         let a = a.unwrap();
         assert_eq!(a.expr, "gnatsd_varz_jetstream_meta_pending > 1000");
         assert_eq!(a.for_.as_deref(), Some("10s"));
-        assert!(get("resources.cpu-throttled").result.as_ref().unwrap_err().contains("cAdvisor"));
+        assert!(
+            get("resources.cpu-throttled")
+                .result
+                .as_ref()
+                .unwrap_err()
+                .contains("cAdvisor")
+        );
         assert!(get("resources.scrape-gap").result.is_err());
         let s = export(&set, &opts(Exporter::Surveyor));
         let a = s

@@ -74,8 +74,16 @@ fn fixture(r: &Rule, m: &crate::engine::MemMetrics, exporter: Exporter) -> Resul
     if pts.is_empty() {
         return Err("the example has no sample of the rule's metrics".into());
     }
-    let t0 = pts.iter().flat_map(|x| x.2.iter().map(|p| p.0)).min().unwrap_or(0);
-    let t1 = pts.iter().flat_map(|x| x.2.iter().map(|p| p.0)).max().unwrap_or(0);
+    let t0 = pts
+        .iter()
+        .flat_map(|x| x.2.iter().map(|p| p.0))
+        .min()
+        .unwrap_or(0);
+    let t1 = pts
+        .iter()
+        .flat_map(|x| x.2.iter().map(|p| p.0))
+        .max()
+        .unwrap_or(0);
     let step_ns = pts
         .iter()
         .flat_map(|x| x.2.windows(2).map(|w| w[1].0 - w[0].0))
@@ -89,7 +97,11 @@ fn fixture(r: &Rule, m: &crate::engine::MemMetrics, exporter: Exporter) -> Resul
     let mut series: BTreeMap<(String, String), Vec<Option<f64>>> = BTreeMap::new();
     for (node, name, points) in pts {
         let src = source(&name, exporter)?;
-        let idx = |t: i64| usize::try_from((t - t0) / step_ns).unwrap_or(0).min(len - 1);
+        let idx = |t: i64| {
+            usize::try_from((t - t0) / step_ns)
+                .unwrap_or(0)
+                .min(len - 1)
+        };
         let mut put = |series_name: &str, i: usize, v: f64| {
             series
                 .entry((series_name.to_string(), node.clone()))

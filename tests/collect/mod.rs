@@ -2,7 +2,6 @@
 //! frozen with SIGSTOP halfway must come out of `coroner analyze` as the
 //! unresponsive node; the same run without a fault must give no incident.
 
-
 use crate::common::{NATS_RELEASES, nats_server};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -120,7 +119,8 @@ impl Cluster {
 
     /// Every node answers /healthz `ok` (JetStream meta leader elected, routes up).
     fn wait_healthy(&self, limit: Duration) {
-        let client = coroner::collect::Client::new(&coroner::collect::HttpOptions::default()).unwrap();
+        let client =
+            coroner::collect::Client::new(&coroner::collect::HttpOptions::default()).unwrap();
         let t0 = Instant::now();
         loop {
             let ok = (0..3).all(|i| {
@@ -305,8 +305,19 @@ fn frozen_node_is_named_unresponsive() {
 
     let files = check_layout(&out);
     for n in ["n1", "n2", "n3"] {
-        for ep in ["varz", "jsz", "healthz", "routez", "raftz", "ipqueuesz", "connz"] {
-            assert!(files.contains_key(&format!("{n}.{ep}.jsonl")), "{n}.{ep}: {files:?}");
+        for ep in [
+            "varz",
+            "jsz",
+            "healthz",
+            "routez",
+            "raftz",
+            "ipqueuesz",
+            "connz",
+        ] {
+            assert!(
+                files.contains_key(&format!("{n}.{ep}.jsonl")),
+                "{n}.{ep}: {files:?}"
+            );
         }
         assert!(out.join(format!("{n}.log")).is_file(), "{n}.log copied");
     }
@@ -317,9 +328,15 @@ fn frozen_node_is_named_unresponsive() {
     assert!(ok >= 3 && bad >= 15, "n2 answered {ok}, failed {bad}");
     assert!(ok + bad >= 25, "n2: {ok} + {bad} lines for 32 ticks");
     let (ok1, bad1) = files["n1.varz.jsonl"];
-    assert!(ok1 + bad1 >= 25 && ok1 > bad1, "n1: {ok1} answered, {bad1} failed");
+    assert!(
+        ok1 + bad1 >= 25 && ok1 > bad1,
+        "n1: {ok1} answered, {bad1} failed"
+    );
     let text = std::fs::read_to_string(out.join("metrics/n2.varz.jsonl")).unwrap();
-    assert!(text.contains("timeout after"), "frozen node shows as timeouts");
+    assert!(
+        text.contains("timeout after"),
+        "frozen node shows as timeouts"
+    );
 
     let r = analyze(&out);
     metric_files_fully_parsed(&r);
@@ -363,7 +380,10 @@ fn healthy_cluster_gives_no_incident_and_packs_a_tar_gz() {
         &[],
         Duration::from_secs(90),
     );
-    assert!(err.contains("(healthy: no rule at or above high fired"), "{err}");
+    assert!(
+        err.contains("(healthy: no rule at or above high fired"),
+        "{err}"
+    );
 
     let out = dir.path().join("healthy.tar.gz");
     collect(&c, &out, 20, None);
@@ -387,15 +407,27 @@ fn unreachable_url_fails_with_the_url_and_a_hint() {
     let port = free_ports(1)[0];
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
-        .args(["collect", &format!("127.0.0.1:{port}"), "--duration", "2s", "-o"])
+        .args([
+            "collect",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "2s",
+            "-o",
+        ])
         .arg(dir.path().join("b"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(&format!("http://127.0.0.1:{port}/varz")), "{err}");
+    assert!(
+        err.contains(&format!("http://127.0.0.1:{port}/varz")),
+        "{err}"
+    );
     assert!(err.contains("hint"), "{err}");
-    assert!(!dir.path().join("b").exists(), "nothing written before a server answered");
+    assert!(
+        !dir.path().join("b").exists(),
+        "nothing written before a server answered"
+    );
 }
 
 #[test]
@@ -426,7 +458,10 @@ fn for_incident_collects_until_the_frozen_node_is_back() {
     );
     // Rules fired while n2 was frozen, and the run ended once they stopped.
     assert!(err.contains("check: firing: "), "{err}");
-    assert!(err.contains("(incident over: rules fired, then none for 6s)"), "{err}");
+    assert!(
+        err.contains("(incident over: rules fired, then none for 6s)"),
+        "{err}"
+    );
     let r = analyze(&out);
     metric_files_fully_parsed(&r);
     assert_eq!(r["verdict"]["failing_node"], "n2", "{}", r["diagnosis"]);

@@ -14,7 +14,9 @@ fn promtool() -> PathBuf {
             .find(|p| p.is_file())
     });
     found.unwrap_or_else(|| {
-        panic!("promtool is not installed: run `.ci/install-promtool` (Debian package `prometheus`)")
+        panic!(
+            "promtool is not installed: run `.ci/install-promtool` (Debian package `prometheus`)"
+        )
     })
 }
 
@@ -83,7 +85,10 @@ fn prometheus(exporter: &str) {
 
     let t = std::fs::read_to_string(&tests).unwrap();
     let cases = t.matches("\n  - name: ").count();
-    assert!(cases >= 2 * alerts - 4, "{cases} test cases for {alerts} alerts:\n{err}");
+    assert!(
+        cases >= 2 * alerts - 4,
+        "{cases} test cases for {alerts} alerts:\n{err}"
+    );
     assert!(t.contains("[fire]") && t.contains("[quiet]"));
     let (ok, out) = run_promtool(&["test", "rules", "coroner.tests.yml"], dir.path());
     assert!(ok, "promtool test rules:\n{out}\n{t}");
@@ -122,12 +127,21 @@ fn loki_rules_name_every_rule_and_need_a_selector() {
         .matches(r#"count_over_time({namespace=\"nats\",container=\"nats\"} |~ `"#)
         .count();
     assert!(n >= 20, "{n} LogQL rules:\n{text}");
-    assert!(text.contains("# not exported: nats-cluster.route-retries: a condition on captured fields"));
+    assert!(
+        text.contains("# not exported: nats-cluster.route-retries: a condition on captured fields")
+    );
 
     let (ok, _, err) = coroner(&["rules", "export", "--format", "loki"]);
     assert!(!ok);
     assert!(err.contains("--selector"), "{err}");
-    let (ok, _, err) = coroner(&["rules", "export", "--format", "loki", "--selector", "app=nats"]);
+    let (ok, _, err) = coroner(&[
+        "rules",
+        "export",
+        "--format",
+        "loki",
+        "--selector",
+        "app=nats",
+    ]);
     assert!(!ok);
     assert!(err.contains("not a LogQL stream selector"), "{err}");
 }

@@ -112,7 +112,8 @@ pub struct CollectArgs {
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("unknown severity `{s}`: info, low, medium, high, critical"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity `{s}`: info, low, medium, high, critical"))
 }
 
 fn dur(s: &str, what: &str) -> Result<Duration> {
@@ -297,7 +298,10 @@ pub fn collect(a: &CollectArgs) -> Result<u8> {
                     String::new()
                 },
                 if l.unfinished > 0 {
-                    format!(", an unfinished last line ({} bytes) left out", l.unfinished)
+                    format!(
+                        ", an unfinished last line ({} bytes) left out",
+                        l.unfinished
+                    )
                 } else {
                     String::new()
                 }

@@ -119,7 +119,9 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> Result<i32> {
         }
     };
     match &a.out {
-        Some(p) => std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?
+        }
         None => out.write_all(text.as_bytes())?,
     }
     let done = exported.iter().filter(|e| e.result.is_ok()).count();

@@ -478,7 +478,10 @@ fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), St
             let (mut n, mut leaderless) = (0.0, 0.0);
             for g in groups {
                 n += 1.0;
-                if g.get("leader").and_then(Value::as_str).is_none_or(str::is_empty) {
+                if g.get("leader")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
                     leaderless += 1.0;
                 }
             }
