@@ -23,8 +23,15 @@ pub enum ExporterArg {
     Surveyor,
 }
 
-/// Write the rule packs as alerting rules. Every rule appears: as a rule,
-/// or as a comment saying why it cannot be expressed in that language.
+/// Write the rule packs as Prometheus (PromQL) or Loki (LogQL) alerting rules.
+///
+/// Every rule appears: as an alerting rule, or as a comment saying why it
+/// cannot be expressed in that language. Prometheus: the rules on metrics,
+/// over the metric names of prometheus-nats-exporter (default) or NATS
+/// Surveyor, `for:` from the rule's sustained window, severity and category
+/// as labels, title/description/advice as annotations; approximations are
+/// noted in comments. Loki: the rules counting log messages, as
+/// count_over_time({SELECTOR} |~ `message` [window]) > n.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     #[arg(long, value_enum)]

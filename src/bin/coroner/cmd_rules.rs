@@ -33,7 +33,7 @@ pub enum RulesCmd {
         #[arg(short, long)]
         verbose: bool,
     },
-    /// Write the rule packs as Prometheus (PromQL) or Loki (LogQL) alerting rules.
+    // Help text: the doc comment of `ExportArgs`.
     Export(crate::cmd_export::ExportArgs),
     /// Show a rule: its meaning in words, its source and its examples.
     Explain {

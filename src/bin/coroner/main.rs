@@ -46,7 +46,7 @@ enum Command {
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
-    /// Poll a live cluster's monitoring endpoints (and copy its logs) into a bundle `analyze` reads.
+    // Help text: the doc comment of `CollectArgs` (its first line is the summary).
     Collect(cmd_collect::CollectArgs),
 }
 
