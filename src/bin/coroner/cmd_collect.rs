@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Poll the monitoring endpoints of a live cluster into a bundle `coroner analyze` reads.
+/// Poll the monitoring endpoints of a live cluster into a bundle `coroner analyze` reads
 ///
 /// Every --every, each server's /varz, /jsz, /healthz, /routez, /connz (and
 /// /raftz, /ipqueuesz where its release has them) is fetched by its own

@@ -41,7 +41,7 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
     Stats(cmd_events::StatsArgs),
-    /// List, check, test and explain the rule packs.
+    /// List, check, test, explain and export (Prometheus, Loki) the rule packs.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
