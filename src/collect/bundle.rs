@@ -459,7 +459,13 @@ mod tests {
             .map(|e| e.unwrap().path().unwrap().display().to_string())
             .collect();
         assert_eq!(names, vec!["incident/metrics/n1.varz.jsonl"]);
-        // An existing bundle is never overwritten.
+        // An existing bundle is never overwritten, nor a non-empty directory mixed in.
         assert!(prepare_dir(&dir, &out).is_err());
+        let full = d.path().join("full");
+        std::fs::create_dir(&full).unwrap();
+        std::fs::write(full.join("old.log"), "x\n").unwrap();
+        let e = prepare_dir(&full, &full).unwrap_err();
+        assert!(e.to_string().contains("not empty"), "{e}");
+        prepare_dir(&d.path().join("new/dir"), &d.path().join("new/dir")).unwrap();
     }
 }

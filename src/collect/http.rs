@@ -223,6 +223,55 @@ mod tests {
         assert!(e.to_string().contains("missing.pem"), "{e}");
     }
 
+    /// The Authorization header each auth option sends (a proxy in front of
+    /// the monitoring port checks it): one request read off a plain socket.
+    #[test]
+    fn auth_headers_are_sent() {
+        use std::io::{BufRead, Write};
+        for (auth, want) in [
+            (
+                Auth::Basic {
+                    user: "ops".into(),
+                    password: "s3cret".into(),
+                },
+                "authorization: Basic b3BzOnMzY3JldA==",
+            ),
+            (Auth::Token("tok".into()), "authorization: Bearer tok"),
+        ] {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            let h = std::thread::spawn(move || {
+                let (s, _) = l.accept().unwrap();
+                let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    r.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    headers.push(line.trim().to_ascii_lowercase());
+                }
+                let mut w = s;
+                w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                    .unwrap();
+                headers
+            });
+            let c = Client::new(&HttpOptions {
+                auth,
+                ..HttpOptions::default()
+            })
+            .unwrap();
+            let a = c.get(&format!("http://127.0.0.1:{port}/varz"));
+            assert_eq!(a.result.unwrap(), (200, b"{}".to_vec()));
+            let headers = h.join().unwrap();
+            assert!(
+                headers.iter().any(|x| x == &want.to_ascii_lowercase()),
+                "{headers:?}"
+            );
+        }
+    }
+
     #[test]
     fn refused_connection_is_an_answer_not_a_panic() {
         // A port that nothing listens on: bind, learn the port, close.

@@ -156,7 +156,7 @@ fn collect_with(
     c: &Cluster,
     out: &Path,
     extra: &[&str],
-    faults: &[(Duration, &dyn Fn())],
+    faults: &[(Duration, &dyn Fn(u32))],
     limit: Duration,
 ) -> String {
     let mut args: Vec<String> = vec![
@@ -184,7 +184,7 @@ fn collect_with(
         if let Some(d) = at.checked_sub(t0.elapsed()) {
             std::thread::sleep(d);
         }
-        f();
+        f(child.id());
     }
     // Bounded: a hang is a failure.
     loop {
@@ -214,9 +214,9 @@ fn collect_with(
 }
 
 /// `collect_with` for a fixed duration.
-fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn())>) {
+fn collect(c: &Cluster, out: &Path, secs: u64, fault: Option<(Duration, &dyn Fn(u32))>) {
     let d = format!("{secs}s");
-    let faults: Vec<(Duration, &dyn Fn())> = fault.into_iter().collect();
+    let faults: Vec<(Duration, &dyn Fn(u32))> = fault.into_iter().collect();
     collect_with(
         c,
         out,
@@ -299,7 +299,7 @@ fn frozen_node_is_named_unresponsive() {
     let pid = c.procs[1].id();
     // 32 s of collection, n2 frozen from ~8 s: a gap of ~24 s, longer than
     // the 15 s the scrape-gap rule needs.
-    let freeze = || signal(pid, "-STOP");
+    let freeze = |_| signal(pid, "-STOP");
     collect(&c, &out, 32, Some((Duration::from_secs(8), &freeze)));
     signal(pid, "-CONT");
 
@@ -385,6 +385,21 @@ fn healthy_cluster_gives_no_incident_and_packs_a_tar_gz() {
         "{err}"
     );
 
+    // Ctrl-C (SIGINT) long before --duration: the bundle is finished cleanly.
+    let interrupted = dir.path().join("interrupted");
+    let ctrl_c = |collector: u32| signal(collector, "-INT");
+    let err = collect_with(
+        &c,
+        &interrupted,
+        &["--duration", "10m"],
+        &[(Duration::from_secs(4), &ctrl_c)],
+        Duration::from_secs(60),
+    );
+    assert!(err.contains("(stopped)"), "{err}");
+    let files = check_layout(&interrupted);
+    assert_eq!(files.len(), 21, "{files:?}");
+    assert!(files.values().all(|(ok, _)| *ok >= 2), "{files:?}");
+
     let out = dir.path().join("healthy.tar.gz");
     collect(&c, &out, 20, None);
     assert!(out.is_file());
@@ -436,8 +451,8 @@ fn for_incident_collects_until_the_frozen_node_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("incident");
     let pid = c.procs[1].id();
-    let freeze = || signal(pid, "-STOP");
-    let thaw = || signal(pid, "-CONT");
+    let freeze = |_| signal(pid, "-STOP");
+    let thaw = |_| signal(pid, "-CONT");
     let err = collect_with(
         &c,
         &out,

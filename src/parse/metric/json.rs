@@ -605,6 +605,34 @@ fn parse_uptime(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// What `coroner collect` writes for /raftz, /ipqueuesz and a failed fetch.
+    #[test]
+    fn collect_records_for_raftz_ipqueuesz_and_failures() {
+        let parse = |name: &str, text: &str| {
+            let mut r = std::io::BufReader::new(text.as_bytes());
+            super::super::parse(super::super::MetricFormat::JsonSnapshots, name, Some("n1"), &mut r)
+        };
+        let raftz = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"$G":{"_meta_":{"leader":"n2","term":3},"S-R3F-x":{"leader":""}}}}"#;
+        let r = parse("b/metrics/n1.raftz.jsonl", raftz);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        let v = |r: &MetricFileReport, m: &str| {
+            r.samples.iter().find(|s| &*s.metric == m).map(|s| s.value)
+        };
+        assert_eq!(v(&r, "raft_groups"), Some(2.0));
+        assert_eq!(v(&r, "raft_groups_leaderless"), Some(1.0));
+        assert_eq!(v(&r, "up"), Some(1.0));
+        let ipq = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"JetStream API queue":{"pending":7,"in_progress":1},"Routed JS API Requests":{"pending":0}}}"#;
+        let r = parse("b/metrics/n1.ipqueuesz.jsonl", ipq);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(v(&r, "ipq_js_api_pending"), Some(7.0));
+        // A failure names its server: it wins over the path.
+        let fail = r#"{"fetched_at":"2026-11-24T19:00:02.000Z","elapsed_ms":800.2,"server_name":"nats-0.example","error":"timeout after 800ms"}"#;
+        let r = parse("b/metrics/nats-0_example.varz.jsonl", fail);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(r.samples[0].node.as_deref(), Some("nats-0.example"));
+        assert_eq!(r.samples[0].value, 0.0);
+    }
+
     #[test]
     fn uptime_and_version() {
         assert_eq!(
