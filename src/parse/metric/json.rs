@@ -615,7 +615,7 @@ mod tests {
         let raftz = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"$G":{"_meta_":{"leader":"n2","term":3},"S-R3F-x":{"leader":""}}}}"#;
         let r = parse("b/metrics/n1.raftz.jsonl", raftz);
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
-        let v = |r: &MetricFileReport, m: &str| {
+        let v = |r: &super::super::MetricFileReport, m: &str| {
             r.samples.iter().find(|s| &*s.metric == m).map(|s| s.value)
         };
         assert_eq!(v(&r, "raft_groups"), Some(2.0));
