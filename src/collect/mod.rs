@@ -357,6 +357,7 @@ pub fn run(
                 .open(&path)
                 .map_err(|e| CollectError::io(&path, e, "check the permissions of -o"))?;
             jobs.push(Job {
+                path,
                 server: t.info.name.clone(),
                 stem: t.stem.clone(),
                 url: format!("{}{}", t.info.url, ep.path),
@@ -439,6 +440,7 @@ pub fn run(
 }
 
 struct Job {
+    path: PathBuf,
     server: String,
     stem: String,
     url: String,
@@ -476,6 +478,10 @@ impl Job {
                     "{}: {} answers 404; not polled any more",
                     self.server, self.url
                 ));
+                if counts.answered + counts.failed == 0 {
+                    // Nothing was written: no empty file in the bundle.
+                    let _ = std::fs::remove_file(&self.path);
+                }
                 break;
             }
             if let Err(e) = self.file.write_all(line.as_bytes()) {

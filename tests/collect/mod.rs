@@ -481,3 +481,140 @@ fn for_incident_collects_until_the_frozen_node_is_back() {
     metric_files_fully_parsed(&r);
     assert_eq!(r["verdict"]["failing_node"], "n2", "{}", r["diagnosis"]);
 }
+
+/// Runs a command that must succeed (test setup).
+fn run(cmd: &mut Command) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn https_monitoring_port_with_a_ca_file() {
+    assert!(
+        Path::new("/usr/bin/openssl").is_file(),
+        "openssl is not installed: run `.ci/install-promtool` (it installs openssl too)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ssl = |args: &[&str]| {
+        run(Command::new("openssl").args(args).current_dir(d));
+    };
+    ssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=coroner test CA",
+    ]);
+    ssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server-key.pem",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(d.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    ssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let ports = free_ports(2);
+    std::fs::write(
+        d.join("s1.conf"),
+        format!(
+            "server_name: s1\nlisten: \"127.0.0.1:{}\"\nhttps: \"127.0.0.1:{}\"\n\
+             tls {{ cert_file: \"{}\", key_file: \"{}\" }}\n",
+            ports[0],
+            ports[1],
+            d.join("server.pem").display(),
+            d.join("server-key.pem").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(nats_server(NATS_RELEASES[1]))
+        .arg("-c")
+        .arg(d.join("s1.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The same drop guard as the clusters: stopped even on panic.
+    let guard = Cluster {
+        procs: vec![child],
+        http: vec![ports[1]],
+        logs: Vec::new(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let url = format!("https://127.0.0.1:{}", ports[1]);
+    let ca = d.join("ca.pem");
+    let client = coroner::collect::Client::new(&coroner::collect::HttpOptions {
+        ca_file: Some(ca.clone()),
+        ..coroner::collect::HttpOptions::default()
+    })
+    .unwrap();
+    let t0 = Instant::now();
+    while !matches!(client.get(&format!("{url}/varz")).result, Ok((200, _))) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "https monitor not up"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Without the CA the certificate is refused, naming the URL.
+    let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["collect", &url, "--duration", "2s", "-o"])
+        .arg(d.join("no-ca"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{url}/varz")) && err.contains("--ca-file"),
+        "{err}"
+    );
+
+    let out = d.join("tls");
+    let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["collect", &url, "--duration", "3s", "--quiet", "--ca-file"])
+        .arg(&ca)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let files = check_layout(&out);
+    let (ok, bad) = files["s1.varz.jsonl"];
+    assert!(ok >= 2 && bad == 0, "{files:?}");
+    drop(guard);
+}

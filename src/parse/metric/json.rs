@@ -610,7 +610,12 @@ mod tests {
     fn collect_records_for_raftz_ipqueuesz_and_failures() {
         let parse = |name: &str, text: &str| {
             let mut r = std::io::BufReader::new(text.as_bytes());
-            super::super::parse(super::super::MetricFormat::JsonSnapshots, name, Some("n1"), &mut r)
+            super::super::parse(
+                super::super::MetricFormat::JsonSnapshots,
+                name,
+                Some("n1"),
+                &mut r,
+            )
         };
         let raftz = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"$G":{"_meta_":{"leader":"n2","term":3},"S-R3F-x":{"leader":""}}}}"#;
         let r = parse("b/metrics/n1.raftz.jsonl", raftz);
