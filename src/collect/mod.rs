@@ -377,7 +377,14 @@ pub fn run(
         let client = client.clone();
         let stop = stop.clone();
         let progress = progress.clone();
-        let every = opts.every;
+        // /healthz at most once a second: nats-server logs every failing
+        // probe, and a burst of those lines reads as a paused node
+        // (resources.resumed-after-pause).
+        let every = if job.endpoint == "healthz" {
+            opts.every.max(Duration::from_secs(1))
+        } else {
+            opts.every
+        };
         handles.push(std::thread::spawn(move || {
             job.run(&client, start, every, &stop, progress.as_ref())
         }));

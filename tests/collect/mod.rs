@@ -131,7 +131,10 @@ impl Cluster {
                 return;
             }
             assert!(t0.elapsed() < limit, "cluster not healthy after {limit:?}");
-            std::thread::sleep(Duration::from_millis(200));
+            // Once a second, like a health probe: every failing probe is
+            // logged, and a burst of them reads as a node that was paused
+            // (resources.resumed-after-pause).
+            std::thread::sleep(Duration::from_secs(1));
         }
     }
 }
