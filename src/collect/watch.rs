@@ -137,13 +137,15 @@ impl Watcher {
         while self.sizes.len() > 1 && elapsed.saturating_sub(self.sizes[1].0) >= self.w.window {
             self.sizes.pop_front();
         }
-        let base = &self.sizes[0].1;
+        let (base_at, base) = &self.sizes[0];
+        // While the run is shorter than the window, the whole bundle is read.
+        let whole = elapsed.saturating_sub(*base_at) < self.w.window;
         let _ = std::fs::remove_dir_all(&self.tmp);
         for (rel, &end) in &now {
-            let start = if self.sizes.len() > 1 {
-                base.get(rel).copied().unwrap_or(0)
-            } else {
+            let start = if whole {
                 0
+            } else {
+                base.get(rel).copied().unwrap_or(0)
             };
             copy_lines(&self.dir.join(rel), &self.tmp.join(rel), start, end)?;
         }
