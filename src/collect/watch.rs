@@ -35,6 +35,8 @@ pub struct Watch {
     /// Collection ends after this long whatever the rules say.
     pub max_duration: Duration,
     pub min_severity: Severity,
+    /// Extra rule packs (as `--rules`: a pack with a built-in name replaces it).
+    pub rules: Vec<PathBuf>,
 }
 
 impl Default for Watch {
@@ -47,6 +49,7 @@ impl Default for Watch {
             window: Duration::from_secs(600),
             max_duration: Duration::from_secs(6 * 3600),
             min_severity: Severity::High,
+            rules: Vec::new(),
         }
     }
 }
@@ -75,10 +78,15 @@ impl Watcher {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let rules = if w.rules.is_empty() {
+            RuleSet::builtin()
+        } else {
+            RuleSet::load(&w.rules).0
+        };
         Watcher {
             w,
             dir: dir.to_path_buf(),
-            rules: RuleSet::builtin(),
+            rules,
             last_check: None,
             sizes: VecDeque::new(),
             incident_seen: false,

@@ -446,6 +446,28 @@ fn unreachable_url_fails_with_the_url_and_a_hint() {
         !dir.path().join("b").exists(),
         "nothing written before a server answered"
     );
+
+    // A broken rule pack for the health watch is refused before any polling.
+    let bad = dir.path().join("bad.rules");
+    std::fs::write(&bad, "rule broken {\n  title \"x\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args([
+            "collect",
+            &format!("127.0.0.1:{port}"),
+            "--until-healthy",
+            "--rules",
+        ])
+        .arg(&bad)
+        .arg("-o")
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.rules") && err.contains("rules lint"),
+        "{err}"
+    );
 }
 
 #[test]

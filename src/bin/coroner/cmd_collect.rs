@@ -106,6 +106,10 @@ pub struct CollectArgs {
     /// Severity at which a finding counts as firing (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
     pub fail_on: Severity,
+    /// Extra rule packs for --until-healthy / --for-incident (files or
+    /// directories; a pack with a built-in name replaces it).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
     /// No progress line (notes and the summary are still printed).
     #[arg(short, long)]
     pub quiet: bool,
@@ -166,6 +170,7 @@ pub fn collect(a: &CollectArgs) -> Result<u8> {
             window: dur(&a.window, "--window")?,
             max_duration: dur(&a.max_duration, "--max-duration")?,
             min_severity: a.fail_on,
+            rules: a.rules.clone(),
         })
     } else {
         Until::Duration(dur(&a.duration, "--duration")?)
@@ -185,6 +190,16 @@ pub fn collect(a: &CollectArgs) -> Result<u8> {
         })
         .collect::<Vec<_>>();
 
+    if !a.rules.is_empty() {
+        let (_, diags) = coroner::lang::RuleSet::load(&a.rules);
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        if !errors.is_empty() {
+            for d in &errors {
+                eprintln!("{d}\n");
+            }
+            bail!("the rule packs given with --rules have errors (see `coroner rules lint`)");
+        }
+    }
     // Who to poll.
     let mut servers = Vec::new();
     for u in &a.urls {
