@@ -465,6 +465,7 @@ impl Job {
         progress: &dyn Progress,
     ) -> (String, &'static str, FetchCounts) {
         let mut counts = FetchCounts::default();
+        let mut said_404 = false;
         let mut k: u64 = 0;
         let every_ns = every.as_nanos().max(1);
         loop {
@@ -479,17 +480,18 @@ impl Job {
             if let Outcome::Failed { error } = &outcome
                 && error.starts_with("HTTP 404")
             {
-                // The release does not serve it after all: a 404 is not a
-                // sign the node is down, so it is not recorded as a failure.
-                progress.note(&format!(
-                    "{}: {} answers 404; not polled any more",
-                    self.server, self.url
-                ));
-                if counts.answered + counts.failed == 0 {
-                    // Nothing was written: no empty file in the bundle.
-                    let _ = std::fs::remove_file(&self.path);
+                // Not served (an old release; /raftz without Raft groups yet):
+                // not a sign the node is down, so not recorded; asked again
+                // next tick, since it may appear (JetStream coming up).
+                if !said_404 {
+                    progress.note(&format!(
+                        "{}: {} answers 404; not recorded while it does",
+                        self.server, self.url
+                    ));
+                    said_404 = true;
                 }
-                break;
+                k = (start.elapsed().as_nanos() / every_ns) as u64 + 1;
+                continue;
             }
             if let Err(e) = self.file.write_all(line.as_bytes()) {
                 progress.note(&format!(
@@ -509,6 +511,10 @@ impl Job {
             k = now_k;
         }
         let _ = self.file.flush();
+        if counts.answered + counts.failed == 0 {
+            // Nothing was written: no empty file in the bundle.
+            let _ = std::fs::remove_file(&self.path);
+        }
         (self.stem, self.endpoint, counts)
     }
 }
