@@ -7,9 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One real cluster at a time: on a 2-core machine several clusters plus
+/// their analyses would starve the rest of the suite.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A 3-node JetStream cluster; every process is stopped (SIGCONT first) on drop,
 /// also when the test panics.
 struct Cluster {
+    _turn: std::sync::MutexGuard<'static, ()>,
     procs: Vec<Child>,
     http: Vec<u16>,
     logs: Vec<PathBuf>,
@@ -58,6 +63,7 @@ fn signal(pid: u32, sig: &str) {
 
 impl Cluster {
     fn start(version: &str) -> Cluster {
+        let turn = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
         let bin = nats_server(version);
         let dir = tempfile::tempdir().unwrap();
         let base = port_block();
@@ -71,6 +77,7 @@ impl Cluster {
             .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
             .collect();
         let mut c = Cluster {
+            _turn: turn,
             procs: Vec::new(),
             http: http.to_vec(),
             logs: Vec::new(),
@@ -484,7 +491,7 @@ fn for_incident_collects_until_the_frozen_node_is_back() {
         &[
             "--for-incident",
             "--check-every",
-            "2s",
+            "3s",
             "--quiet-for",
             "6s",
             "--max-duration",
@@ -519,6 +526,7 @@ fn run(cmd: &mut Command) {
 
 #[test]
 fn https_monitoring_port_with_a_ca_file() {
+    let turn = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
         Path::new("/usr/bin/openssl").is_file(),
         "openssl is not installed: run `.ci/install-promtool` (it installs openssl too)"
@@ -595,6 +603,7 @@ fn https_monitoring_port_with_a_ca_file() {
         .unwrap();
     // The same drop guard as the clusters: stopped even on panic.
     let guard = Cluster {
+        _turn: turn,
         procs: vec![child],
         http: vec![ports[1]],
         logs: Vec::new(),
