@@ -8,9 +8,11 @@
 
 pub mod analyze;
 pub mod classify;
+pub mod collect;
 pub mod diagnose;
 pub mod engine;
 pub mod explain;
+pub mod export;
 pub mod ingest;
 pub mod lang;
 pub mod metrics;

@@ -29,6 +29,8 @@
 //! | `total_connections`, `total_connections_rate` | count, per s | `/varz` cumulative |
 //! | `routes` | count | `/varz` (else `/routez` `num_routes`) |
 //! | `route_pending` | bytes | `/routez` sum of `pending_size` |
+//! | `raft_groups`, `raft_groups_leaderless` | count | `/raftz` (as `coroner collect` writes it): Raft groups of the server, and those without a leader in its view |
+//! | `ipq_js_api_pending`, `ipq_js_api_in_progress` | requests | `/ipqueuesz` queue `JetStream API queue` |
 //! | `subscriptions`, `leafnodes` | count | `/varz` |
 //! | `slow_consumers`, `slow_consumers_rate` | count, per s | `/varz` cumulative |
 //! | `in_msgs`, `out_msgs`, `in_bytes`, `out_bytes` | cumulative | `/varz` |

@@ -122,7 +122,7 @@ fn window(args: &ChartArgs, input: &ChartInput) -> Result<Span> {
 }
 
 /// `10m`, `90s`, `1h30m`, `500ms`, `2.5s`, `1d`; a bare number is seconds.
-fn parse_duration(s: &str) -> Result<Nanos> {
+pub(crate) fn parse_duration(s: &str) -> Result<Nanos> {
     let t = s.trim();
     let bad = || anyhow::anyhow!("cannot read duration `{s}`: use e.g. 90s, 10m, 1h30m");
     if t.is_empty() {

@@ -34,6 +34,8 @@ pub enum RulesCmd {
         #[arg(short, long)]
         verbose: bool,
     },
+    // Help text: the doc comment of `ExportArgs`.
+    Export(crate::cmd_export::ExportArgs),
     /// Show a rule: its meaning in words, its source and its examples.
     Explain {
         /// The rule id, e.g. resources.crash-restart.
@@ -207,6 +209,7 @@ pub fn run(cmd: &RulesCmd, out: &mut dyn Write) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::found(failed > 0 || !errors.is_empty()))
         }
+        RulesCmd::Export(a) => crate::cmd_export::run(a, out),
         RulesCmd::Explain { rule, rules } => {
             let (set, _) = load(rules);
             let Some(r) = set.rule(rule) else {

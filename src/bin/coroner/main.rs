@@ -7,8 +7,10 @@
 
 mod cmd_analyze;
 mod cmd_chart;
+mod cmd_collect;
 mod cmd_events;
 mod cmd_explain;
+mod cmd_export;
 mod cmd_metrics;
 mod cmd_rules;
 mod common;
@@ -44,13 +46,15 @@ enum Command {
     Events(cmd_events::EventsArgs),
     /// Summarize what was read: per node and per file, lines, levels, templates, attribution.
     Stats(cmd_events::StatsArgs),
-    /// List, check, test and explain the rule packs.
+    /// List, check, test, explain and export (Prometheus, Loki) the rule packs.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCmd),
     /// List the metric series found in metric dumps (per node: metrics, span, step, gaps), or export them.
     Metrics(MetricsCmd),
     /// Explain one log line: which message it is, what it means and usually causes, what to check next (exit 1 if unknown).
     Explain(cmd_explain::ExplainArgs),
+    // Help text: the doc comment of `CollectArgs` (its first line is the summary).
+    Collect(cmd_collect::CollectArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Metrics(m) => metrics(m),
         Command::Rules(r) => rules(r),
         Command::Explain(a) => cmd_explain::explain(a),
+        Command::Collect(a) => cmd_collect::collect(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -267,7 +267,11 @@ fn handle_object(cx: &mut Ctx, obj: &Map<String, Value>) -> Result<(), String> {
                 let ep = cx.name_endpoint.unwrap_or("unknown");
                 let ep = cx.intern(ep);
                 let key = cx.intern("endpoint");
-                let node = cx.node_hint.clone();
+                // `coroner collect` names the server in its failure lines.
+                let node = match obj.get("server_name").and_then(Value::as_str) {
+                    Some(n) if !n.is_empty() => Some(cx.intern(n)),
+                    _ => cx.node_hint.clone(),
+                };
                 if node.is_none() {
                     cx.report.unnamed.push(cx.current_record);
                 }
@@ -382,7 +386,11 @@ fn is_js_api_queue(name: &str) -> bool {
 }
 
 fn handle_body(cx: &mut Ctx, b: &Map<String, Value>, o: Origin) -> Result<(), String> {
-    let ep = match detect_endpoint(b) {
+    // /raftz and /ipqueuesz bodies have no field that names them: the file name does.
+    let by_name = cx
+        .name_endpoint
+        .filter(|e| matches!(*e, "raftz" | "ipqueuesz"));
+    let ep = match detect_endpoint(b).or(by_name) {
         Some(ep) => ep,
         // `/raftz` without Raft groups, `/ipqueuesz` without a queue matching its filter.
         None if b.is_empty() && matches!(cx.name_endpoint, Some("raftz" | "ipqueuesz")) => {
@@ -697,6 +705,39 @@ fn parse_uptime(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `coroner collect` writes for /raftz, /ipqueuesz and a failed fetch.
+    #[test]
+    fn collect_records_for_raftz_ipqueuesz_and_failures() {
+        let parse = |name: &str, text: &str| {
+            let mut r = std::io::BufReader::new(text.as_bytes());
+            super::super::parse(
+                super::super::MetricFormat::JsonSnapshots,
+                name,
+                Some("n1"),
+                &mut r,
+            )
+        };
+        let raftz = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"$G":{"_meta_":{"leader":"n2","term":3},"S-R3F-x":{"leader":""}}}}"#;
+        let r = parse("b/metrics/n1.raftz.jsonl", raftz);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        let v = |r: &super::super::MetricFileReport, m: &str| {
+            r.samples.iter().find(|s| &*s.metric == m).map(|s| s.value)
+        };
+        assert_eq!(v(&r, "raft_groups"), Some(2.0));
+        assert_eq!(v(&r, "raft_groups_leaderless"), Some(1.0));
+        assert_eq!(v(&r, "up"), Some(1.0));
+        let ipq = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"JetStream API queue":{"pending":7,"in_progress":1},"Routed JS API Requests":{"pending":0}}}"#;
+        let r = parse("b/metrics/n1.ipqueuesz.jsonl", ipq);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(v(&r, "ipq_js_api_pending"), Some(7.0));
+        // A failure names its server: it wins over the path.
+        let fail = r#"{"fetched_at":"2026-11-24T19:00:02.000Z","elapsed_ms":800.2,"server_name":"nats-0.example","error":"timeout after 800ms"}"#;
+        let r = parse("b/metrics/nats-0_example.varz.jsonl", fail);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(r.samples[0].node.as_deref(), Some("nats-0.example"));
+        assert_eq!(r.samples[0].value, 0.0);
+    }
 
     #[test]
     fn uptime_and_version() {
