@@ -6,6 +6,9 @@
 //! [`classify`] (events) and [`metrics`] (series) → [`engine`] (findings) →
 //! [`diagnose`] (verdict) → [`render`].
 
+// The library returns data; only the binary prints (tests/tidy checks it too).
+#![cfg_attr(not(test), warn(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod analyze;
 pub mod classify;
 pub mod collect;

@@ -1,5 +1,6 @@
 //! The long frame and its writers; resampling to a common grid.
 
+use super::ExportError;
 use super::names::is_derived;
 use super::{MetricSet, Resampled};
 use crate::model::{Nanos, Timestamp};
@@ -47,7 +48,7 @@ struct Row {
 }
 
 /// Rows of the long frame: samples as read (deduplicated) plus derived series.
-fn rows(set: &MetricSet, sel: &Selection) -> anyhow::Result<Vec<Row>> {
+fn rows(set: &MetricSet, sel: &Selection) -> Result<Vec<Row>, ExportError> {
     let d = &set.dict;
     let mut out = Vec::new();
     let raw = &set.raw;
@@ -102,7 +103,7 @@ fn rows(set: &MetricSet, sel: &Selection) -> anyhow::Result<Vec<Row>> {
     Ok(out)
 }
 
-pub(super) fn long_frame(set: &MetricSet, sel: &Selection) -> anyhow::Result<DataFrame> {
+pub(super) fn long_frame(set: &MetricSet, sel: &Selection) -> Result<DataFrame, ExportError> {
     let rows = rows(set, sel)?;
     let n = rows.len();
     let ts: Vec<i64> = rows.iter().map(|r| r.ts).collect();
@@ -130,7 +131,7 @@ pub(super) fn write_csv(
     set: &MetricSet,
     sel: &Selection,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), ExportError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["time", "node", "metric", "value", "labels"])?;
     for r in rows(set, sel)? {
@@ -150,7 +151,7 @@ pub(super) fn write_json(
     set: &MetricSet,
     sel: &Selection,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), ExportError> {
     for r in rows(set, sel)? {
         let labels: serde_json::Map<String, serde_json::Value> = r
             .labels
@@ -176,7 +177,7 @@ pub(super) fn write_parquet(
     set: &MetricSet,
     sel: &Selection,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), ExportError> {
     let mut df = long_frame(set, sel)?;
     ParquetWriter::new(out)
         .with_compression(ParquetCompression::Uncompressed)

@@ -281,17 +281,25 @@ impl MetricSet {
     /// The long frame: `time` (datetime ns, UTC), `node`, `metric`, `value`,
     /// `labels` (`k=v,k2=v2`): the deduplicated samples as read plus the
     /// derived series, restricted to `sel`.
-    pub fn to_long_frame(&self, sel: &Selection) -> anyhow::Result<DataFrame> {
+    pub fn to_long_frame(&self, sel: &Selection) -> Result<DataFrame, ExportError> {
         export::long_frame(self, sel)
     }
 
     /// Writes the long frame as CSV (`time,node,metric,value,labels`).
-    pub fn write_csv(&self, sel: &Selection, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    pub fn write_csv(
+        &self,
+        sel: &Selection,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ExportError> {
         export::write_csv(self, sel, out)
     }
 
     /// Writes the long frame as JSON lines.
-    pub fn write_json(&self, sel: &Selection, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    pub fn write_json(
+        &self,
+        sel: &Selection,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), ExportError> {
         export::write_json(self, sel, out)
     }
 
@@ -300,9 +308,23 @@ impl MetricSet {
         &self,
         sel: &Selection,
         out: &mut dyn std::io::Write,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), ExportError> {
         export::write_parquet(self, sel, out)
     }
+}
+
+/// Why series could not be exported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error("building the metric frame failed: {0}")]
+    Frame(#[from] polars::error::PolarsError),
+    #[error("writing CSV failed: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing JSON failed: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("writing failed: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// How old a sample may be and still stand for "now": 3 steps, at least 1 s.

@@ -12,7 +12,7 @@ pub fn write(
     sel: &Selection,
     format: OutputFormat,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), crate::metrics::ExportError> {
     match format {
         OutputFormat::Text => write_text(set, sel, out),
         OutputFormat::Csv => set.write_csv(sel, out),
@@ -37,7 +37,11 @@ fn span_text(s: &Span) -> String {
 
 /// Per node: metrics, points, step, span, restarts and gaps; with metrics
 /// selected, each one's count, min, mean, max and last.
-pub fn write_text(set: &MetricSet, sel: &Selection, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_text(
+    set: &MetricSet,
+    sel: &Selection,
+    out: &mut dyn Write,
+) -> Result<(), crate::metrics::ExportError> {
     if set.is_empty() {
         writeln!(out, "no metric samples found")?;
         return Ok(());

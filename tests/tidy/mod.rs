@@ -39,6 +39,11 @@ const CRATE_HOMES: &[(&str, &[&str], &str)] = &[
     ("ureq", &["src/collect/"], "HTTP only in collect"),
     ("rustls", &["src/collect/"], "TLS only in collect"),
     ("ctrlc", &["src/bin/"], "signal handling only in the binary"),
+    (
+        "anyhow",
+        &["src/bin/"],
+        "library errors are typed (thiserror); anyhow only in the binary",
+    ),
     ("zip::", &["src/source/"], "archives only in source"),
     ("tar::", &["src/source/"], "archives only in source"),
     ("flate2", &["src/source/"], "decompression only in source"),

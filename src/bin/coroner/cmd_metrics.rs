@@ -64,7 +64,7 @@ pub fn run(set: &MetricSet, args: &MetricsArgs, out: &mut dyn Write) -> anyhow::
     if args.format == MetricsFormat::Parquet {
         anyhow::bail!("--format parquet writes a binary file: give -o FILE");
     }
-    write(set, &sel, args.format.into(), out)
+    Ok(write(set, &sel, args.format.into(), out)?)
 }
 
 fn format_name(f: MetricsFormat) -> &'static str {

@@ -1,8 +1,8 @@
 //! The drawing surface: pixel primitives on the root area, fonts scaled to
 //! the image (the same code for the PNG and the SVG backend).
 
+use super::ChartError;
 use super::encode::FONT_FAMILY;
-use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -12,10 +12,10 @@ use std::borrow::Cow;
 /// A pixel position on the image.
 pub(super) type Px = (i32, i32);
 
-pub(super) type R = anyhow::Result<()>;
+pub(super) type R = Result<(), ChartError>;
 
-pub(super) fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
-    anyhow!("chart drawing failed: {e}")
+pub(super) fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Drawing(e.to_string())
 }
 
 /// Thin layer over the root area: pixel primitives, fonts scaled to the image.

@@ -1,9 +1,9 @@
 //! Backends and encodings: the PNG is drawn into an RGB buffer and encoded in
 //! memory; the SVG gets the font as an `@font-face` data URI.
 
+use super::ChartError;
 use super::ChartInput;
 use super::draw;
-use anyhow::{Context, bail};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters_backend::{
@@ -25,25 +25,29 @@ pub(super) const FONT_FAMILY: &str = "coroner-sans, DejaVu Sans, Verdana, sans-s
 /// Largest image accepted (either side), to keep the RGB buffer sane.
 const MAX_SIDE: u32 = 16_384;
 
-fn register_font() -> anyhow::Result<()> {
+fn register_font() -> Result<(), ChartError> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT_TTF).is_ok()
     });
     if !ok {
-        bail!("the embedded chart font cannot be loaded");
+        return Err(ChartError::Font);
     }
     Ok(())
 }
 
-fn check_size(width: u32, height: u32) -> anyhow::Result<()> {
+fn check_size(width: u32, height: u32) -> Result<(), ChartError> {
     if !(64..=MAX_SIDE).contains(&width) || !(64..=MAX_SIDE).contains(&height) {
-        bail!("chart size {width}x{height} out of range (64..={MAX_SIDE} per side)");
+        return Err(ChartError::Size {
+            width,
+            height,
+            max: MAX_SIDE,
+        });
     }
     Ok(())
 }
 
-pub(super) fn png(input: &ChartInput, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+pub(super) fn png(input: &ChartInput, width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
     check_size(width, height)?;
     register_font()?;
     let mut rgb = vec![255u8; width as usize * height as usize * 3];
@@ -52,7 +56,7 @@ pub(super) fn png(input: &ChartInput, width: u32, height: u32) -> anyhow::Result
             GlyphFix(BitMapBackend::with_buffer(&mut rgb, (width, height))).into_drawing_area();
         draw::draw(&root, input)?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("chart drawing failed: {e}"))?;
+            .map_err(|e| ChartError::Drawing(e.to_string()))?;
     }
     let mut out = Vec::new();
     {
@@ -60,14 +64,17 @@ pub(super) fn png(input: &ChartInput, width: u32, height: u32) -> anyhow::Result
         enc.set_color(::png::ColorType::Rgb);
         enc.set_depth(::png::BitDepth::Eight);
         enc.set_compression(::png::Compression::Default);
-        let mut w = enc.write_header().context("PNG encoding")?;
-        w.write_image_data(&rgb).context("PNG encoding")?;
-        w.finish().context("PNG encoding")?;
+        let mut w = enc
+            .write_header()
+            .map_err(|e| ChartError::Encode(e.to_string()))?;
+        w.write_image_data(&rgb)
+            .map_err(|e| ChartError::Encode(e.to_string()))?;
+        w.finish().map_err(|e| ChartError::Encode(e.to_string()))?;
     }
     Ok(out)
 }
 
-pub(super) fn svg(input: &ChartInput, width: u32, height: u32) -> anyhow::Result<String> {
+pub(super) fn svg(input: &ChartInput, width: u32, height: u32) -> Result<String, ChartError> {
     check_size(width, height)?;
     register_font()?;
     let mut doc = String::new();
@@ -75,12 +82,14 @@ pub(super) fn svg(input: &ChartInput, width: u32, height: u32) -> anyhow::Result
         let root = SVGBackend::with_string(&mut doc, (width, height)).into_drawing_area();
         draw::draw(&root, input)?;
         root.present()
-            .map_err(|e| anyhow::anyhow!("chart drawing failed: {e}"))?;
+            .map_err(|e| ChartError::Drawing(e.to_string()))?;
     }
     // Right after the opening <svg ...> tag: a title for viewers and screen
     // readers, and the embedded font.
     let Some(open_end) = doc.find('>') else {
-        bail!("the SVG backend wrote no <svg> element");
+        return Err(ChartError::Encode(
+            "the SVG backend wrote no <svg> element".into(),
+        ));
     };
     let mut head = String::with_capacity(FONT_TTF.len() * 4 / 3 + 512);
     head.push_str("\n<title>");

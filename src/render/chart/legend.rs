@@ -46,7 +46,7 @@ fn draw_node_entries<DB: DrawingBackend>(
     s: &TextStyle,
     ym: i32,
     limit: i32,
-) -> anyhow::Result<Option<i32>> {
+) -> Result<Option<i32>, super::ChartError> {
     let mut x = c.ki(14.0);
     for n in &input.nodes {
         let failing = input.failing_node.as_ref() == Some(n);

@@ -74,14 +74,30 @@ pub fn default_panels() -> Vec<String> {
     .collect()
 }
 
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChartError {
+    #[error(
+        "chart size {width}x{height} out of range (64..={max} per side): pass --width/--height within it"
+    )]
+    Size { width: u32, height: u32, max: u32 },
+    #[error("the embedded chart font cannot be loaded (a build problem: report it)")]
+    Font,
+    #[error("chart drawing failed: {0}")]
+    Drawing(String),
+    #[error("chart encoding failed: {0}")]
+    Encode(String),
+}
+
 /// Renders the chart as a PNG image (`width`×`height`, 1600×900 is the
 /// reference size).
-pub fn render_png(input: &ChartInput, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+pub fn render_png(input: &ChartInput, width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
     encode::png(input, width, height)
 }
 
 /// Renders the chart as a standalone SVG document with the font embedded.
-pub fn render_svg(input: &ChartInput, width: u32, height: u32) -> anyhow::Result<String> {
+pub fn render_svg(input: &ChartInput, width: u32, height: u32) -> Result<String, ChartError> {
     encode::svg(input, width, height)
 }
 

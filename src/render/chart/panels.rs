@@ -146,7 +146,7 @@ fn draw_lines<DB: DrawingBackend>(
     colors: &HashMap<Node, RGBColor>,
     span: Span,
     scale: &YScale,
-) -> anyhow::Result<Vec<LineEnd>> {
+) -> Result<Vec<LineEnd>, super::ChartError> {
     let failing = input.failing_node.as_ref();
     let mut ends: Vec<LineEnd> = Vec::new();
     let mut ordered: Vec<&(&Node, &Series)> =
