@@ -13,63 +13,8 @@
 //!
 //! # Canonical metric names
 //!
-//! | name | unit | source |
-//! |---|---|---|
-//! | `up` | 0/1 | 1 = the node answered a monitoring fetch, 0 = failed fetch (all endpoints merged into rounds; a failure in a round wins) |
-//! | `healthy` | 0/1 | `/healthz` status `ok` = 1, anything else 0 (only when the node answered) |
-//! | `cpu` | % of one core | `/varz` `cpu` (`gnatsd_varz_cpu`) |
-//! | `proc_cpu` | % of one core | `proc.csv` `cpu_pct` |
-//! | `proc_stopped` | 0/1 | `proc.csv` state `T` (SIGSTOP, frozen) |
-//! | `proc_absent` | 0/1 | `proc.csv` state `absent` (no process) |
-//! | `proc_rss` | bytes | `proc.csv` `rss_kb` × 1024 |
-//! | `proc_pid` | | `proc.csv` `pid` |
-//! | `mem_rss` | bytes | `/varz` `mem` |
-//! | `cores`, `gomaxprocs` | | `/varz` |
-//! | `connections`, `connections_rate` | count, per s | `/varz` (else `/connz`) and its signed rate of change |
-//! | `total_connections`, `total_connections_rate` | count, per s | `/varz` cumulative |
-//! | `routes` | count | `/varz` (else `/routez` `num_routes`) |
-//! | `route_pending` | bytes | `/routez` sum of `pending_size` |
-//! | `raft_groups`, `raft_groups_leaderless` | count | `/raftz` (as `coroner collect` writes it): Raft groups of the server, and those without a leader in its view |
-//! | `ipq_js_api_pending`, `ipq_js_api_in_progress` | requests | `/ipqueuesz` queue `JetStream API queue` |
-//! | `subscriptions`, `leafnodes` | count | `/varz` |
-//! | `slow_consumers`, `slow_consumers_rate` | count, per s | `/varz` cumulative |
-//! | `in_msgs`, `out_msgs`, `in_bytes`, `out_bytes` | cumulative | `/varz` |
-//! | `in_msgs_rate`, `out_msgs_rate`, `in_bytes_rate`, `out_bytes_rate` | per s | derived |
-//! | `js_api_total`, `js_api_errors` | cumulative | `/jsz` (else `/varz` `jetstream.stats.api`) |
-//! | `js_api_rate`, `js_api_errors_rate` | per s | derived |
-//! | `js_api_pending` | requests | meta `pending`: the JetStream API queue (2.10.21+; absent = 0 there) |
-//! | `js_api_inflight` | requests | `api.inflight` (absent = 0) |
-//! | `js_mem`, `js_store`, `js_mem_max`, `js_store_max` | bytes | JetStream usage and configured limits |
-//! | `js_mem_pct`, `js_store_pct` | % | usage / limit × 100 |
-//! | `js_reserved_mem`, `js_reserved_store` | bytes | |
-//! | `js_ha_assets`, `js_streams`, `js_consumers`, `js_messages`, `js_bytes` | | `/jsz` |
-//! | `meta_has_leader` | 0/1 | 0 when the node's meta view has no leader |
-//! | `meta_leader_self` | 0/1 | 1 when the node reports itself as meta leader |
-//! | `meta_leader_changes` | cumulative | leader changes seen by this node |
-//! | `meta_cluster_size` | | |
-//! | `fds`, `threads` | | `proc.csv` |
-//! | `cg_nr_throttled`, `cg_throttled_rate` | count, per s | cgroup CPU throttling periods (`proc.csv`) |
-//! | `cg_throttled_ms`, `cg_throttled_ms_rate` | ms, ms per s | time throttled |
-//! | `uptime_s` | s | `now - start` |
-//! | `start_time` | Unix s | `/varz` `start` |
-//! | `server_version` | | `/varz` `version` as major × 10⁶ + minor × 10³ + patch (2.10.8 = 2010008) |
-//! | `restarts` | cumulative | times the server start time changed (else the pid) |
-//! | `raft_groups`, `raft_leader_groups`, `raft_leaderless_groups` | count | `/raftz` (2.10.17+): Raft groups of the node, those it leads, those without a leader |
-//! | `raft_apply_lag_max` | entries | `/raftz`: the largest `committed - applied` of its groups |
-//! | `raft_ipq_max` | entries | `/raftz`: the largest internal queue (`ipq_*_len`) of its groups |
-//! | `raft_wal_bytes` | bytes | `/raftz`: WAL bytes of all its groups |
-//! | `raft_meta_term` | | `/raftz`: term of the meta group (`_meta_`) |
-//! | `ipq_js_api_pending` | requests | `/ipqueuesz`: pending of the JetStream API queue (`Routed JS API Requests` 2.10, `JetStream API queue` 2.11+) |
-//! | `ipq_js_api_info_pending` | requests | `/ipqueuesz`: `JetStream API info queue` (2.11+) |
-//! | `ipq_pending_max` | entries | `/ipqueuesz`: the largest pending of the queues fetched |
-//! | `stalled_clients`, `stale_connections` | cumulative | `/varz` (2.12+) |
-//! | `slow_consumers_clients`, `slow_consumers_routes` | cumulative | `/varz` `slow_consumer_stats` (2.10+) |
-//! | `stale_connections_clients`, `stale_connections_routes` | cumulative | `/varz` `stale_connection_stats` (2.12+) |
-//! | `meta_snapshot_pending_entries`, `meta_snapshot_pending_bytes` | | meta `snapshot.pending_entries/pending_size` (2.11.11+) |
-//! | `in_client_msgs`, `out_client_msgs` | cumulative | `/varz` (2.12.9+) |
-//! | `disk_io_waiters` | | `/varz` `disk_io_wait_stats.waiters` (2.12.14+) |
-//! | `js_api_pending_requests`, `js_api_pending_infos` | requests | meta `pending_requests/pending_infos` (2.14+) |
-//! | `host_load1`, `host_cpu`, `host_mem_available`, ... | | `host.csv`, node `@host` |
+//! The names, units and sources are the vocabulary's ([`crate::vocab::METRICS`]),
+//! listed in `src/metrics/METRICS.md` (generated from it).
 //!
 //! Prometheus names without an obvious twin are kept as they are; CSV
 //! columns without one become `csv_<column>`. Nodes whose name starts with

@@ -45,8 +45,16 @@ const CRATE_HOMES: &[(&str, &[&str], &str)] = &[
         "library errors are typed (thiserror); anyhow only in the binary",
     ),
     ("zip::", &["src/source/"], "archives only in source"),
-    ("tar::", &["src/source/"], "archives only in source"),
-    ("flate2", &["src/source/"], "decompression only in source"),
+    (
+        "tar::",
+        &["src/source/", "src/collect/"],
+        "archives read in source, the bundle packed in collect",
+    ),
+    (
+        "flate2",
+        &["src/source/", "src/collect/"],
+        "gzip read in source, the bundle packed in collect",
+    ),
     ("zstd", &["src/source/"], "decompression only in source"),
     ("bzip2", &["src/source/"], "decompression only in source"),
     ("liblzma", &["src/source/"], "decompression only in source"),

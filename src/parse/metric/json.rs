@@ -725,7 +725,7 @@ mod tests {
             r.samples.iter().find(|s| &*s.metric == m).map(|s| s.value)
         };
         assert_eq!(v(&r, "raft_groups"), Some(2.0));
-        assert_eq!(v(&r, "raft_groups_leaderless"), Some(1.0));
+        assert_eq!(v(&r, "raft_leaderless_groups"), Some(1.0));
         assert_eq!(v(&r, "up"), Some(1.0));
         let ipq = r#"{"fetched_at":"2026-11-24T19:00:01.000Z","elapsed_ms":1.0,"http_status":200,"body":{"JetStream API queue":{"pending":7,"in_progress":1},"Routed JS API Requests":{"pending":0}}}"#;
         let r = parse("b/metrics/n1.ipqueuesz.jsonl", ipq);
