@@ -76,8 +76,9 @@ pub fn findings(rules: &RuleSet, bundle: &Bundle, metrics: &MetricSet) -> Vec<Fi
 
 /// Evidence weighed relative to what was given: the excerpt pack's rules
 /// decide on a few pasted lines, but on a full bundle (several nodes' logs, or
-/// metrics) the other packs' thresholds do, so their findings are capped at
-/// medium there ([`crate::diagnose::Policy::excerpt_pack`]).
+/// metrics) the other packs' thresholds do, so their findings are only
+/// context there (low: listed, never weighed;
+/// [`crate::diagnose::Policy::excerpt_pack`]).
 pub fn weigh_by_scale(findings: &mut [Finding], bundle: &Bundle, metrics: &MetricSet) {
     use crate::diagnose::{InputKind, Policy};
     let p = &Policy::DEFAULT;
@@ -86,8 +87,8 @@ pub fn weigh_by_scale(findings: &mut [Finding], bundle: &Bundle, metrics: &Metri
         return;
     }
     for f in findings.iter_mut() {
-        if f.rule.starts_with(p.excerpt_pack) && f.severity > crate::model::Severity::Medium {
-            f.severity = crate::model::Severity::Medium;
+        if f.rule.starts_with(p.excerpt_pack) && f.severity > crate::model::Severity::Low {
+            f.severity = crate::model::Severity::Low;
         }
     }
 }

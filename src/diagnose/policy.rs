@@ -36,7 +36,7 @@ pub struct Policy {
     pub excerpt: f64,
     /// A node with fewer log lines than this, and no metrics, is an excerpt.
     pub excerpt_max_lines: u64,
-    /// Rules (id prefix) that decide on excerpts only: capped at medium on full bundles.
+    /// Rules (id prefix) that decide on excerpts only: context (low) on full bundles.
     pub excerpt_pack: &'static str,
     /// Clock offsets at least this large are reported.
     pub report_offset: Nanos,

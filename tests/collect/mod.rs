@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One real cluster at a time: on a 2-core machine several clusters plus
-/// their analyses would starve the rest of the suite.
-static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use crate::common::ONE_CLUSTER;
 
 /// A 3-node JetStream cluster; every process is stopped (SIGCONT first) on drop,
 /// also when the test panics.

@@ -139,3 +139,14 @@ pub fn coroner(args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// One real nats-server cluster at a time, across every test module that
+/// starts one (collect, releases): on a 2-core machine two clusters under load
+/// starve each other, and the servers then log real overload (slow handlers,
+/// stalled read loops) that the analysis rightly reports.
+pub static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes the turn to run a real cluster (a panicking holder does not block the others).
+pub fn cluster_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner())
+}

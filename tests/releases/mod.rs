@@ -145,6 +145,7 @@ pub fn assert_read_completely(a: &Analysis, what: &str) {
 
 fn smoke(release: &str) {
     let dir = tempfile::tempdir().unwrap();
+    let turn = crate::common::cluster_turn();
     // A clean start, ~30 s of ordinary load, a clean shutdown.
     let healthy = lab(
         release,
@@ -168,6 +169,7 @@ fn smoke(release: &str) {
             "8",
         ],
     );
+    drop(turn);
     for run in [&healthy, &crash] {
         let what = format!("{release} {}", run.file_name().unwrap().to_string_lossy());
         let a = analyze(&[&run.join("capture")]);
