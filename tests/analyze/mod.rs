@@ -30,11 +30,13 @@ pub struct Expected {
 }
 
 pub fn expected(scenario: &str) -> Expected {
-    let text = std::fs::read_to_string(
-        root().join(format!("tests/data/expected/{scenario}.verdict.json")),
-    )
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    expected_from(&root().join(format!("tests/data/expected/{scenario}.verdict.json")))
+}
+
+/// The expectation a `verdict.json` states (the scorer's format).
+pub fn expected_from(path: &std::path::Path) -> Expected {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     Expected {
         failing_node: v["failing_node"].as_str().map(str::to_string),
         causes: v["causes"]

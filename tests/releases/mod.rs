@@ -80,18 +80,7 @@ fn lab(release: &str, fault: &str, out: &Path, args: &[&str]) -> PathBuf {
 }
 
 fn expected_of(run: &Path) -> Expected {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("verdict.json")).unwrap()).unwrap();
-    Expected {
-        failing_node: v["failing_node"].as_str().map(str::to_string),
-        causes: v["causes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_string())
-            .collect(),
-        quiet: v["quiet"].as_bool().unwrap_or(false),
-    }
+    crate::analyze::expected_from(&run.join("verdict.json"))
 }
 
 /// What every real capture must satisfy, fault or not.
