@@ -1,16 +1,15 @@
-//! All integration tests link into one binary; one module per area.
+//! The integration tests that need no real server, in one binary; one module
+//! per area. Tests that run real nats-server clusters are in `live.rs`.
 
 mod analyze;
 mod cases;
 mod chart;
 mod cli;
-mod collect;
 mod common;
 mod export;
 mod hostile;
 mod ingest;
 mod metrics;
-mod releases;
 mod rules;
 mod tidy;
 mod vocab;

@@ -19,7 +19,7 @@ fn lab_captures_of_newer_releases_get_their_verdict() {
         let name = format!("{release}-{fault}");
         let path = root().join(format!("samples/lab/{name}.tar.gz"));
         let a = analyze(&[&path]);
-        crate::releases::assert_read_completely(&a, &name);
+        crate::common::verdict::assert_read_completely(&a, &name);
         for n in ["n1", "n2", "n3"] {
             let st = &a.bundle.nodes[n];
             assert_eq!(st.versions, [release.to_string()], "{name}: {n}");

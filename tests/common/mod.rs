@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod verdict;
+
 use coroner::classify::{Classifier, builtin_templates};
 use coroner::ingest::{Bundle, IngestOptions, Keep, ingest};
 use coroner::source::Input;

@@ -9,10 +9,8 @@
 //! Needs `.ci/install-nats-server` and `.ci/install-lab` (`.ci/run` calls
 //! both); a missing server or venv fails with the command to run.
 
-use crate::analyze::{Expected, analyze, check};
+use crate::common::verdict::{Expected, analyze, assert_read_completely, check, expected_from};
 use crate::common::*;
-use coroner::analyze::Analysis;
-use coroner::ingest::FileKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -80,56 +78,7 @@ fn lab(release: &str, fault: &str, out: &Path, args: &[&str]) -> PathBuf {
 }
 
 fn expected_of(run: &Path) -> Expected {
-    crate::analyze::expected_from(&run.join("verdict.json"))
-}
-
-/// What every real capture must satisfy, fault or not.
-pub fn assert_read_completely(a: &Analysis, what: &str) {
-    let b = &a.bundle;
-    assert!(b.errors.is_empty(), "{what}: {:?}", b.errors);
-    for f in &b.files {
-        let base = f.display.rsplit(['/', '!']).next().unwrap_or(&f.display);
-        // nN.log, metrics/nN.<endpoint>.jsonl, nN.proc.csv; host.csv is the host's.
-        let want = if base == "host.csv" {
-            "@host"
-        } else {
-            base.split('.').next().unwrap()
-        };
-        assert_eq!(
-            f.node.as_deref(),
-            Some(want),
-            "{what}: {} attributed to {:?} ({})",
-            f.display,
-            f.node,
-            f.attribution.name()
-        );
-        if f.kind == FileKind::Log {
-            assert_eq!(
-                f.nodes.len(),
-                1,
-                "{what}: {} split over {:?}",
-                f.display,
-                f.nodes
-            );
-        }
-        assert_eq!(
-            f.account.unparsed, 0,
-            "{what}: {} has unparsed lines: {:?}",
-            f.display, f.account.unparsed_samples
-        );
-    }
-    for (node, st) in &b.nodes {
-        let unmatched: Vec<_> = st
-            .templates
-            .iter()
-            .filter(|(_, t)| !t.classified && t.max_level >= Some(coroner::model::Level::Warn))
-            .map(|(k, t)| format!("{} x{}", k, t.count))
-            .collect();
-        assert!(
-            unmatched.is_empty(),
-            "{what}: {node}: warnings/errors no template matched: {unmatched:#?}"
-        );
-    }
+    expected_from(&run.join("verdict.json"))
 }
 
 fn smoke(release: &str) {
