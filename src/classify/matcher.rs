@@ -16,6 +16,17 @@ pub(crate) enum Part {
     Cap(Option<CaptureType>),
 }
 
+/// The answer of [`Matcher::split`].
+#[derive(Debug, PartialEq)]
+pub(crate) enum Split {
+    /// The message does not match.
+    None,
+    /// It matches in exactly one way: the spans of the captures.
+    One(Vec<(usize, usize)>),
+    /// The regex must decide.
+    Undecided,
+}
+
 /// Backtracking steps allowed before the regex decides instead.
 const BUDGET: u32 = 10_000;
 
@@ -36,16 +47,20 @@ impl Matcher {
         (w.budget > 0 || w.count > 0).then_some(w.count > 0)
     }
 
-    /// The capture spans (byte ranges, in order, `{_}` included) when the
-    /// message matches in exactly one way; `None` when the regex must decide
-    /// (no match, several splits, non-ASCII or a line feed): with one split,
-    /// the regex's leftmost-first preferences cannot choose another.
-    pub fn unique_spans(&self, msg: &str) -> Option<Vec<(usize, usize)>> {
-        let w = self.walk(msg, 2, true)?;
-        if w.count == 1 && w.budget > 0 {
-            w.found
-        } else {
-            None
+    /// How the message splits: not at all, in exactly one way (the capture
+    /// spans: byte ranges, in order, `{_}` included; with one split, the
+    /// regex's leftmost-first preferences cannot choose another), or
+    /// `Undecided` when the regex must decide (several splits, non-ASCII or
+    /// a line feed, too many ways tried).
+    pub fn split(&self, msg: &str) -> Split {
+        let Some(w) = self.walk(msg, 2, true) else {
+            return Split::Undecided;
+        };
+        match (w.count, w.found) {
+            _ if w.budget == 0 => Split::Undecided,
+            (0, _) => Split::None,
+            (1, Some(spans)) => Split::One(spans),
+            _ => Split::Undecided,
         }
     }
 

@@ -2,10 +2,19 @@
 //! packs.
 //!
 //! Architecture invariant: matching never runs every template's regex over
-//! every message. An Aho-Corasick automaton over each template's longest
-//! literal picks the few candidates; only those regexes run, in declaration
-//! order (the first match wins). Cost stays nearly flat as templates grow.
+//! every message. The answer is the first template, in declaration order,
+//! that matches; prefilters pick the few candidates that could:
+//!
+//! - templates that start with text: a first-bytes dispatch (`dispatch`, a
+//!   radix trie) finds the longest template prefix the message starts with;
+//! - templates that start with a capture: when the message starts with a
+//!   template prefix, only those that a message starting with it could match
+//!   (decided once per prefix when the classifier is built: usually none);
+//!   otherwise an Aho-Corasick automaton over each one's longest literal.
+//!
+//! Cost stays nearly flat as templates grow.
 
+mod dispatch;
 mod matcher;
 mod normalize;
 mod template;
@@ -29,12 +38,17 @@ pub const UNKNOWN_KIND: &str = crate::vocab::kind::UNKNOWN;
 #[derive(Clone, Debug)]
 pub struct Classifier {
     templates: Vec<Template>,
-    /// Anchored automaton over the literal prefixes of templates that start
-    /// with text: it reads only as far as the longest prefix that matches.
-    prefix_ac: Option<AhoCorasick>,
+    /// The distinct literal prefixes of templates that start with text.
+    prefixes: dispatch::PrefixTrie,
+    /// Per prefix: the templates whose prefix it starts with (sorted).
     prefix_templates: Vec<Vec<u32>>,
+    /// Per prefix: the templates that start with a capture (or have no
+    /// literal at all) that a message starting with it may match (sorted;
+    /// usually none).
+    capture_first: Vec<Vec<u32>>,
     /// Unanchored automaton over the longest literal of templates that start
-    /// with a capture; `anchor_templates[i]` = templates using anchor i.
+    /// with a capture, for messages that start with no template prefix;
+    /// `anchor_templates[i]` = templates using anchor i.
     ac: Option<AhoCorasick>,
     anchor_templates: Vec<Vec<u32>>,
     /// Templates without any literal: always candidates.
@@ -67,24 +81,15 @@ impl Classifier {
             }
             (lits, members)
         }
-        let build = |lits: &[String], anchored: bool| -> Option<AhoCorasick> {
+        let build = |lits: &[String]| -> Option<AhoCorasick> {
             if lits.is_empty() {
                 return None;
             }
             let b = |kind| {
                 AhoCorasick::builder()
-                    // Prefixes: the longest one that matches at the start;
-                    // anchors: every occurrence (overlapping).
-                    .match_kind(if anchored {
-                        MatchKind::LeftmostLongest
-                    } else {
-                        MatchKind::Standard
-                    })
-                    .start_kind(if anchored {
-                        StartKind::Anchored
-                    } else {
-                        StartKind::Unanchored
-                    })
+                    // Every occurrence of every anchor (overlapping).
+                    .match_kind(MatchKind::Standard)
+                    .start_kind(StartKind::Unanchored)
                     .kind(kind)
                     .build(lits)
             };
@@ -131,10 +136,22 @@ impl Classifier {
             .filter(|(_, t)| t.prefix.is_empty() && t.anchor.is_empty())
             .map(|(i, _)| i as u32)
             .collect();
+        let capture_first = prefixes
+            .iter()
+            .map(|p| {
+                templates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.prefix.is_empty() && t.may_match_starting_with(p))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            })
+            .collect();
         Classifier {
-            prefix_ac: build(&prefixes, true),
+            prefixes: dispatch::PrefixTrie::new(&prefixes),
             prefix_templates,
-            ac: build(&anchors, false),
+            capture_first,
+            ac: build(&anchors),
             anchor_templates,
             templates,
             unanchored,
@@ -142,25 +159,49 @@ impl Classifier {
         }
     }
 
-    /// Candidate templates for `msg`, in declaration order.
-    fn candidates(&self, msg: &str, out: &mut Vec<u32>) {
-        out.clear();
-        out.extend_from_slice(&self.unanchored);
-        if let Some(ac) = &self.prefix_ac {
-            let input = aho_corasick::Input::new(msg).anchored(aho_corasick::Anchored::Yes);
-            if let Some(m) = ac.find(input) {
-                out.extend_from_slice(&self.prefix_templates[m.pattern().as_usize()]);
+    /// The first template, in declaration order, for which `hit` answers
+    /// `Some`, among those that may match `msg`; with its answer.
+    fn first<T>(&self, msg: &str, mut hit: impl FnMut(usize) -> Option<T>) -> Option<(usize, T)> {
+        let mut try_one = |i: u32| hit(i as usize).map(|v| (i as usize, v));
+        if let Some(p) = self.prefixes.longest(msg.as_bytes()) {
+            // This prefix's templates and the capture-first ones a message
+            // starting with it may match, merged in declaration order: no
+            // other template can match.
+            let (a, b) = (
+                &self.prefix_templates[p as usize],
+                &self.capture_first[p as usize],
+            );
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() || j < b.len() {
+                let next = if j == b.len() || (i < a.len() && a[i] < b[j]) {
+                    i += 1;
+                    a[i - 1]
+                } else {
+                    j += 1;
+                    b[j - 1]
+                };
+                if let Some(r) = try_one(next) {
+                    return Some(r);
+                }
             }
+            return None;
         }
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(msg) {
-                out.extend_from_slice(&self.anchor_templates[m.pattern().as_usize()]);
+        // No template prefix: the templates without one, by their literals.
+        CANDIDATES.with(|c| {
+            let mut out = c.borrow_mut();
+            out.clear();
+            out.extend_from_slice(&self.unanchored);
+            if let Some(ac) = &self.ac {
+                for m in ac.find_overlapping_iter(msg) {
+                    out.extend_from_slice(&self.anchor_templates[m.pattern().as_usize()]);
+                }
             }
-        }
-        if out.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
-        }
+            if out.len() > 1 {
+                out.sort_unstable();
+                out.dedup();
+            }
+            out.iter().find_map(|&i| try_one(i))
+        })
     }
 
     pub fn templates(&self) -> &[Template] {
@@ -201,33 +242,24 @@ impl Classifier {
     /// The index of the first template matching `msg`, without captures
     /// (the fast path when only counts are needed).
     pub fn find(&self, msg: &str) -> Option<usize> {
-        CANDIDATES.with(|c| {
-            let mut c = c.borrow_mut();
-            self.candidates(msg, &mut c);
-            c.iter()
-                .map(|&i| i as usize)
-                .find(|&i| self.templates[i].is_match(msg))
-        })
+        self.first(msg, |i| self.templates[i].is_match(msg).then_some(()))
+            .map(|(i, ())| i)
     }
 
-    /// Classifies `msg` (the message body with any connection or RAFT prefix removed).
+    /// Classifies `msg` (the message body with any connection or RAFT prefix
+    /// removed): the first template whose captures all convert.
     pub fn classify(&self, msg: &str) -> Classified {
-        let mut cands = Vec::new();
-        self.candidates(msg, &mut cands);
-        for &i in &cands {
-            let t = &self.templates[i as usize];
-            if let Some(fields) = t.matches(msg) {
-                return Classified {
-                    kind: t.kind.clone(),
-                    fields,
-                    template: Some(i as usize),
-                };
-            }
-        }
-        Classified {
-            kind: self.unknown.clone(),
-            fields: Vec::new(),
-            template: None,
+        match self.first(msg, |i| self.templates[i].matches(msg)) {
+            Some((i, fields)) => Classified {
+                kind: self.templates[i].kind.clone(),
+                fields,
+                template: Some(i),
+            },
+            None => Classified {
+                kind: self.unknown.clone(),
+                fields: Vec::new(),
+                template: None,
+            },
         }
     }
 }

@@ -99,6 +99,9 @@ pub struct Template {
     pub(crate) anchor: String,
     /// The literal text the pattern starts with (empty if it starts with a capture).
     pub(crate) prefix: String,
+    /// For a pattern that starts with a capture: its type (`None` for `{_}`)
+    /// and the literal after it (empty if none).
+    lead: Option<(Option<CaptureType>, String)>,
     /// The template's literal text, with captures as `<name>`.
     pub display: String,
     /// What the message means, when its pack says so.
@@ -203,6 +206,17 @@ impl Template {
             Some(Piece::Lit(l)) => l.clone(),
             _ => String::new(),
         };
+        // `{_}` is any text, whatever type it names.
+        let lead = match &pieces[..] {
+            [Piece::Cap(name, ty), rest @ ..] => Some((
+                name.as_ref().map(|_| *ty),
+                match rest.first() {
+                    Some(Piece::Lit(l)) => l.clone(),
+                    _ => String::new(),
+                },
+            )),
+            _ => None,
+        };
         let mut display = String::new();
         let mut seen = std::collections::HashSet::new();
         let mut parts = Vec::with_capacity(pieces.len());
@@ -266,9 +280,49 @@ impl Template {
             captures,
             anchor,
             prefix,
+            lead,
             display,
             meaning: None,
         })
+    }
+
+    /// Whether a message that starts with `m` may match: `false` only when
+    /// none can. The classifier asks it of templates that start with a
+    /// capture, once it knows the literal prefix a message starts with, to
+    /// skip them without looking at the message.
+    ///
+    /// A capture-first template matches `cap` + `lit` + ...: either the
+    /// capture ends within `m` and `lit` agrees with the rest of `m`, or it
+    /// runs past `m`'s end and so contains all of `m` (impossible for a type
+    /// without spaces when `m` has one; a quoted capture starts with `"`).
+    pub(crate) fn may_match_starting_with(&self, m: &str) -> bool {
+        let Some((ty, lit)) = &self.lead else {
+            // An empty pattern matches the empty message only.
+            return if self.pattern.is_empty() {
+                m.is_empty()
+            } else {
+                m.starts_with(self.prefix.as_str()) || self.prefix.starts_with(m)
+            };
+        };
+        use CaptureType::*;
+        let mb = m.as_bytes();
+        if *ty == Some(Quoted) && mb.first().is_some_and(|c| *c != b'"') {
+            return false;
+        }
+        // Types whose text has no space (`\S`, digits, units, NaN, Inf).
+        let no_space = matches!(ty, Some(Word | Int | Float | Duration));
+        // Types that match the empty text (`{_}`: `.*?`; `rest`: `.*`).
+        let min = usize::from(!matches!(ty, None | Some(Rest)));
+        for j in min..=mb.len() {
+            if no_space && mb[..j].contains(&b' ') {
+                return false;
+            }
+            let k = (mb.len() - j).min(lit.len());
+            if mb[j..j + k] == lit.as_bytes()[..k] {
+                return true;
+            }
+        }
+        !(no_space && mb.contains(&b' '))
     }
 
     /// The same template with `meaning` attached.
@@ -325,20 +379,24 @@ impl Template {
         if self.captures.is_empty() {
             return self.is_match(msg).then(Vec::new);
         }
-        if let Some(spans) = self.matcher.unique_spans(msg) {
-            // Spans of every capture piece; `{_}` ones are not captured.
-            let mut out = Vec::with_capacity(self.captures.len());
-            let named = spans
-                .iter()
-                .zip(&self.piece_named)
-                .filter(|(_, named)| **named)
-                .map(|(s, _)| s);
-            for ((name, ty), &(a, b)) in self.captures.iter().zip(named) {
-                out.push((name.clone(), ty.convert(&msg[a..b])?));
-            }
-            return Some(out);
+        // The matcher decides most messages; the regex (whose captures cost
+        // the most) the rest.
+        let spans = match self.matcher.split(msg) {
+            super::matcher::Split::None => return None,
+            super::matcher::Split::Undecided => return self.regex_matches(msg),
+            super::matcher::Split::One(spans) => spans,
+        };
+        // Spans of every capture piece; `{_}` ones are not captured.
+        let mut out = Vec::with_capacity(self.captures.len());
+        let named = spans
+            .iter()
+            .zip(&self.piece_named)
+            .filter(|(_, named)| **named)
+            .map(|(s, _)| s);
+        for ((name, ty), &(a, b)) in self.captures.iter().zip(named) {
+            out.push((name.clone(), ty.convert(&msg[a..b])?));
         }
-        self.regex_matches(msg)
+        Some(out)
     }
 
     /// The captures as the regex finds them (for tests of the matcher).
@@ -462,6 +520,42 @@ mod tests {
         assert_eq!(parse_go_duration("2.109081818s"), Some(2.109081818));
         assert_eq!(parse_go_duration("850ms"), Some(0.85));
         assert_eq!(parse_go_duration("abc"), None);
+    }
+
+    #[test]
+    fn capture_first_templates_against_a_known_prefix() {
+        let may = |pattern: &str, m: &str| {
+            Template::new("k", pattern)
+                .unwrap()
+                .may_match_starting_with(m)
+        };
+        // A word cannot hold the space of the prefix, nor can the literal
+        // after it start anywhere in its first word.
+        let closed = "{kind:word} connection closed: {reason:rest}";
+        assert!(!may(closed, "JetStream cluster new consumer leader for '"));
+        assert!(may(closed, "Client"));
+        assert!(may(closed, "Client connection"));
+        assert!(may(closed, "JetStream "));
+        assert!(!may(closed, "Client connected"));
+        // Digits only; `{_}` and `str` text may hold anything.
+        assert!(!may(
+            "{n:int} append entries pending",
+            "Readloop processing time: "
+        ));
+        assert!(may("{n:int} append entries pending", "12"));
+        assert!(may("{q:str} limit reached", "JetStream cluster "));
+        assert!(may("{_} limit reached", "x"));
+        assert!(may("{_} limit reached", " limit"));
+        // A quoted text starts with a quote.
+        assert!(!may("{s:quoted} is {w:word}", "JetStream"));
+        assert!(may("{s:quoted} is {w:word}", "\"a b\" i"));
+        // No literal after the capture; the empty pattern.
+        assert!(may("{all:rest}", "anything"));
+        assert!(!may("", "x"));
+        assert!(may("", ""));
+        // A template with a prefix: its prefix and the message's agree.
+        assert!(may("Jet{x:word}", "JetStream"));
+        assert!(!may("Jet{x:word}", "Route"));
     }
 
     #[test]

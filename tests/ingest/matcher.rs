@@ -165,3 +165,102 @@ fn matcher_agrees_with_the_regex() {
     let n = check(&templates, &msgs);
     assert!(n > 1_000_000, "{n} checks");
 }
+
+/// The classifier's answer is, by definition, the first template in
+/// declaration order that matches (`find`), or whose captures all convert
+/// (`classify`); its prefilters (the first-bytes dispatch over template
+/// prefixes, the capture-first templates kept per prefix, the automaton over
+/// literals) only skip templates that cannot match. Checked against that
+/// definition, template by template, on the real messages, each template's
+/// generated and mutated examples, and template sets where capture-first
+/// templates come before the prefix templates whose messages they also match.
+#[test]
+fn classifier_answers_the_first_matching_template() {
+    use coroner::classify::Classifier;
+    let mut rng = Lcg(11);
+    let builtin = coroner::lang::RuleSet::builtin()
+        .classifier()
+        .templates()
+        .to_vec();
+    let t = |k: &str, p: &str| Template::new(k, p).unwrap();
+    // Capture-first templates ahead of prefix templates they overlap, a
+    // prefix that is a prefix of others, non-ASCII text, a template with
+    // no literal at all.
+    let mut tricky = vec![
+        t(
+            "a",
+            "{who:word} cluster new consumer leader for '{rest:rest}",
+        ),
+        t("b", "{n:int} append entries pending"),
+        t("c", "{q:str} limit reached, dropping {n:int} requests"),
+        t("d", "{_} connection closed: {reason:rest}"),
+        t("e", "{s:quoted} is {what:word}"),
+        t("f", "{d:duration} later"),
+        t("g", "{x:float}% used"),
+    ];
+    tricky.extend(builtin.iter().take(150).cloned());
+    tricky.extend([
+        t("h", "JetStream"),
+        t("i", "JetStream {rest:rest}"),
+        t("j", "Jet{x:word} cluster {_}"),
+        t("k", "é{x:int} ü"),
+        t("l", "{everything:rest}"),
+    ]);
+    tricky.extend(builtin.iter().skip(150).cloned());
+    let sets = [builtin, tricky];
+    let mut msgs = BTreeSet::new();
+    for name in ["mqtt-storm", "node-freeze", "crash-restart", "healthy"] {
+        let b = read_all(&[&sample(name)]);
+        for e in b.events.iter().step_by(3) {
+            let (_, body) = coroner::engine::examples::strip_prefixes(&e.message);
+            msgs.insert(body.to_string());
+        }
+    }
+    for set in &sets {
+        for tpl in set {
+            msgs.insert(tpl.sample_message());
+            for _ in 0..12 {
+                let m = instance(&tpl.pattern, &mut rng);
+                msgs.insert(mutate(&m, &mut rng));
+                msgs.insert(format!("x{m}"));
+                msgs.insert(m);
+            }
+        }
+    }
+    for m in [
+        "",
+        " ",
+        "J",
+        "Jet",
+        "JetStream",
+        "JetStream ",
+        "é12 ü",
+        "é",
+        "12 append entries pending",
+        "\"a b\" is here",
+        "1.5% used",
+        "2m later",
+        "a b limit reached, dropping 3 requests",
+    ] {
+        msgs.insert(m.to_string());
+    }
+    let mut checked = 0;
+    for set in &sets {
+        let c = Classifier::new(set.clone());
+        for m in &msgs {
+            let want = set.iter().position(|t| t.is_match(m));
+            assert_eq!(c.find(m), want, "find {m:?}");
+            let want = set.iter().position(|t| t.matches(m).is_some());
+            let got = c.classify(m);
+            assert_eq!(got.template, want, "classify {m:?}");
+            if let Some(i) = want {
+                assert_eq!(
+                    format!("{:?}", got.fields),
+                    format!("{:?}", set[i].matches(m).unwrap())
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20_000, "{checked} messages");
+}
