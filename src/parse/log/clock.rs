@@ -148,12 +148,51 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 pub const MIN_YEAR: i64 = 1678;
 pub const MAX_YEAR: i64 = 2261;
 
+thread_local! {
+    /// The `yyyy/mm/dd hh:mm:ss` of the last timestamp parsed on this thread
+    /// (as [`second_key`]) and its naive seconds (`i64::MIN`: none yet). The
+    /// lines of one second share them; only the fraction differs.
+    static LAST_SECOND: Cell<([u64; 3], i64)> = const { Cell::new(([0; 3], i64::MIN)) };
+}
+
+/// The 19 bytes of `yyyy/mm/dd hh:mm:ss` as three overlapping words: equal
+/// keys, equal bytes (compared in three instructions, not a `memcmp`).
+#[inline]
+fn second_key(b: &[u8; 19]) -> [u64; 3] {
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    [word(0), word(8), word(11)]
+}
+
 /// Parses `yyyy/mm/dd hh:mm:ss.uuuuuu` (also `-` date separators, any number
 /// of fraction digits, or none). Returns (naive seconds, nanos, bytes used).
+///
+/// The date and time to the second are read once per second of input: when
+/// their 19 bytes equal the last ones parsed on this thread, their seconds
+/// are reused (the result is the same, this only saves the work).
 pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
-    if b.len() < 19 {
-        return None;
-    }
+    let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+    let key = second_key(head);
+    let (last, last_secs) = LAST_SECOND.get();
+    let secs = if last == key && last_secs != i64::MIN {
+        last_secs
+    } else {
+        let secs = civil_seconds(head)?;
+        LAST_SECOND.set((key, secs));
+        secs
+    };
+    let (nanos, used) = match b.get(19) {
+        Some(b'.' | b',') => fraction(b, 20)?,
+        _ => (0, 19),
+    };
+    Some((secs, nanos, used))
+}
+
+/// The naive seconds of `yyyy/mm/dd hh:mm:ss` (or `-` / `T` separators).
+fn civil_seconds(b: &[u8; 19]) -> Option<i64> {
     let sep = b[4];
     if (sep != b'/' && sep != b'-')
         || b[7] != sep
@@ -177,12 +216,7 @@ pub fn parse_nats_datetime(b: &[u8]) -> Option<(i64, u32, usize)> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let (nanos, used) = match b.get(19) {
-        Some(b'.' | b',') => fraction(b, 20)?,
-        _ => (0, 19),
-    };
-    let secs = days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s) as i64;
-    Some((secs, nanos, used))
+    Some(days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + s) as i64)
 }
 
 /// Parses an RFC 3339 timestamp at the start of `s` (up to the first space).
@@ -256,6 +290,112 @@ mod tests {
         assert_eq!(t.rfc3339(), "2026-11-24T19:02:17.717340Z");
         assert_eq!(used, 26);
         assert!(parse_nats_datetime(b"2026/13/24 19:02:17").is_none());
+    }
+
+    /// A fresh parse, without the reuse of the last second.
+    fn uncached(b: &[u8]) -> Option<(i64, u32, usize)> {
+        let secs = civil_seconds(b.get(..19)?.try_into().ok()?)?;
+        let (nanos, used) = match b.get(19) {
+            Some(b'.' | b',') => fraction(b, 20)?,
+            _ => (0, 19),
+        };
+        Some((secs, nanos, used))
+    }
+
+    const SECOND_EDGES: &[&str] = &[
+        "2026/11/24 19:02:17.717340 [INF] x",
+        "2026/11/24 19:02:17.999999 [INF] x",
+        // The next second, then back (lines of a peer, or a clock step).
+        "2026/11/24 19:02:18.000001 [INF] x",
+        "2026/11/24 19:02:17.5 [INF] x",
+        // Day, month, leap day and year rollovers.
+        "2026/11/24 23:59:59.999",
+        "2026/11/25 00:00:00.000",
+        "2026/11/30 23:59:59.9",
+        "2026/12/01 00:00:00.1",
+        "2024/02/28 23:59:59",
+        "2024/02/29 00:00:00",
+        "2024/03/01 00:00:00",
+        "2026/12/31 23:59:59.9",
+        "2027/01/01 00:00:00",
+        // The same second in other formats.
+        "2026-11-24 19:02:17.717340",
+        "2026-11-24T19:02:17.717340Z",
+        "2026/11/24T19:02:17.1",
+        "2026/11/24 19:02:17",
+        "2026/11/24 19:02:17,5",
+        // The same second, then a fraction without digits (invalid).
+        "2026/11/24 19:02:17.",
+        // Invalid, then valid again; short; NUL bytes (the initial key).
+        "2026/13/24 19:02:17.1",
+        "2026/11/24 19:02:17.2",
+        "2026/11/24 19:02:1",
+        "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0.5",
+    ];
+
+    #[test]
+    fn second_reuse_equals_a_fresh_parse() {
+        for l in SECOND_EDGES {
+            let b = l.as_bytes();
+            assert_eq!(parse_nats_datetime(b), uncached(b), "{l:?}");
+        }
+        // Every line right after every other one (the reused second is the
+        // previous line's).
+        for a in SECOND_EDGES {
+            for l in SECOND_EDGES {
+                let _ = parse_nats_datetime(a.as_bytes());
+                assert_eq!(
+                    parse_nats_datetime(l.as_bytes()),
+                    uncached(l.as_bytes()),
+                    "{l:?} after {a:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn second_reuse_across_rollovers() {
+        let at = |l: &str| {
+            let (s, n, _) = parse_nats_datetime(l.as_bytes()).unwrap();
+            Timestamp(s * 1_000_000_000 + n as i64).rfc3339()
+        };
+        assert_eq!(
+            at("2026/12/31 23:59:59.900000"),
+            "2026-12-31T23:59:59.900000Z"
+        );
+        assert_eq!(
+            at("2026/12/31 23:59:59.950000"),
+            "2026-12-31T23:59:59.950000Z"
+        );
+        assert_eq!(
+            at("2027/01/01 00:00:00.000001"),
+            "2027-01-01T00:00:00.000001Z"
+        );
+        assert_eq!(at("2024/02/28 23:59:59.5"), "2024-02-28T23:59:59.500000Z");
+        assert_eq!(at("2024/02/29 00:00:00.5"), "2024-02-29T00:00:00.500000Z");
+        assert_eq!(at("2024-02-29T00:00:00.6"), "2024-02-29T00:00:00.600000Z");
+        assert_eq!(at("2024/02/29 00:00:00.7"), "2024-02-29T00:00:00.700000Z");
+    }
+
+    #[test]
+    fn second_reuse_with_zones_and_rfc3339() {
+        // Local time across the spring-forward gap (zone-less headers).
+        let z = Zone::parse("Europe/Paris").unwrap();
+        let utc = |l: &str| {
+            let (s, n, _) = parse_nats_datetime(l.as_bytes()).unwrap();
+            z.to_utc(s, n).rfc3339()
+        };
+        assert_eq!(utc("2026/03/29 01:59:59.25"), "2026-03-29T00:59:59.250000Z");
+        assert_eq!(utc("2026/03/29 01:59:59.75"), "2026-03-29T00:59:59.750000Z");
+        assert_eq!(utc("2026/03/29 03:00:00.25"), "2026-03-29T01:00:00.250000Z");
+        // RFC 3339 with and without an offset, in one second.
+        let r = |l: &str| parse_rfc3339_prefix(l).unwrap().0.rfc3339();
+        assert_eq!(r("2026-11-24T19:02:17.4Z x"), "2026-11-24T19:02:17.400000Z");
+        assert_eq!(
+            r("2026-11-24T19:02:17.5+01:00 x"),
+            "2026-11-24T18:02:17.500000Z"
+        );
+        assert_eq!(r("2026-11-24T19:02:17.6Z x"), "2026-11-24T19:02:17.600000Z");
     }
 
     #[test]

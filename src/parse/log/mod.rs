@@ -276,15 +276,7 @@ pub fn parse_stream_from(
     let mut acc = FileAccount::default();
     let mut lines = LineReader::new(reader, opts.max_line);
     let mut have_record = continued;
-    loop {
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                acc.error = Some(format!("read error after line {}: {e}", lines.line_no));
-                break;
-            }
-        };
+    let read = lines.for_each(|line| {
         let number = line.number;
         acc.lines_read += 1;
         if line.truncated {
@@ -304,7 +296,7 @@ pub fn parse_stream_from(
             }
             have_record = true;
             sink.record(rec, number);
-            continue;
+            return;
         }
         let core = paste::undecorate(text_ref);
         if !core.is_empty() && is_text(core) && sink.bare(core, number) {
@@ -312,7 +304,7 @@ pub fn parse_stream_from(
             *acc.formats.entry("bare").or_insert(0) += 1;
             acc.untimed += 1;
             have_record = true;
-            continue;
+            return;
         }
         if have_record && is_text(text_ref) {
             acc.continuation += 1;
@@ -328,6 +320,9 @@ pub fn parse_stream_from(
                 acc.unparsed_samples.push((number, s));
             }
         }
+    });
+    if let Err(e) = read {
+        acc.error = Some(format!("read error after line {}: {e}", lines.line_no));
     }
     acc.bytes = lines.bytes;
     acc
@@ -359,6 +354,51 @@ mod tests {
         assert!(acc.balanced());
         assert_eq!(acc.unparsed_samples[0].0, 1);
         assert_eq!(c.0[1], (5, "second".to_string(), Level::Warn));
+    }
+
+    /// Lines of one second (and the seconds around it) in every header
+    /// format: each parses to the same record whatever was parsed before it
+    /// (the date and time to the second are reused from the previous line
+    /// when equal).
+    #[test]
+    fn same_second_in_several_formats() {
+        let lines = [
+            "[7] 2026/11/24 19:02:17.717340 [INF] Server is ready",
+            "2026/11/24 19:02:17.800000 [WRN] no pid",
+            "[7] [INF] no time",
+            "[7] 2026/11/24 19:02:18.000001 [INF] next second",
+            "[7] 2026/11/24 19:02:17.900000 [ERR] back a second",
+            "[7] 2026-11-24 19:02:17.950000 [INF] dashes",
+            "[pod/nats-0/nats] 2026-11-24T19:02:17.790095123Z [7] 2026/11/24 19:02:17.790095 [INF] kubectl",
+            "2026-11-24T19:02:17.5Z n1 nats-server[12]: [12] 2026/11/24 19:02:17.6 [INF] journald",
+            "Nov 24 19:02:17 host1 nats-server[2723]: [2723] 2026/11/24 19:02:17.717340 [INF] syslog",
+            "2026-11-24T19:02:17+0100 host1 nats-server[2723]: Server is ready",
+            "| [7] 2026/11/24 19:02:17.1 [WRN] pasted",
+            "2026-11-24T19:02:17.25Z Server is ready",
+            "Nov 24, 2026  19:02:17.3 Server is ready",
+            "[7] 2026/12/31 23:59:59.999999 [INF] year end",
+            "[7] 2027/01/01 00:00:00.000001 [INF] new year",
+        ];
+        let zone = Zone::parse("Europe/Paris").unwrap();
+        let opts = LogOptions {
+            zone,
+            ..LogOptions::default()
+        };
+        let show = |l: &str| format!("{:?}", parse_line(l, &opts));
+        let alone: Vec<String> = lines.iter().map(|l| show(l)).collect();
+        for l in lines {
+            let r = parse_line(l, &opts).expect(l);
+            assert_eq!(r.ts.is_some(), !l.contains("no time"), "{l}");
+        }
+        for a in lines {
+            for (b, want) in lines.iter().zip(&alone) {
+                let _ = show(a);
+                assert_eq!(&show(b), want, "{b} after {a}");
+            }
+        }
+        for (l, want) in lines.iter().zip(&alone).rev() {
+            assert_eq!(&show(l), want);
+        }
     }
 
     #[test]

@@ -225,10 +225,18 @@ pub fn message_body(msg: &str) -> &str {
 /// `RAFT [node - group] rest` → (node, group, rest).
 pub fn parse_raft_prefix(msg: &str) -> Option<(&str, &str, &str)> {
     let rest = msg.strip_prefix("RAFT [")?;
-    let close = rest.find("] ")?;
-    let inner = &rest[..close];
-    let (node, group) = inner.split_once(" - ")?;
-    Some((node, group, &rest[close + 2..]))
+    // Byte searches: `str::find` with a `&str` pattern builds a searcher on
+    // every call, and every RAFT line comes here.
+    let b = rest.as_bytes();
+    let close = memchr::memchr_iter(b']', b).find(|&i| b.get(i + 1) == Some(&b' '))?;
+    let inner = &b[..close];
+    let dash = memchr::memchr_iter(b'-', inner)
+        .find(|&i| i > 0 && inner[i - 1] == b' ' && inner.get(i + 1) == Some(&b' '))?;
+    Some((
+        &rest[..dash - 1],
+        &rest[dash + 2..close],
+        &rest[close + 2..],
+    ))
 }
 
 #[cfg(test)]
@@ -301,6 +309,19 @@ mod tests {
             (n, g, r),
             ("fjFyEjc1", "C-R3F-h0qGKue9", "Request from follower")
         );
+        // The first `] ` and the first ` - ` within it, as `find` and
+        // `split_once` would.
+        assert_eq!(
+            parse_raft_prefix("RAFT [a-b - c - d]x] e] f"),
+            Some(("a-b", "c - d]x", "e] f"))
+        );
+        assert_eq!(parse_raft_prefix("RAFT [- a] b"), None);
+        assert_eq!(
+            parse_raft_prefix("RAFT [a -  - b] c"),
+            Some(("a", " - b", "c"))
+        );
+        assert_eq!(parse_raft_prefix("RAFT [a - b]"), None);
+        assert_eq!(parse_raft_prefix("RAFT [a-b] c"), None);
     }
 
     #[test]
