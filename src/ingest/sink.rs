@@ -176,6 +176,31 @@ enum Kept {
     Yes,
 }
 
+/// What a line's kind tells the segment bookkeeping: decided once per
+/// template, not by comparing kind names on every line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Role {
+    /// `Starting nats-server`: a new lifetime.
+    Starting,
+    /// The banner's `Version:`, `Name:` and `Node:` lines.
+    Version,
+    Name,
+    Node,
+    Other,
+}
+
+impl Role {
+    fn of(kind: &str) -> Role {
+        match kind {
+            vocab::kind::SERVER_STARTING => Role::Starting,
+            vocab::kind::BANNER_VERSION => Role::Version,
+            vocab::kind::BANNER_NAME => Role::Name,
+            vocab::kind::BANNER_NODE => Role::Node,
+            _ => Role::Other,
+        }
+    }
+}
+
 /// Shorter header-less lines are never taken as messages (`OK`, `}`...).
 const MIN_BARE_MESSAGE: usize = 12;
 
@@ -185,6 +210,8 @@ pub(crate) struct EventSink<'a> {
     keep: Keep,
     /// Per template index: is its kind one to keep (`Keep::Relevant`)?
     relevant: Vec<bool>,
+    /// Per template index: what its kind tells the segment bookkeeping.
+    roles: Vec<Role>,
     relevant_unknown: bool,
     names: Names,
     segments: Vec<Segment>,
@@ -210,6 +237,11 @@ impl<'a> EventSink<'a> {
                 .templates()
                 .iter()
                 .map(|t| opts.relevant_kinds.contains(&t.kind))
+                .collect(),
+            roles: classifier
+                .templates()
+                .iter()
+                .map(|t| Role::of(&t.kind))
                 .collect(),
             relevant_unknown: opts
                 .relevant_kinds
@@ -386,11 +418,10 @@ impl Sink for EventSink<'_> {
         };
         let tidx = self.classifier.find(body);
         let templates = self.classifier.templates();
-        let kind: Arc<str> =
-            tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
-        let new_lifetime = &*kind == vocab::kind::SERVER_STARTING;
+        let role = tidx.map_or(Role::Other, |i| self.roles[i]);
+        let new_lifetime = role == Role::Starting;
         let seg = self.segment_for(rec.node.as_deref(), new_lifetime);
-        if *kind == *vocab::kind::BANNER_VERSION {
+        if role == Role::Version {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))
                 .unwrap_or_default();
@@ -402,13 +433,13 @@ impl Sink for EventSink<'_> {
                 }
             }
         }
-        if *kind == *vocab::kind::BANNER_NAME || *kind == *vocab::kind::BANNER_NODE {
+        if role == Role::Name || role == Role::Node {
             let captured = tidx
                 .and_then(|i| templates[i].matches(body))
                 .unwrap_or_default();
             if let Some(Value::Str(n)) = captured.first().map(|f| &f.1) {
                 let n = n.trim();
-                if *kind == *vocab::kind::BANNER_NAME {
+                if role == Role::Name {
                     if !n.is_empty() && self.segments[seg].name.is_none() {
                         self.segments[seg].name = Some(n.to_string());
                     }
@@ -471,6 +502,7 @@ impl Sink for EventSink<'_> {
         if matches!(kept, Kept::No) {
             return;
         }
+        let kind = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
         let mut fields = Vec::new();
         if let Some(p) = &conn {
             let i = &mut self.interner;
