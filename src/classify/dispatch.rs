@@ -104,7 +104,7 @@ impl PrefixTrie {
             let node = &self.nodes[n as usize];
             let l = &node.label[..];
             match msg.get(pos..pos + l.len()) {
-                Some(s) if s == l => pos += l.len(),
+                Some(s) if same(s, l) => pos += l.len(),
                 _ => break,
             }
             if node.value != NONE {
@@ -119,6 +119,24 @@ impl PrefixTrie {
         }
         (best != NONE).then_some(best)
     }
+}
+
+/// `a == b` for slices of equal length, eight bytes at a time and inline:
+/// labels and literals are short, and a `memcmp` call per comparison was a
+/// tenth of `stats`.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, ra)), Some((y, rb))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if u64::from_ne_bytes(*x) != u64::from_ne_bytes(*y) {
+            return false;
+        }
+        (a, b) = (ra, rb);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
@@ -170,6 +188,19 @@ mod tests {
         msgs.extend(["", "zzz", "JetStream cluster new", "abz"].map(String::from));
         for m in &msgs {
             assert_eq!(t.longest(m.as_bytes()), naive(&prefixes, m), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn same_bytes() {
+        let s = b"JetStream cluster new consumer leader for '";
+        for n in 0..s.len() {
+            assert!(same(&s[..n], &s[..n]));
+            for at in 0..n {
+                let mut t = s[..n].to_vec();
+                t[at] ^= 1;
+                assert!(!same(&s[..n], &t), "{n} {at}");
+            }
         }
     }
 

@@ -98,7 +98,7 @@ impl Matcher {
                 }
             }
             Some(Part::Lit(l, _)) => {
-                if b[pos..].starts_with(l) {
+                if b.len() - pos >= l.len() && super::dispatch::same(&b[pos..pos + l.len()], l) {
                     self.step(i + 1, b, pos + l.len(), w);
                 }
             }
