@@ -5,6 +5,7 @@
 //! regex's Unicode classes and `.` not matching `\n` would differ).
 //! Counting lines (`coroner stats`) needs only this yes/no.
 
+use super::dispatch::same;
 use super::template::CaptureType;
 use memchr::memmem::Finder;
 
@@ -64,13 +65,25 @@ impl Matcher {
         }
     }
 
+    /// Whether a message that starts with `m` may match: `false` only when
+    /// none can, whatever follows `m` (a cheap, conservative reading of the
+    /// pattern against known text, not a match).
+    ///
+    /// Literal pieces must agree with `m` where they overlap it. A capture
+    /// followed by a literal may end anywhere in `m` or past it; a type
+    /// without spaces (`word`, numbers, durations) cannot run over a space
+    /// of `m`, a quoted text starts with `"`. Past a budget of steps the
+    /// answer is `true`.
+    pub fn may_start_with(&self, m: &[u8]) -> bool {
+        // Asked of every (prefix, template) pair when a classifier is built.
+        let mut budget = 512;
+        may_start(&self.parts, m, &mut budget)
+    }
+
     /// Enumerates the ways `msg` splits, up to `limit` of them (keeping the
     /// spans of the first when `spans`); `None` for messages left to the regex.
     fn walk(&self, msg: &str, limit: u32, spans: bool) -> Option<Walk> {
         let b = msg.as_bytes();
-        if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
-            return None;
-        }
         let mut w = Walk {
             budget: BUDGET,
             limit,
@@ -79,6 +92,18 @@ impl Matcher {
             spans: Vec::new(),
             found: None,
         };
+        // A pattern that ends with text matches only messages that end with
+        // it, whatever their bytes (the regex's `$` is the end of the text):
+        // most candidates that do not match fail here, without a scan.
+        if let Some(Part::Lit(l, _)) = self.parts.last() {
+            let tail = b.len().checked_sub(l.len()).map(|at| &b[at..]);
+            if !tail.is_some_and(|t| same(t, l)) {
+                return Some(w);
+            }
+        }
+        if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
+            return None;
+        }
         self.step(0, b, 0, &mut w);
         Some(w)
     }
@@ -98,7 +123,7 @@ impl Matcher {
                 }
             }
             Some(Part::Lit(l, _)) => {
-                if b.len() - pos >= l.len() && super::dispatch::same(&b[pos..pos + l.len()], l) {
+                if b.len() - pos >= l.len() && same(&b[pos..pos + l.len()], l) {
                     self.step(i + 1, b, pos + l.len(), w);
                 }
             }
@@ -133,6 +158,45 @@ impl Matcher {
                 // Two captures in a row are rejected when templates compile.
                 Some(Part::Cap(_)) => w.budget = 0,
             },
+        }
+    }
+}
+
+/// [`Matcher::may_start_with`] for the pieces `parts` and the known text `m`.
+fn may_start(parts: &[Part], m: &[u8], budget: &mut u32) -> bool {
+    use CaptureType::*;
+    if m.is_empty() || *budget == 0 {
+        return true;
+    }
+    *budget -= 1;
+    match parts {
+        [] => false,
+        [Part::Lit(l, _), rest @ ..] => {
+            let k = l.len().min(m.len());
+            l[..k] == m[..k] && (l.len() >= m.len() || may_start(rest, &m[l.len()..], budget))
+        }
+        [Part::Cap(ty), rest @ ..] => {
+            if *ty == Some(Quoted) && m[0] != b'"' {
+                return false;
+            }
+            // Types whose text has no space (`\S`, digits, units, NaN, Inf).
+            let no_space = matches!(ty, Some(Word | Int | Float | Duration));
+            let Some(Part::Lit(..)) = rest.first() else {
+                // The capture runs to the end (or the pattern is invalid).
+                return !(no_space && m.contains(&b' '));
+            };
+            // Types that match the empty text (`{_}`: `.*?`; `rest`: `.*`).
+            let min = usize::from(!matches!(ty, None | Some(Rest)));
+            // The capture ends at `j` within `m` (at its end: it may run on).
+            for j in min..=m.len() {
+                if no_space && m[..j].contains(&b' ') {
+                    return false;
+                }
+                if may_start(rest, &m[j..], budget) {
+                    return true;
+                }
+            }
+            false
         }
     }
 }

@@ -5,12 +5,14 @@
 //! every message. The answer is the first template, in declaration order,
 //! that matches; prefilters pick the few candidates that could:
 //!
-//! - templates that start with text: a first-bytes dispatch (`dispatch`, a
-//!   radix trie) finds the longest template prefix the message starts with;
-//! - templates that start with a capture: when the message starts with a
-//!   template prefix, only those that a message starting with it could match
-//!   (decided once per prefix when the classifier is built: usually none);
-//!   otherwise an Aho-Corasick automaton over each one's longest literal.
+//! - a first-bytes dispatch (`dispatch`, a radix trie) finds the longest
+//!   template prefix the message starts with; the candidates are then the
+//!   templates that a message starting with it may match, whether they start
+//!   with text or with a capture (decided once per prefix when the
+//!   classifier is built: usually one or two);
+//! - a message that starts with no template prefix can only match templates
+//!   that start with a capture: an Aho-Corasick automaton over each one's
+//!   longest literal picks those.
 //!
 //! Cost stays nearly flat as templates grow.
 
@@ -40,12 +42,10 @@ pub struct Classifier {
     templates: Vec<Template>,
     /// The distinct literal prefixes of templates that start with text.
     prefixes: dispatch::PrefixTrie,
-    /// Per prefix: the templates whose prefix it starts with (sorted).
+    /// Per prefix: the templates a message whose longest template prefix it
+    /// is may match (sorted): some of those with a prefix it starts with,
+    /// now and then one that starts with a capture.
     prefix_templates: Vec<Vec<u32>>,
-    /// Per prefix: the templates that start with a capture (or have no
-    /// literal at all) that a message starting with it may match (sorted;
-    /// usually none).
-    capture_first: Vec<Vec<u32>>,
     /// Unanchored automaton over the longest literal of templates that start
     /// with a capture, for messages that start with no template prefix;
     /// `anchor_templates[i]` = templates using anchor i.
@@ -101,26 +101,27 @@ impl Classifier {
                     .expect("literals always build"),
             )
         };
-        let (prefixes, own) = group(
+        let (prefixes, _) = group(
             templates
                 .iter()
                 .enumerate()
                 .filter(|(_, t)| !t.prefix.is_empty())
                 .map(|(i, t)| (t.prefix.clone(), i as u32)),
         );
-        // The longest matching prefix stands for every shorter prefix of it:
-        // its candidate list is the union of theirs.
+        // A message whose longest template prefix is `p` can match only
+        // the templates whose prefix `p` starts with, or that start with a
+        // capture, and of those only the ones that a message starting with
+        // `p` may match: decided once per prefix (usually one or two).
         let prefix_templates: Vec<Vec<u32>> = prefixes
             .iter()
             .map(|p| {
-                let mut v: Vec<u32> = prefixes
+                templates
                     .iter()
-                    .zip(&own)
-                    .filter(|(q, _)| p.starts_with(q.as_str()))
-                    .flat_map(|(_, m)| m.iter().copied())
-                    .collect();
-                v.sort_unstable();
-                v
+                    .enumerate()
+                    .filter(|(_, t)| p.starts_with(t.prefix.as_str()))
+                    .filter(|(_, t)| t.may_match_starting_with(p))
+                    .map(|(i, _)| i as u32)
+                    .collect()
             })
             .collect();
         let (anchors, anchor_templates) = group(
@@ -136,21 +137,9 @@ impl Classifier {
             .filter(|(_, t)| t.prefix.is_empty() && t.anchor.is_empty())
             .map(|(i, _)| i as u32)
             .collect();
-        let capture_first = prefixes
-            .iter()
-            .map(|p| {
-                templates
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.prefix.is_empty() && t.may_match_starting_with(p))
-                    .map(|(i, _)| i as u32)
-                    .collect()
-            })
-            .collect();
         Classifier {
             prefixes: dispatch::PrefixTrie::new(&prefixes),
             prefix_templates,
-            capture_first,
             ac: build(&anchors),
             anchor_templates,
             templates,
@@ -164,27 +153,10 @@ impl Classifier {
     fn first<T>(&self, msg: &str, mut hit: impl FnMut(usize) -> Option<T>) -> Option<(usize, T)> {
         let mut try_one = |i: u32| hit(i as usize).map(|v| (i as usize, v));
         if let Some(p) = self.prefixes.longest(msg.as_bytes()) {
-            // This prefix's templates and the capture-first ones a message
-            // starting with it may match, merged in declaration order: no
-            // other template can match.
-            let (a, b) = (
-                &self.prefix_templates[p as usize],
-                &self.capture_first[p as usize],
-            );
-            let (mut i, mut j) = (0, 0);
-            while i < a.len() || j < b.len() {
-                let next = if j == b.len() || (i < a.len() && a[i] < b[j]) {
-                    i += 1;
-                    a[i - 1]
-                } else {
-                    j += 1;
-                    b[j - 1]
-                };
-                if let Some(r) = try_one(next) {
-                    return Some(r);
-                }
-            }
-            return None;
+            // No other template can match.
+            return self.prefix_templates[p as usize]
+                .iter()
+                .find_map(|&i| try_one(i));
         }
         // No template prefix: the templates without one, by their literals.
         CANDIDATES.with(|c| {

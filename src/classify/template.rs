@@ -99,9 +99,6 @@ pub struct Template {
     pub(crate) anchor: String,
     /// The literal text the pattern starts with (empty if it starts with a capture).
     pub(crate) prefix: String,
-    /// For a pattern that starts with a capture: its type (`None` for `{_}`)
-    /// and the literal after it (empty if none).
-    lead: Option<(Option<CaptureType>, String)>,
     /// The template's literal text, with captures as `<name>`.
     pub display: String,
     /// What the message means, when its pack says so.
@@ -206,17 +203,6 @@ impl Template {
             Some(Piece::Lit(l)) => l.clone(),
             _ => String::new(),
         };
-        // `{_}` is any text, whatever type it names.
-        let lead = match &pieces[..] {
-            [Piece::Cap(name, ty), rest @ ..] => Some((
-                name.as_ref().map(|_| *ty),
-                match rest.first() {
-                    Some(Piece::Lit(l)) => l.clone(),
-                    _ => String::new(),
-                },
-            )),
-            _ => None,
-        };
         let mut display = String::new();
         let mut seen = std::collections::HashSet::new();
         let mut parts = Vec::with_capacity(pieces.len());
@@ -280,49 +266,18 @@ impl Template {
             captures,
             anchor,
             prefix,
-            lead,
             display,
             meaning: None,
         })
     }
 
     /// Whether a message that starts with `m` may match: `false` only when
-    /// none can. The classifier asks it of templates that start with a
-    /// capture, once it knows the literal prefix a message starts with, to
-    /// skip them without looking at the message.
-    ///
-    /// A capture-first template matches `cap` + `lit` + ...: either the
-    /// capture ends within `m` and `lit` agrees with the rest of `m`, or it
-    /// runs past `m`'s end and so contains all of `m` (impossible for a type
-    /// without spaces when `m` has one; a quoted capture starts with `"`).
+    /// none can (see [`super::matcher::Matcher::may_start_with`]). The
+    /// classifier asks it once per template prefix, to keep as candidates
+    /// of the messages that start with that prefix only the templates that
+    /// could match them.
     pub(crate) fn may_match_starting_with(&self, m: &str) -> bool {
-        let Some((ty, lit)) = &self.lead else {
-            // An empty pattern matches the empty message only.
-            return if self.pattern.is_empty() {
-                m.is_empty()
-            } else {
-                m.starts_with(self.prefix.as_str()) || self.prefix.starts_with(m)
-            };
-        };
-        use CaptureType::*;
-        let mb = m.as_bytes();
-        if *ty == Some(Quoted) && mb.first().is_some_and(|c| *c != b'"') {
-            return false;
-        }
-        // Types whose text has no space (`\S`, digits, units, NaN, Inf).
-        let no_space = matches!(ty, Some(Word | Int | Float | Duration));
-        // Types that match the empty text (`{_}`: `.*?`; `rest`: `.*`).
-        let min = usize::from(!matches!(ty, None | Some(Rest)));
-        for j in min..=mb.len() {
-            if no_space && mb[..j].contains(&b' ') {
-                return false;
-            }
-            let k = (mb.len() - j).min(lit.len());
-            if mb[j..j + k] == lit.as_bytes()[..k] {
-                return true;
-            }
-        }
-        !(no_space && mb.contains(&b' '))
+        self.matcher.may_start_with(m.as_bytes())
     }
 
     /// The same template with `meaning` attached.
@@ -523,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn capture_first_templates_against_a_known_prefix() {
+    fn may_match_a_message_starting_with() {
         let may = |pattern: &str, m: &str| {
             Template::new("k", pattern)
                 .unwrap()
@@ -553,9 +508,23 @@ mod tests {
         assert!(may("{all:rest}", "anything"));
         assert!(!may("", "x"));
         assert!(may("", ""));
-        // A template with a prefix: its prefix and the message's agree.
+        // A template with a prefix: its prefix and the message's agree,
+        // and so do the pieces after it.
         assert!(may("Jet{x:word}", "JetStream"));
         assert!(!may("Jet{x:word}", "Route"));
+        let limits = "JetStream {store:word} resource limits exceeded for server";
+        assert!(!may(limits, "JetStream cluster new consumer leader for '"));
+        assert!(may(limits, "JetStream "));
+        assert!(may(limits, "JetStream memory resource"));
+        assert!(!may(limits, "JetStream memory resources"));
+        let leader =
+            "JetStream cluster new consumer leader for '{account} > {stream} > {consumer}'";
+        assert!(may(leader, "JetStream cluster new consumer leader for '"));
+        assert!(!may(leader, "JetStream cluster new stream leader for '"));
+        // The pattern ends before the known text does.
+        assert!(!may("Server is ready", "Server is ready now"));
+        assert!(may("{a:word} is {b:int}", "x is 12"));
+        assert!(!may("{a:word} is {b:int}", "x is 1 2"));
     }
 
     #[test]
