@@ -18,9 +18,30 @@ struct Node {
     label: Box<[u8]>,
     /// The prefix that ends after `label`, or `NONE`.
     value: u32,
-    /// Next byte → child, in the order of `keys`.
-    keys: Box<[u8]>,
-    kids: Box<[u32]>,
+    /// Next byte → child.
+    next: Next,
+}
+
+/// A node's children by the byte that leads to them.
+#[derive(Clone, Debug)]
+enum Next {
+    /// A few: compared one by one (`keys[i]` leads to `kids[i]`).
+    Few { keys: Box<[u8]>, kids: Box<[u32]> },
+    /// Many (the words after `JetStream `, say): a table by byte.
+    Dense(Box<[u32; 256]>),
+}
+
+/// Children past this many go in a table.
+const FEW: usize = 4;
+
+impl Next {
+    #[inline]
+    fn get(&self, c: u8) -> u32 {
+        match self {
+            Next::Few { keys, kids } => keys.iter().position(|&k| k == c).map_or(NONE, |i| kids[i]),
+            Next::Dense(t) => t[c as usize],
+        }
+    }
 }
 
 /// The longest of a set of literal prefixes that a message starts with.
@@ -75,8 +96,10 @@ impl PrefixTrie {
         self.nodes.push(Node {
             label: first[..len].into(),
             value,
-            keys: Box::new([]),
-            kids: Box::new([]),
+            next: Next::Few {
+                keys: Box::new([]),
+                kids: Box::new([]),
+            },
         });
         let longer: Vec<(&[u8], u32)> = group
             .iter()
@@ -88,9 +111,18 @@ impl PrefixTrie {
             keys.push(sub[0].0[end]);
             kids.push(self.build(sub, end + 1));
         }
-        let node = &mut self.nodes[idx as usize];
-        node.keys = keys.into();
-        node.kids = kids.into();
+        self.nodes[idx as usize].next = if keys.len() > FEW {
+            let mut t = Box::new([NONE; 256]);
+            for (k, c) in keys.iter().zip(&kids) {
+                t[*k as usize] = *c;
+            }
+            Next::Dense(t)
+        } else {
+            Next::Few {
+                keys: keys.into(),
+                kids: kids.into(),
+            }
+        };
         idx
     }
 
@@ -111,10 +143,7 @@ impl PrefixTrie {
                 best = node.value;
             }
             let Some(&c) = msg.get(pos) else { break };
-            n = match node.keys.iter().position(|&k| k == c) {
-                Some(i) => node.kids[i],
-                None => NONE,
-            };
+            n = node.next.get(c);
             pos += 1;
         }
         (best != NONE).then_some(best)
