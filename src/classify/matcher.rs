@@ -22,10 +22,41 @@ pub(crate) enum Part {
 pub(crate) enum Split {
     /// The message does not match.
     None,
-    /// It matches in exactly one way: the spans of the captures.
-    One(Vec<(usize, usize)>),
+    /// It matches in exactly one way, whose capture spans were written.
+    One,
     /// The regex must decide.
     Undecided,
+}
+
+/// Captures the matcher records spans of; patterns with more go to the regex.
+const MAX_SPANS: usize = 16;
+
+/// The capture spans of one split (byte ranges, in order), kept inline: no
+/// allocation per message.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Spans {
+    len: usize,
+    at: [(u32, u32); MAX_SPANS],
+}
+
+impl Spans {
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.at[..self.len]
+            .iter()
+            .map(|&(a, b)| (a as usize, b as usize))
+    }
+
+    fn push(&mut self, a: usize, b: usize) {
+        // `split` walks only patterns whose captures fit, and messages whose
+        // offsets fit in `u32`.
+        self.at[self.len] = (a as u32, b as u32);
+        self.len += 1;
+    }
+
+    fn copy_from(&mut self, other: &Spans) {
+        self.at[..other.len].copy_from_slice(&other.at[..other.len]);
+        self.len = other.len;
+    }
 }
 
 /// Backtracking steps allowed before the regex decides instead.
@@ -34,33 +65,42 @@ const BUDGET: u32 = 10_000;
 #[derive(Clone, Debug)]
 pub(crate) struct Matcher {
     parts: Vec<Part>,
+    /// Whether the captures fit in [`Spans`].
+    few_captures: bool,
 }
 
 impl Matcher {
     pub fn new(parts: Vec<Part>) -> Matcher {
-        Matcher { parts }
+        let captures = parts.iter().filter(|p| matches!(p, Part::Cap(_))).count();
+        Matcher {
+            parts,
+            few_captures: captures <= MAX_SPANS,
+        }
     }
 
     /// `Some(matched)`, or `None` when the regex must decide (non-ASCII,
     /// a line feed, or too many ways to split the message).
     pub fn is_match(&self, msg: &str) -> Option<bool> {
-        let w = self.walk(msg, 1, false)?;
-        (w.budget > 0 || w.count > 0).then_some(w.count > 0)
+        let (count, budget) = self.walk(msg, 1, None)?;
+        (budget > 0 || count > 0).then_some(count > 0)
     }
 
-    /// How the message splits: not at all, in exactly one way (the capture
-    /// spans: byte ranges, in order, `{_}` included; with one split, the
-    /// regex's leftmost-first preferences cannot choose another), or
-    /// `Undecided` when the regex must decide (several splits, non-ASCII or
-    /// a line feed, too many ways tried).
-    pub fn split(&self, msg: &str) -> Split {
-        let Some(w) = self.walk(msg, 2, true) else {
+    /// How the message splits: not at all, in exactly one way (its capture
+    /// spans written to `spans`, `{_}` included; with one split, the regex's
+    /// leftmost-first preferences cannot choose another), or `Undecided`
+    /// when the regex must decide (several splits, non-ASCII or a line feed,
+    /// too many ways tried, too many captures).
+    pub fn split(&self, msg: &str, spans: &mut Spans) -> Split {
+        if !self.few_captures || u32::try_from(msg.len()).is_err() {
+            return Split::Undecided;
+        }
+        let Some((count, budget)) = self.walk(msg, 2, Some(spans)) else {
             return Split::Undecided;
         };
-        match (w.count, w.found) {
-            _ if w.budget == 0 => Split::Undecided,
-            (0, _) => Split::None,
-            (1, Some(spans)) => Split::One(spans),
+        match count {
+            _ if budget == 0 => Split::Undecided,
+            0 => Split::None,
+            1 => Split::One,
             _ => Split::Undecided,
         }
     }
@@ -80,17 +120,19 @@ impl Matcher {
         may_start(&self.parts, m, &mut budget)
     }
 
-    /// Enumerates the ways `msg` splits, up to `limit` of them (keeping the
-    /// spans of the first when `spans`); `None` for messages left to the regex.
-    fn walk(&self, msg: &str, limit: u32, spans: bool) -> Option<Walk> {
+    /// Enumerates the ways `msg` splits, up to `limit` of them (writing the
+    /// spans of the first to `found`, when given): (splits, budget left), or
+    /// `None` for messages left to the regex.
+    fn walk(&self, msg: &str, limit: u32, found: Option<&mut Spans>) -> Option<(u32, u32)> {
         let b = msg.as_bytes();
         let mut w = Walk {
             budget: BUDGET,
             limit,
             count: 0,
-            record: spans,
-            spans: Vec::new(),
-            found: None,
+            record: found.map(|found| Record {
+                path: Spans::default(),
+                found,
+            }),
         };
         // A pattern that ends with text matches only messages that end with
         // it, whatever their bytes (the regex's `$` is the end of the text):
@@ -98,14 +140,14 @@ impl Matcher {
         if let Some(Part::Lit(l, _)) = self.parts.last() {
             let tail = b.len().checked_sub(l.len()).map(|at| &b[at..]);
             if !tail.is_some_and(|t| same(t, l)) {
-                return Some(w);
+                return Some((0, BUDGET));
             }
         }
         if !msg.is_ascii() || memchr::memchr(b'\n', b).is_some() {
             return None;
         }
         self.step(0, b, 0, &mut w);
-        Some(w)
+        Some((w.count, w.budget))
     }
 
     fn step(&self, i: usize, b: &[u8], pos: usize, w: &mut Walk) {
@@ -117,8 +159,8 @@ impl Matcher {
             None => {
                 if pos == b.len() {
                     w.count += 1;
-                    if w.count == 1 && w.record {
-                        w.found = Some(w.spans.clone());
+                    if let (1, Some(r)) = (w.count, &mut w.record) {
+                        r.found.copy_from(&r.path);
                     }
                 }
             }
@@ -202,28 +244,32 @@ fn may_start(parts: &[Part], m: &[u8], budget: &mut u32) -> bool {
 }
 
 /// The state of one [`Matcher::walk`].
-struct Walk {
+struct Walk<'s> {
     budget: u32,
     limit: u32,
     count: u32,
-    record: bool,
-    spans: Vec<(usize, usize)>,
-    found: Option<Vec<(usize, usize)>>,
+    record: Option<Record<'s>>,
 }
 
-impl Walk {
+/// The spans on the current path, and where the first split's go.
+struct Record<'s> {
+    path: Spans,
+    found: &'s mut Spans,
+}
+
+impl Walk<'_> {
     /// A capture spans `a..b` on the current path (kept only when recording).
     #[inline]
     fn enter(&mut self, a: usize, b: usize) {
-        if self.record {
-            self.spans.push((a, b));
+        if let Some(r) = &mut self.record {
+            r.path.push(a, b);
         }
     }
 
     #[inline]
     fn leave(&mut self) {
-        if self.record {
-            self.spans.pop();
+        if let Some(r) = &mut self.record {
+            r.path.len -= 1;
         }
     }
 }

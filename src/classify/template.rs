@@ -336,11 +336,12 @@ impl Template {
         }
         // The matcher decides most messages; the regex (whose captures cost
         // the most) the rest.
-        let spans = match self.matcher.split(msg) {
+        let mut spans = super::matcher::Spans::default();
+        match self.matcher.split(msg, &mut spans) {
             super::matcher::Split::None => return None,
             super::matcher::Split::Undecided => return self.regex_matches(msg),
-            super::matcher::Split::One(spans) => spans,
-        };
+            super::matcher::Split::One => {}
+        }
         // Spans of every capture piece; `{_}` ones are not captured.
         let mut out = Vec::with_capacity(self.captures.len());
         let named = spans
@@ -348,7 +349,7 @@ impl Template {
             .zip(&self.piece_named)
             .filter(|(_, named)| **named)
             .map(|(s, _)| s);
-        for ((name, ty), &(a, b)) in self.captures.iter().zip(named) {
+        for ((name, ty), (a, b)) in self.captures.iter().zip(named) {
             out.push((name.clone(), ty.convert(&msg[a..b])?));
         }
         Some(out)
@@ -525,6 +526,18 @@ mod tests {
         assert!(!may("Server is ready", "Server is ready now"));
         assert!(may("{a:word} is {b:int}", "x is 12"));
         assert!(!may("{a:word} is {b:int}", "x is 1 2"));
+    }
+
+    #[test]
+    fn many_captures_go_to_the_regex() {
+        // More captures than the matcher keeps spans of: same answer.
+        let pattern: Vec<String> = (0..20).map(|i| format!("{{c{i}:int}}")).collect();
+        let t = Template::new("k", &pattern.join(",")).unwrap();
+        let msg: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+        let got = t.matches(&msg.join(",")).unwrap();
+        assert_eq!(got.len(), 20);
+        assert_eq!(got[19].1, Value::Int(19));
+        assert_eq!(Some(got), t.regex_matches(&msg.join(",")));
     }
 
     #[test]
