@@ -110,6 +110,22 @@ impl FileAccount {
     }
 }
 
+/// Lines per format name; names are `&'static str` constants, so the same
+/// address is the same name (and equal text still counts together).
+#[derive(Default)]
+struct FormatTally(Vec<(&'static str, u64)>);
+
+impl FormatTally {
+    #[inline]
+    fn add(&mut self, format: &'static str) {
+        let same = |f: &&'static str| std::ptr::eq(*f, format) || **f == *format;
+        match self.0.iter_mut().find(|(f, _)| same(f)) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((format, 1)),
+        }
+    }
+}
+
 /// Tries to read `line` as a record.
 pub fn parse_line<'a>(line: &'a str, opts: &LogOptions) -> Option<Record<'a>> {
     let zone = &opts.zone;
@@ -276,6 +292,9 @@ pub fn parse_stream_from(
     let mut acc = FileAccount::default();
     let mut lines = LineReader::new(reader, opts.max_line);
     let mut have_record = continued;
+    // Lines per format, added to `acc.formats` at the end: a file has one
+    // or two formats, found here without comparing names on every line.
+    let mut tally = FormatTally::default();
     let read = lines.for_each(|line| {
         let number = line.number;
         acc.lines_read += 1;
@@ -290,7 +309,7 @@ pub fn parse_stream_from(
         let text_ref: &str = text.trim_end_matches('\r');
         if let Some(rec) = parse_line(text_ref, opts) {
             acc.parsed += 1;
-            *acc.formats.entry(rec.format).or_insert(0) += 1;
+            tally.add(rec.format);
             if rec.ts.is_none() {
                 acc.untimed += 1;
             }
@@ -301,7 +320,7 @@ pub fn parse_stream_from(
         let core = paste::undecorate(text_ref);
         if !core.is_empty() && is_text(core) && sink.bare(core, number) {
             acc.parsed += 1;
-            *acc.formats.entry("bare").or_insert(0) += 1;
+            tally.add("bare");
             acc.untimed += 1;
             have_record = true;
             return;
@@ -323,6 +342,9 @@ pub fn parse_stream_from(
     });
     if let Err(e) = read {
         acc.error = Some(format!("read error after line {}: {e}", lines.line_no));
+    }
+    for (format, n) in tally.0 {
+        *acc.formats.entry(format).or_insert(0) += n;
     }
     acc.bytes = lines.bytes;
     acc
