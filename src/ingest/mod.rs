@@ -426,6 +426,11 @@ fn read_leaf(
     } else {
         crate::parse::metric::sniff(&meta.logical_path, &head)
     };
+    // Monitoring JSON pasted without a time is read as records (a sample needs a time).
+    let metric = metric.filter(|f| {
+        *f != crate::parse::metric::MetricFormat::JsonSnapshots
+            || crate::parse::metric::dated(&meta.logical_path, &head)
+    });
     if let Some(format) = metric {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
