@@ -492,19 +492,26 @@ impl Sink for EventSink<'_> {
             return false;
         }
         let before = self.classifier.find(body_of(&p.msg));
+        let word = tail.trim_start();
         if before.is_some()
             && (p.first_len < MIN_WRAPPED_MESSAGE
-                || !tail.starts_with(char::is_alphanumeric)
-                || self.is_message(tail))
+                || !word.starts_with(char::is_alphanumeric)
+                || self.is_message(word))
         {
             // A message that already reads: only a long one cut inside a
             // word or value continues on the next line, never with a message
             // of its own there.
             return false;
         }
-        // A terminal cuts at its width (nothing lost); a paste that wraps
-        // words replaced a space with the line break.
+        // A terminal, `less` or k9s cuts at its width and loses nothing (a
+        // space at the cut stays at either end): joined as is first. A paste
+        // that wrapped words dropped the space: joined with one when only
+        // that reads.
+        let spaced = p.msg.ends_with(char::is_whitespace) || tail.starts_with(char::is_whitespace);
         for sep in ["", " "] {
+            if sep == " " && spaced {
+                continue;
+            }
             self.scratch.clear();
             self.scratch.push_str(&p.msg);
             self.scratch.push_str(sep);

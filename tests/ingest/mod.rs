@@ -2,5 +2,6 @@ mod archives;
 mod bad_input;
 mod derived;
 mod matcher;
+mod pastes;
 mod real;
 mod variants;

@@ -349,9 +349,21 @@ pub fn parse_stream_from(
             wrap_open = false;
             continue;
         }
+        // A wrapped tail starts at the left edge (one space at most: the one
+        // the cut fell on); indented lines are payloads of their record.
         let core = paste::undecorate(text_ref);
-        let at_left_edge = !text_ref.starts_with([' ', '\t']);
-        if wrap_open && at_left_edge && !core.is_empty() && is_text(core) && sink.wrapped(core, number) {
+        let tail = if text_ref.starts_with(' ') && !text_ref.starts_with("  ") {
+            text_ref.trim_end()
+        } else {
+            core
+        };
+        let at_left_edge = !text_ref.starts_with("  ") && !text_ref.starts_with('\t');
+        if wrap_open
+            && at_left_edge
+            && !core.is_empty()
+            && is_text(tail)
+            && sink.wrapped(tail, number)
+        {
             acc.continuation += 1;
             continue;
         }
