@@ -12,6 +12,7 @@ mod attribution;
 mod chunks;
 mod derive;
 mod sink;
+mod snapshots;
 
 pub use attribution::Attribution;
 pub use derive::derive_fields;
@@ -292,6 +293,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     errors.sort();
     errors.dedup();
     let mut bundle = attribution::resolve(logs, opts, classifier.templates());
+    snapshots::date(&mut bundle, &metric_files);
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {

@@ -608,13 +608,16 @@ impl EventSink<'_> {
         if rec.ts.is_some() {
             self.last_ts = rec.ts;
         }
+        let snapshot = crate::parse::log::cli::FORMATS.contains(&rec.format);
         let st = &mut self.segments[seg].stats;
         st.records += 1;
         st.levels[rec.level.index()] += 1;
         if new_lifetime {
             st.starts += 1;
         }
-        if let Some(t) = ts {
+        // A snapshot's time is not the node's activity (ingestion dates it
+        // and counts it in the node's span then).
+        if let Some(t) = ts.filter(|_| !snapshot) {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
             // Only reports and charts read it: `stats` (counts only) does not pay for it.
@@ -720,6 +723,7 @@ impl EventSink<'_> {
             repeat: 1,
             repeat_span: 0,
             absorbed: None,
+            snapshot,
         };
         self.last_kept = self.add(ev, msg, seg, kept);
     }
