@@ -185,12 +185,15 @@ impl Chunker {
         }
     }
 
-    /// A value the file ends inside of (a paste cut mid-object): what is
-    /// complete in it is read, the rest is unparsed.
+    /// A pretty-printed value the file ends inside of (a paste cut
+    /// mid-object): what is complete in it is read, the rest is unparsed. A
+    /// JSON line cut at the end (a collector stopped mid-write) stays unparsed.
     fn read_cut(&mut self, cx: &mut Ctx, at: usize) {
         let line = self.value_line(at);
         let rest = &self.buf[at..];
-        let Some(read) = crate::parse::json_prefix::read(rest).filter(|r| r.value.is_object())
+        let pretty = rest.trim().contains('\n');
+        let Some(read) = crate::parse::json_prefix::read(rest)
+            .filter(|r| pretty && r.value.is_object())
         else {
             cx.unparsed(line, "truncated: JSON value not closed at end of file");
             return;
