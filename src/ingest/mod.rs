@@ -439,17 +439,20 @@ fn read_leaf(
         let format = crate::parse::metric::MetricFormat::JsonSnapshots;
         if let Err(e) = read {
             // The parser meets the read error after the bytes before it, and reports it.
-            let mut failed = std::io::BufReader::new(
-                std::io::Cursor::new(prefix).chain(FailOnce(Some(e))),
-            );
+            let mut failed =
+                std::io::BufReader::new(std::io::Cursor::new(prefix).chain(FailOnce(Some(e))));
             return read_metric(meta, &mut failed, format, opts);
         }
-        let mut joined =
-            std::io::BufReader::new(std::io::Cursor::new(prefix).chain(&mut *reader));
+        let mut joined = std::io::BufReader::new(std::io::Cursor::new(prefix).chain(&mut *reader));
         return if dated {
             read_metric(meta, &mut joined, format, opts)
         } else {
-            Leaf::Log(Box::new(chunks::read_stream(meta, &mut joined, classifier, opts)))
+            Leaf::Log(Box::new(chunks::read_stream(
+                meta,
+                &mut joined,
+                classifier,
+                opts,
+            )))
         };
     }
     match metric {

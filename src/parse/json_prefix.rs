@@ -330,10 +330,7 @@ mod tests {
 
     #[test]
     fn a_cut_number_or_key_is_left_out() {
-        assert_eq!(
-            read("{\"a\": 1, \"b\": 12").unwrap().value,
-            json!({"a": 1})
-        );
+        assert_eq!(read("{\"a\": 1, \"b\": 12").unwrap().value, json!({"a": 1}));
         assert_eq!(read("{\"a\": 1, \"b\"").unwrap().value, json!({"a": 1}));
         assert_eq!(read("{\"a\": 1, \"b\":").unwrap().value, json!({"a": 1}));
         assert_eq!(read("[1, 2, [3").unwrap().value, json!([1, 2, []]));

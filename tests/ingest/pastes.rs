@@ -211,7 +211,10 @@ fn jetstream_report_servers_and_meta_peers() {
     assert_eq!(num(peers[2], "lag"), Some(3007.0));
     let f = &b.files[0].account;
     // the blank line between the two tables continues the last record
-    assert_eq!((f.lines_read, f.parsed, f.continuation, f.unparsed), (20, 19, 1, 0));
+    assert_eq!(
+        (f.lines_read, f.parsed, f.continuation, f.unparsed),
+        (20, 19, 1, 0)
+    );
 }
 
 #[test]

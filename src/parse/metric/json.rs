@@ -192,8 +192,8 @@ impl Chunker {
         let line = self.value_line(at);
         let rest = &self.buf[at..];
         let pretty = rest.trim().contains('\n');
-        let Some(read) = crate::parse::json_prefix::read(rest)
-            .filter(|r| pretty && r.value.is_object())
+        let Some(read) =
+            crate::parse::json_prefix::read(rest).filter(|r| pretty && r.value.is_object())
         else {
             cx.unparsed(line, "truncated: JSON value not closed at end of file");
             return;
@@ -789,7 +789,11 @@ mod tests {
         assert_eq!(r.lines_read, 13);
         assert_eq!(r.lines_parsed, 12);
         assert_eq!(r.unparsed.len(), 1);
-        assert!(r.unparsed[0].1.starts_with("truncated: the JSON value was cut"));
+        assert!(
+            r.unparsed[0]
+                .1
+                .starts_with("truncated: the JSON value was cut")
+        );
     }
 
     #[test]

@@ -495,11 +495,20 @@ mod tests {
 
     #[test]
     fn dumps_that_say_when_they_were_taken() {
-        assert!(dated("n1.varz.json", br#"{"server_id":"x","now":"2026-01-01T00:00:00Z"}"#));
-        assert!(dated("b/n1.raftz.jsonl", br#"{"fetched_at":"2026-01-01T00:00:00Z","body":{}}"#));
+        assert!(dated(
+            "n1.varz.json",
+            br#"{"server_id":"x","now":"2026-01-01T00:00:00Z"}"#
+        ));
+        assert!(dated(
+            "b/n1.raftz.jsonl",
+            br#"{"fetched_at":"2026-01-01T00:00:00Z","body":{}}"#
+        ));
         assert!(dated("2026-11-26T17-03-13Z/raftz.json", br#"{"$SYS":{}}"#));
         assert!(dated("raftz-20261204T152610Z.json", br#"{"$SYS":{}}"#));
-        assert!(!dated("nats-0.raftz_meta.json.truncated", br#"{"$SYS":{"_meta_":{"state":"FOLLOWER""#));
+        assert!(!dated(
+            "nats-0.raftz_meta.json.truncated",
+            br#"{"$SYS":{"_meta_":{"state":"FOLLOWER""#
+        ));
         assert!(!dated("healthz.txt", br#"{"status":"ok"}"#));
     }
 

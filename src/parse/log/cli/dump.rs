@@ -83,7 +83,7 @@ impl Dump {
     pub fn finish(&mut self, out: &mut Vec<Out>) {
         let lines = std::mem::take(&mut self.lines);
         let read = self.scanner.finish();
-        let rows = read.as_ref().map(|r| rows(r)).unwrap_or_default();
+        let rows = read.as_ref().map(rows).unwrap_or_default();
         let Some(read) = read.filter(|_| !rows.is_empty()) else {
             out.extend(lines.into_iter().map(|(l, t, _)| Out::Plain(l, t)));
             return;
@@ -166,7 +166,8 @@ fn is_group(g: &Map<String, Value>) -> bool {
 
 fn num(g: &Map<String, Value>, k: &str) -> Option<i64> {
     let v = g.get(k)?;
-    v.as_i64().or_else(|| v.as_u64().map(|u| u.min(i64::MAX as u64) as i64))
+    v.as_i64()
+        .or_else(|| v.as_u64().map(|u| u.min(i64::MAX as u64) as i64))
 }
 
 /// Keys `/raftz` writes after `leader` (whose presence says the paste got past it).
@@ -187,11 +188,7 @@ const AFTER_LEADER: &[&str] = &[
     "peers",
 ];
 
-fn group_row(
-    name: &str,
-    g: &Map<String, Value>,
-    paste: &str,
-) -> Option<(Option<String>, String)> {
+fn group_row(name: &str, g: &Map<String, Value>, paste: &str) -> Option<(Option<String>, String)> {
     let mut msg = format!(
         "raftz group {} ({paste} paste): {}, size {}, quorum {}, committed {}, applied {}",
         word(name),
@@ -215,7 +212,11 @@ fn group_row(
         if let Some(peers) = g.get("peers").and_then(Value::as_object) {
             let unnamed = peers
                 .values()
-                .filter(|p| p.get("name").and_then(Value::as_str).is_none_or(str::is_empty))
+                .filter(|p| {
+                    p.get("name")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                })
                 .count();
             // Itself and the peers it can name.
             let known = peers.len() - unnamed + 1;
@@ -309,7 +310,9 @@ mod tests {
         let out = read(t);
         assert_eq!(
             msgs(&out),
-            vec!["raftz group _meta_ (cut paste): CANDIDATE, size 7, quorum 4, committed 90, applied 90, leader none, ever had a leader false, 2 peers listed, 1 with no server name, 2 members known"]
+            vec![
+                "raftz group _meta_ (cut paste): CANDIDATE, size 7, quorum 4, committed 90, applied 90, leader none, ever had a leader false, 2 peers listed, 1 with no server name, 2 members known"
+            ]
         );
         // every line up to the cut member is parsed; the cut one is not
         let parsed: u64 = out
@@ -319,7 +322,10 @@ mod tests {
                 _ => 0,
             })
             .sum();
-        let unparsed = out.iter().filter(|o| matches!(o, Out::Unparsed(..))).count();
+        let unparsed = out
+            .iter()
+            .filter(|o| matches!(o, Out::Unparsed(..)))
+            .count();
         assert_eq!((parsed, unparsed as u64), (18, 1), "{out:#?}");
     }
 
@@ -328,7 +334,9 @@ mod tests {
         let t = "{\"$G\": {\"S-R3F-x\": {\"state\": \"FOLLOWER\", \"size\": 3, \"quorum_needed\": 2, \"committed\": 5, \"applied\": 4";
         assert_eq!(
             msgs(&read(t)),
-            vec!["raftz group S-R3F-x (cut paste): FOLLOWER, size 3, quorum 2, committed 5, applied 4"]
+            vec![
+                "raftz group S-R3F-x (cut paste): FOLLOWER, size 3, quorum 2, committed 5, applied 4"
+            ]
         );
     }
 
@@ -355,17 +363,16 @@ mod tests {
         ));
         assert_eq!(
             m,
-            vec!["healthz: status unavailable: JetStream has not established contact with a meta leader"]
+            vec![
+                "healthz: status unavailable: JetStream has not established contact with a meta leader"
+            ]
         );
     }
 
     #[test]
     fn other_json_is_given_back() {
         let out = read("{\n  \"port\": 4222,\n  \"debug\": true\n}\n[3586] 2022/10/04 10:35:26.8");
-        assert!(
-            out.iter().all(|o| matches!(o, Out::Plain(..))),
-            "{out:#?}"
-        );
+        assert!(out.iter().all(|o| matches!(o, Out::Plain(..))), "{out:#?}");
         assert_eq!(out.len(), 5);
     }
 

@@ -6,7 +6,7 @@
 //! the alignment still reads. `RESTARTS` may carry the last restart's age
 //! (`5 (3m ago)`). Each pod row names its pod as the node.
 
-use super::{Out, Row, row_line, go_duration, node_name, parse_count, parse_duration, word};
+use super::{Out, Row, go_duration, node_name, parse_count, parse_duration, row_line, word};
 
 /// Header names that are two words.
 const TWO_WORD: &[(&str, &str)] = &[("NOMINATED", "NODE"), ("READINESS", "GATES")];
@@ -83,13 +83,16 @@ impl Pods {
             return false;
         }
         match self.row(&cells) {
-            Some((node, msg)) => row_line(out, Row {
-                node: Some(node),
-                msg,
-                format: "kubectl-output",
-                line,
-                block: self.start,
-            }),
+            Some((node, msg)) => row_line(
+                out,
+                Row {
+                    node: Some(node),
+                    msg,
+                    format: "kubectl-output",
+                    line,
+                    block: self.start,
+                },
+            ),
             None => out.push(Out::Unparsed(line, text.to_string())),
         }
         true
@@ -108,20 +111,21 @@ impl Pods {
         let (count, last) = match restarts_cell.split_once('(') {
             Some((n, ago)) => (
                 parse_count(n)?,
-                parse_duration(ago.trim_end_matches(')').trim().trim_end_matches("ago").trim()),
+                parse_duration(
+                    ago.trim_end_matches(')')
+                        .trim()
+                        .trim_end_matches("ago")
+                        .trim(),
+                ),
             ),
             None => (parse_count(restarts_cell)?, None),
         };
-        let mut msg = format!(
-            "kubectl get pods: {status}, {ready}/{containers} ready, {count} restarts"
-        );
+        let mut msg =
+            format!("kubectl get pods: {status}, {ready}/{containers} ready, {count} restarts");
         if let Some(age) = self.cell(cells, "AGE").and_then(parse_duration) {
             // Per hour of the pod's life (at least a minute of it).
             let per_hour = count as f64 * 3600.0 / age.max(60.0);
-            msg.push_str(&format!(
-                " in {}, {per_hour:.2} an hour",
-                go_duration(age)
-            ));
+            msg.push_str(&format!(" in {}, {per_hour:.2} an hour", go_duration(age)));
             if let Some(l) = last {
                 msg.push_str(&format!(", last {} ago", go_duration(l)));
             }
@@ -224,17 +228,20 @@ impl Describe {
                     } else {
                         self.container.clone()
                     };
-                    row_line(out, Row {
-                        node: Some(self.pod.clone()),
-                        msg: format!(
-                            "kubectl describe pod: container {container} terminated ({} state), reason {}, exit code {code}",
-                            t.state,
-                            t.reason.as_deref().unwrap_or("unknown"),
-                        ),
-                        format: "kubectl-output",
-                        line,
-                        block: self.start,
-                    });
+                    row_line(
+                        out,
+                        Row {
+                            node: Some(self.pod.clone()),
+                            msg: format!(
+                                "kubectl describe pod: container {container} terminated ({} state), reason {}, exit code {code}",
+                                t.state,
+                                t.reason.as_deref().unwrap_or("unknown"),
+                            ),
+                            format: "kubectl-output",
+                            line,
+                            block: self.start,
+                        },
+                    );
                     return true;
                 }
             }
@@ -291,10 +298,19 @@ mod tests {
                 "kubectl get pods: CrashLoopBackOff, 1/2 ready, 7 restarts in 41m0s, 10.24 an hour, last 2m10s ago".into()
             )
         );
-        assert_eq!(m[1].1, "kubectl get pods: Running, 2/2 ready, 0 restarts in 41m0s, 0.00 an hour");
-        assert!(m[2].1.starts_with("kubectl get pods: OOMKilled, 0/2 ready, 3 restarts in 52h0m0s"));
+        assert_eq!(
+            m[1].1,
+            "kubectl get pods: Running, 2/2 ready, 0 restarts in 41m0s, 0.00 an hour"
+        );
+        assert!(
+            m[2].1
+                .starts_with("kubectl get pods: OOMKilled, 0/2 ready, 3 restarts in 52h0m0s")
+        );
         assert!(matches!(out[0], Out::Parsed("command", 1)));
-        assert!(!out.iter().any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..))));
+        assert!(
+            !out.iter()
+                .any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..)))
+        );
     }
 
     #[test]
@@ -326,7 +342,10 @@ mod tests {
                 "kubectl describe pod: container nats terminated (last state), reason OOMKilled, exit code 137".to_string()
             )]
         );
-        assert!(!out.iter().any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..))));
+        assert!(
+            !out.iter()
+                .any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..)))
+        );
     }
 
     #[test]

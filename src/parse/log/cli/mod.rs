@@ -182,11 +182,29 @@ pub fn is_command(text: &str) -> bool {
     };
     const KUBECTL: &[&str] = &["get", "describe", "logs", "top", "-n", "--namespace"];
     const NATS: &[&str] = &[
-        "server", "s", "stream", "str", "consumer", "con", "account", "kv", "--context", "-s",
+        "server",
+        "s",
+        "stream",
+        "str",
+        "consumer",
+        "con",
+        "account",
+        "kv",
+        "--context",
+        "-s",
     ];
     const ENDPOINTS: &[&str] = &[
-        "varz", "jsz", "raftz", "healthz", "routez", "connz", "ipqueuesz", "leafz", "gatewayz",
-        "accountz", "subsz",
+        "varz",
+        "jsz",
+        "raftz",
+        "healthz",
+        "routez",
+        "connz",
+        "ipqueuesz",
+        "leafz",
+        "gatewayz",
+        "accountz",
+        "subsz",
     ];
     match cmd {
         "kubectl" | "oc" => KUBECTL.contains(&sub),
@@ -209,7 +227,11 @@ fn strip_prompt(t: &str) -> &str {
 
 /// `484,777` → 484777; `-` and empty are none.
 pub fn parse_count(s: &str) -> Option<i64> {
-    let t: String = s.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
     t.parse().ok()
 }
 
@@ -236,7 +258,7 @@ pub fn parse_bytes(s: &str) -> Option<i64> {
         _ => return None,
     };
     let v = x * mult;
-    (v.is_finite() && v >= 0.0 && v < 9.0e18).then_some(v.round() as i64)
+    (0.0..9.0e18).contains(&v).then_some(v.round() as i64)
 }
 
 /// A duration as kubectl and natscli print them (`63m`, `10d`, `2y45d`,
@@ -360,7 +382,9 @@ mod tests {
         assert!(is_command("$ kubectl -n nats get pods -o wide"));
         assert!(is_command("nats server report jetstream"));
         assert!(is_command("user@host:~$ nats str info ORDERS"));
-        assert!(is_command("curl -s http://localhost:8222/raftz?group=_meta_"));
+        assert!(is_command(
+            "curl -s http://localhost:8222/raftz?group=_meta_"
+        ));
         assert!(!is_command("nats is a messaging system"));
         assert!(!is_command("kubectl"));
         assert!(!is_command("$"));

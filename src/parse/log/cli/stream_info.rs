@@ -4,7 +4,7 @@
 //! operations behind`. The configuration and state sections around it are
 //! `Key: value` lines, read as parts of the output.
 
-use super::{Out, Row, row_line, go_duration, node_name, parse_count, parse_duration};
+use super::{Out, Row, go_duration, node_name, parse_count, parse_duration, row_line};
 
 #[derive(Debug)]
 pub struct StreamInfo {
@@ -29,7 +29,11 @@ fn opens(t: &str) -> Option<bool> {
     if t == "Cluster Information:" {
         return Some(true);
     }
-    let info = ["Information for Stream ", "State for Stream ", "Information for Consumer "];
+    let info = [
+        "Information for Stream ",
+        "State for Stream ",
+        "Information for Consumer ",
+    ];
     info.iter().any(|p| t.starts_with(p)).then_some(false)
 }
 
@@ -77,13 +81,16 @@ impl StreamInfo {
             }
         };
         match row {
-            Some((node, msg)) => row_line(out, Row {
-                node: Some(node),
-                msg,
-                format: "nats-cli",
-                line,
-                block: self.start,
-            }),
+            Some((node, msg)) => row_line(
+                out,
+                Row {
+                    node: Some(node),
+                    msg,
+                    format: "nats-cli",
+                    line,
+                    block: self.start,
+                },
+            ),
             None => out.push(Out::Unparsed(line, text.to_string())),
         }
         true
@@ -161,7 +168,10 @@ mod tests {
             rows[2].1,
             "nats stream info: replica current true, online true, 0 operations behind, seen 0.05s ago"
         );
-        assert!(!out.iter().any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..))));
+        assert!(
+            !out.iter()
+                .any(|o| matches!(o, Out::Unparsed(..) | Out::Plain(..)))
+        );
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! `Pending`, `ID`, `Offline` or `Online`) read alike; a row cut by the
 //! paste still names its server.
 
-use super::{Out, Row, row_line, go_duration, node_name, parse_bytes, parse_count, parse_duration, word};
+use super::{
+    Out, Row, go_duration, node_name, parse_bytes, parse_count, parse_duration, row_line, word,
+};
 
 /// Characters of table borders (go-pretty's rounded and light styles, ASCII, markdown).
 const BORDER_CHARS: &[char] = &[
-    '─', '━', '═', '┄', '┈', '╌', '╭', '╮', '╰', '╯', '┌', '┐', '└', '┘', '├', '┤', '┬', '┴',
-    '┼', '│', '┃', '║', '╔', '╗', '╚', '╝', '╠', '╣', '╦', '╩', '╬', '╞', '╡', '╪', '+', '-',
-    '=', '|', ':',
+    '─', '━', '═', '┄', '┈', '╌', '╭', '╮', '╰', '╯', '┌', '┐', '└', '┘', '├', '┤', '┬', '┴', '┼',
+    '│', '┃', '║', '╔', '╗', '╚', '╝', '╠', '╣', '╦', '╩', '╬', '╞', '╡', '╪', '+', '-', '=', '|',
+    ':',
 ];
 /// Cell separators.
 const SEPARATORS: &[char] = &['│', '┃', '║', '|'];
@@ -149,13 +151,16 @@ impl Table {
             Kind::ServerList => self.list_row(&c),
         };
         match row {
-            Some((node, msg)) => row_line(out, Row {
-                node,
-                msg,
-                format: "nats-cli",
-                line,
-                block: self.start,
-            }),
+            Some((node, msg)) => row_line(
+                out,
+                Row {
+                    node,
+                    msg,
+                    format: "nats-cli",
+                    line,
+                    block: self.start,
+                },
+            ),
             None => out.push(Out::Unparsed(line, text.to_string())),
         }
         true
@@ -356,7 +361,10 @@ mod tests {
             )
         );
         // every line but the blank one is taken; none unparsed
-        assert!(!out.iter().any(|o| matches!(o, Out::Unparsed(..))), "{out:#?}");
+        assert!(
+            !out.iter().any(|o| matches!(o, Out::Unparsed(..))),
+            "{out:#?}"
+        );
     }
 
     #[test]
