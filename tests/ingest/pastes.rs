@@ -172,6 +172,31 @@ fn a_cli_output_after_log_lines_takes_their_time() {
     assert!(!pods[0].ts.unwrap().is_line_order());
 }
 
+#[test]
+fn an_undated_output_is_dated_after_the_logs_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods = write(dir.path(), "pods.txt", PODS.as_bytes());
+    let log = write(
+        dir.path(),
+        "broker-2.log",
+        b"[1] 2025/03/01 10:00:00.000000 [INF] Starting nats-server\n[1] 2025/03/01 10:00:07.500000 [INF] Server is ready\n",
+    );
+    let b = read_with_packs(&[&pods, &log]);
+    let end = b
+        .events
+        .iter()
+        .filter(|e| !e.snapshot)
+        .filter_map(|e| e.ts)
+        .max();
+    let pods = of(&b, "kube_pod");
+    assert!(pods.iter().all(|e| e.snapshot && e.ts == end), "{pods:?}");
+    // a node seen only in the output: its span is that instant, not 1970
+    let n = &b.nodes["broker-0"];
+    assert_eq!((n.first, n.last), (end, end));
+    // the log's node keeps the span of its lines, up to the snapshot
+    assert_eq!(b.nodes["broker-2"].last, end);
+}
+
 const REPORT: &str = "\
 ╭─────────────────────────────────────────────────────────────────────────────────────────╮
 │                                    JetStream Summary                                    │
