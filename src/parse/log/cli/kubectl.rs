@@ -66,6 +66,9 @@ fn ready(s: &str) -> Option<(i64, i64)> {
 
 impl Pods {
     pub fn start(text: &str, line: u64, out: &mut Vec<Out>) -> Option<Pods> {
+        if !text.contains("RESTARTS") {
+            return None;
+        }
         let cols = header(text)?;
         out.push(Out::Parsed("kubectl-output", 1));
         Some(Pods { cols, start: line })
