@@ -11,11 +11,13 @@
 mod attribution;
 mod chunks;
 mod derive;
+mod follow;
 mod sink;
 mod snapshots;
 
 pub use attribution::Attribution;
 pub use derive::derive_fields;
+pub use follow::{Follower, Growth};
 
 use crate::classify::Classifier;
 use crate::model::{Event, Level, Node, Timestamp};
@@ -183,7 +185,7 @@ pub struct Bundle {
 }
 
 /// A metric dump found among the inputs, with the samples parsed from it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct MetricFile {
     pub meta: SourceMeta,
     pub node_hint: Option<String>,
@@ -263,6 +265,19 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             }
         }
     }
+    assemble(logs, metric_files, errors, classifier, opts)
+}
+
+/// The bundle of files already read: nodes attributed, errors gathered,
+/// events in time order with their derived fields (also what
+/// [`follow::Follower`] builds from growing files).
+pub(crate) fn assemble(
+    logs: Vec<sink::FileResult>,
+    mut metric_files: Vec<MetricFile>,
+    mut errors: Vec<SourceError>,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> Bundle {
     resolve_unnamed(&mut metric_files);
     // Files that ended early (truncated gzip, corrupt member) are errors too.
     for l in &logs {

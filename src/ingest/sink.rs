@@ -80,7 +80,7 @@ impl Interner {
 }
 
 /// Counts for one segment.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SegmentStats {
     pub records: u64,
     pub levels: [u64; 6],
@@ -98,7 +98,7 @@ pub(crate) struct SegmentStats {
     pub activity: HashMap<i64, (u32, u32)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Segment {
     /// Node named by a wrapper for these lines (pod, host, compose service, JSON key).
     pub key: Option<String>,
@@ -111,7 +111,7 @@ pub(crate) struct Segment {
     pub stats: SegmentStats,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct FileResult {
     pub meta: SourceMeta,
     pub account: FileAccount,
@@ -154,7 +154,7 @@ pub(crate) struct Head {
 }
 
 /// The decisions that depend on earlier lines: for stitching chunks.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Edges {
     /// (segment, kind) → the group open at the end.
     pub tail: HashMap<(Bucket, KindId), Group>,

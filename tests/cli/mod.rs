@@ -2,6 +2,8 @@
 
 use crate::common::coroner;
 
+mod watch;
+
 #[test]
 fn exit_codes_follow_the_contract() {
     let healthy = coroner(&["analyze", "samples/real/healthy.tar.gz"]);

@@ -13,6 +13,7 @@ mod cmd_explain;
 mod cmd_export;
 mod cmd_metrics;
 mod cmd_rules;
+mod cmd_watch;
 mod common;
 mod exit;
 mod progress;
@@ -55,6 +56,8 @@ enum Command {
     Explain(cmd_explain::ExplainArgs),
     // Help text: the doc comment of `CollectArgs` (its first line is the summary).
     Collect(cmd_collect::CollectArgs),
+    // Help text: the doc comment of `WatchArgs`.
+    Watch(cmd_watch::WatchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Rules(r) => rules(r),
         Command::Explain(a) => cmd_explain::explain(a),
         Command::Collect(a) => cmd_collect::collect(a),
+        Command::Watch(a) => cmd_watch::watch(a),
     };
     match result {
         Ok(code) => code.into(),
