@@ -320,7 +320,10 @@ fn reads_whole(head: &[u8], meta: &SourceMeta) -> bool {
         return false;
     }
     match crate::parse::metric::sniff(&meta.logical_path, head) {
-        Some(MetricFormat::JsonSnapshots) => !json_lines(head),
+        // A dump with no time is a paste: read whole as records, as `analyze` does.
+        Some(MetricFormat::JsonSnapshots) => {
+            !json_lines(head) || !crate::parse::metric::dated(&meta.logical_path, head)
+        }
         Some(MetricFormat::Prometheus) => true,
         Some(MetricFormat::Csv) | None => false,
     }

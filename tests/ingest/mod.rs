@@ -3,5 +3,6 @@ mod bad_input;
 mod derived;
 mod follow;
 mod matcher;
+mod pastes;
 mod real;
 mod variants;
