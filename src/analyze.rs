@@ -34,6 +34,9 @@ pub struct Analysis {
     pub packs: Vec<String>,
     /// The nats-server release(s) each node ran (banner `Version:`, `/varz` `version`).
     pub releases: NodeReleases,
+    /// The metrics the root cause's rule decided on (the chart draws them
+    /// first: CPU throttling for a throttled node, not only CPU %).
+    pub root_metrics: Vec<Arc<str>>,
 }
 
 /// Runs every stage: read the inputs with the rule set's templates, build the
@@ -69,7 +72,14 @@ pub fn run_bundle(mut bundle: crate::ingest::Bundle, rules: &RuleSet) -> Analysi
     let mut findings = findings(rules, &bundle, &metrics);
     weigh_by_scale(&mut findings, &bundle, &metrics);
     let verdict = crate::diagnose::diagnose(&findings, &bundle, &metrics);
+    let root_metrics = verdict
+        .root_cause
+        .as_ref()
+        .and_then(|r| rules.rule(&r.rule))
+        .map(|r| r.detect.metrics())
+        .unwrap_or_default();
     Analysis {
+        root_metrics,
         packs: rules.packs().iter().map(|p| p.name.to_string()).collect(),
         bundle,
         metrics,

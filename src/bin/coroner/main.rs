@@ -123,13 +123,24 @@ fn chart_input(a: &coroner::analyze::Analysis) -> coroner::render::chart::ChartI
             ),
         )
     });
-    coroner::render::chart::chart_input_from(
+    let mut input = coroner::render::chart::chart_input_from(
         &a.bundle,
         &a.metrics,
         &a.findings,
         a.verdict.failing_node.clone(),
         root,
-    )
+    );
+    // The metric that evidences the root cause is drawn, first.
+    let drawn = |m: &str| input.panels.iter().any(|p| p.split('|').any(|x| x == m));
+    let has_series = |m: &str| input.nodes.iter().any(|n| a.metrics.series(n, m).is_some());
+    let first: Vec<String> = a
+        .root_metrics
+        .iter()
+        .filter(|m| !drawn(m) && has_series(m))
+        .map(|m| m.to_string())
+        .collect();
+    input.panels.splice(0..0, first);
+    input
 }
 
 fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<Exit> {
