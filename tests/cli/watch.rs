@@ -8,24 +8,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn unpack(archive: &std::path::Path, into: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let f = std::fs::File::open(archive).unwrap();
-    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(f));
-    let mut out = Vec::new();
-    for e in a.entries().unwrap() {
-        let mut e = e.unwrap();
-        if !e.header().entry_type().is_file() {
-            continue;
-        }
-        let p = into.join(e.path().unwrap());
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut e, &mut b).unwrap();
-        out.push((p, b));
-    }
-    out.sort();
-    out
-}
-
 /// The VERDICT section of a text report (up to the next section).
 fn verdict_section(text: &str) -> String {
     let from = text.find("VERDICT").expect("a VERDICT section");
@@ -37,7 +19,10 @@ fn verdict_section(text: &str) -> String {
 #[test]
 fn watch_prints_findings_as_they_fire_and_analyzes_verdict_at_the_end() {
     let dir = tempfile::tempdir().unwrap();
-    let files = unpack(&root().join("samples/real/mqtt-storm.tar.gz"), dir.path());
+    let files: Vec<_> = unpack_tar_gz(&root().join("samples/real/mqtt-storm.tar.gz"))
+        .into_iter()
+        .map(|(p, b)| (dir.path().join(p), b))
+        .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_coroner"))
         .args(["watch", "--check-every", "100ms", "--duration", "120s"])
         .arg(dir.path())

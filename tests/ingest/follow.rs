@@ -12,25 +12,6 @@ use coroner::source::Input;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The capture's files (relative path, bytes), unpacked from its .tar.gz.
-fn unpack(archive: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let f = std::fs::File::open(archive).unwrap();
-    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(f));
-    let mut out = Vec::new();
-    for e in a.entries().unwrap() {
-        let mut e = e.unwrap();
-        if !e.header().entry_type().is_file() {
-            continue;
-        }
-        let p = e.path().unwrap().into_owned();
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut e, &mut b).unwrap();
-        out.push((p, b));
-    }
-    out.sort();
-    out
-}
-
 /// A small deterministic generator (xorshift) for the piece sizes.
 struct Rng(u64);
 impl Rng {
@@ -97,7 +78,7 @@ fn followed_captures_give_analyzes_report_once_the_input_ends() {
         "samples/lab/2.15.1-node-freeze.tar.gz",
     ];
     for (k, c) in captures.iter().enumerate() {
-        let files = unpack(&root().join(c));
+        let files = unpack_tar_gz(&root().join(c));
         for (seed, rounds) in [(7 + k as u64, 23), (1000 + k as u64, 5)] {
             let dir = tempfile::tempdir().unwrap();
             let mut f = Follower::new(

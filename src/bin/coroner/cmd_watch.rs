@@ -6,7 +6,6 @@ use clap::Args;
 use coroner::analyze::{Analysis, ingest_options, run_bundle};
 use coroner::ingest::Follower;
 use coroner::model::{Finding, Severity};
-use coroner::render::escape::terminal;
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -233,19 +232,7 @@ pub fn watch(a: &WatchArgs) -> Result<Exit> {
 }
 
 fn print_finding(out: &mut dyn Write, f: &Finding, style: coroner::render::Style) -> Result<()> {
-    writeln!(
-        out,
-        "{} {:<8} {:<6} {:<22} {} {}",
-        f.start.short(),
-        style.paint(
-            coroner::render::report::text::sev_color(f.severity),
-            f.severity.name()
-        ),
-        terminal(f.node.as_deref().unwrap_or("*")),
-        f.category,
-        terminal(&f.rule),
-        terminal(&f.message)
-    )?;
+    crate::cmd_analyze::finding_line(out, f, style)?;
     Ok(())
 }
 
