@@ -466,16 +466,7 @@ pub fn start_background(
         ca_file: None,
         max_body: 64 << 20,
     })?;
-    let names = [
-        "varz",
-        "jsz",
-        "healthz",
-        "routez",
-        "raftz",
-        "ipqueuesz",
-        "connz",
-    ];
-    let wanted = collect::endpoints(&names, 32)?;
+    let wanted = collect::endpoints(collect::ENDPOINTS, 32)?;
     let mut servers = Vec::new();
     for u in urls {
         servers.push(collect::discover::probe(&client, u)?);

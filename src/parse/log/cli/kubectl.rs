@@ -264,20 +264,8 @@ impl Describe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Reader;
+    use super::super::read_for_tests as read;
     use super::*;
-
-    fn read(text: &str) -> Vec<Out> {
-        let mut r = Reader::new();
-        let mut out = Vec::new();
-        for (i, l) in text.lines().enumerate() {
-            if !r.feed(l, i as u64 + 1, &mut out) {
-                out.push(Out::Plain(i as u64 + 1, l.to_string()));
-            }
-        }
-        r.end(&mut out);
-        out
-    }
 
     fn msgs(out: &[Out]) -> Vec<(String, String)> {
         out.iter()

@@ -350,6 +350,21 @@ pub fn word(s: &str) -> String {
     if w.is_empty() { "-".into() } else { w }
 }
 
+/// Every line of `text` through a [`Reader`]; lines it does not take as
+/// `Out::Plain` (the readers' unit tests).
+#[cfg(test)]
+pub(super) fn read_for_tests(text: &str) -> Vec<Out> {
+    let mut r = Reader::new();
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if !r.feed(l, i as u64 + 1, &mut out) {
+            out.push(Out::Plain(i as u64 + 1, l.to_string()));
+        }
+    }
+    r.end(&mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

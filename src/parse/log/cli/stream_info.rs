@@ -132,20 +132,8 @@ fn replica(v: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Reader;
+    use super::super::read_for_tests as read;
     use super::*;
-
-    fn read(text: &str) -> Vec<Out> {
-        let mut r = Reader::new();
-        let mut out = Vec::new();
-        for (i, l) in text.lines().enumerate() {
-            if !r.feed(l, i as u64 + 1, &mut out) {
-                out.push(Out::Plain(i as u64 + 1, l.to_string()));
-            }
-        }
-        r.end(&mut out);
-        out
-    }
 
     #[test]
     fn replicas_and_leader() {
