@@ -34,21 +34,36 @@ pub struct Analysis {
     pub packs: Vec<String>,
     /// The nats-server release(s) each node ran (banner `Version:`, `/varz` `version`).
     pub releases: NodeReleases,
+    /// The metrics the root cause's rule decided on (the chart draws them
+    /// first: CPU throttling for a throttled node, not only CPU %).
+    pub root_metrics: Vec<Arc<str>>,
 }
 
 /// Runs every stage: read the inputs with the rule set's templates, build the
 /// metric series, run the rules, diagnose.
 pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis {
+    let opts = ingest_options(rules, opts);
+    let bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
+    run_bundle(bundle, rules)
+}
+
+/// The options `analyze` reads with: only what the rules (and reports) read
+/// is kept, lines the rules cannot tell apart coalesced.
+pub fn ingest_options(rules: &RuleSet, opts: &IngestOptions) -> IngestOptions {
     let needs = event_needs(rules);
-    let opts = IngestOptions {
+    IngestOptions {
         keep: Keep::Relevant(needs.min_level),
         relevant_kinds: needs.kinds,
         coalesce: Some(crate::ingest::CoalescePolicy(Arc::new(
             crate::engine::Indistinct::new(rules),
         ))),
         ..opts.clone()
-    };
-    let mut bundle = crate::ingest::ingest(inputs, rules.classifier_ref(), &opts);
+    }
+}
+
+/// Everything after reading: metrics, rules, diagnosis, on a bundle read
+/// with [`ingest_options`].
+pub fn run_bundle(mut bundle: crate::ingest::Bundle, rules: &RuleSet) -> Analysis {
     let metrics = metric_set(&mut bundle);
     let releases = NodeReleases::build(&bundle.events, &metrics);
     if crate::engine::releases::rules_read_release(rules) {
@@ -57,7 +72,14 @@ pub fn run(inputs: &[Input], rules: &RuleSet, opts: &IngestOptions) -> Analysis 
     let mut findings = findings(rules, &bundle, &metrics);
     weigh_by_scale(&mut findings, &bundle, &metrics);
     let verdict = crate::diagnose::diagnose(&findings, &bundle, &metrics);
+    let root_metrics = verdict
+        .root_cause
+        .as_ref()
+        .and_then(|r| rules.rule(&r.rule))
+        .map(|r| r.detect.metrics())
+        .unwrap_or_default();
     Analysis {
+        root_metrics,
         packs: rules.packs().iter().map(|p| p.name.to_string()).collect(),
         bundle,
         metrics,

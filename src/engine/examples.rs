@@ -163,6 +163,7 @@ fn log_line(line: &str, file: &Arc<str>, lineno: usize, rules: &RuleSet) -> Resu
         repeat: 1,
         repeat_span: 0,
         absorbed: None,
+        snapshot: false,
     })
 }
 

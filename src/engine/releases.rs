@@ -204,6 +204,7 @@ mod tests {
             repeat: 1,
             repeat_span: 0,
             absorbed: None,
+            snapshot: false,
         }
     }
 

@@ -126,7 +126,7 @@ fn stitch_all(parts: Vec<(FileResult, u64)>, opts: &IngestOptions) -> Option<(Fi
     Some((m, line_offset))
 }
 
-fn shift_lines(fr: &mut FileResult, by: u64) {
+pub(super) fn shift_lines(fr: &mut FileResult, by: u64) {
     if by == 0 {
         return;
     }
@@ -261,7 +261,11 @@ fn join_edges(
 }
 
 /// Appends chunk `b` to the stitched result `a`.
-fn stitch(mut a: FileResult, b: FileResult, coalesce: Option<&CoalescePolicy>) -> FileResult {
+pub(super) fn stitch(
+    mut a: FileResult,
+    b: FileResult,
+    coalesce: Option<&CoalescePolicy>,
+) -> FileResult {
     // Where each of b's segments goes in a.
     let mut map = Vec::with_capacity(b.segments.len());
     let mut first_of_key: Vec<Option<String>> = Vec::new();

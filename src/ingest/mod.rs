@@ -11,10 +11,13 @@
 mod attribution;
 mod chunks;
 mod derive;
+mod follow;
 mod sink;
+mod snapshots;
 
 pub use attribution::Attribution;
 pub use derive::derive_fields;
+pub use follow::{Follower, Growth};
 
 use crate::classify::Classifier;
 use crate::model::{Event, Level, Node, Timestamp};
@@ -182,7 +185,7 @@ pub struct Bundle {
 }
 
 /// A metric dump found among the inputs, with the samples parsed from it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct MetricFile {
     pub meta: SourceMeta,
     pub node_hint: Option<String>,
@@ -262,6 +265,19 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
             }
         }
     }
+    assemble(logs, metric_files, errors, classifier, opts)
+}
+
+/// The bundle of files already read: nodes attributed, errors gathered,
+/// events in time order with their derived fields (also what
+/// [`follow::Follower`] builds from growing files).
+pub(crate) fn assemble(
+    logs: Vec<sink::FileResult>,
+    mut metric_files: Vec<MetricFile>,
+    mut errors: Vec<SourceError>,
+    classifier: &Classifier,
+    opts: &IngestOptions,
+) -> Bundle {
     resolve_unnamed(&mut metric_files);
     // Files that ended early (truncated gzip, corrupt member) are errors too.
     for l in &logs {
@@ -292,6 +308,7 @@ pub fn ingest(inputs: &[Input], classifier: &Classifier, opts: &IngestOptions) -
     errors.sort();
     errors.dedup();
     let mut bundle = attribution::resolve(logs, opts, classifier.templates());
+    snapshots::date(&mut bundle, &metric_files);
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {
@@ -426,7 +443,60 @@ fn read_leaf(
     } else {
         crate::parse::metric::sniff(&meta.logical_path, &head)
     };
-    if let Some(format) = metric {
+    // Monitoring JSON pasted without a time is read as records (a sample
+    // needs a time). The time is near the top of every body, but may lie
+    // past the first block read: look a little further.
+    if metric == Some(crate::parse::metric::MetricFormat::JsonSnapshots) {
+        use std::io::Read;
+        let mut prefix = Vec::with_capacity(DATE_LOOKAHEAD);
+        let read = Read::take(&mut *reader, DATE_LOOKAHEAD as u64).read_to_end(&mut prefix);
+        let dated = crate::parse::metric::dated(&meta.logical_path, &prefix);
+        let format = crate::parse::metric::MetricFormat::JsonSnapshots;
+        if let Err(e) = read {
+            // The parser meets the read error after the bytes before it, and reports it.
+            let mut failed =
+                std::io::BufReader::new(std::io::Cursor::new(prefix).chain(FailOnce(Some(e))));
+            return read_metric(meta, &mut failed, format, opts);
+        }
+        let mut joined = std::io::BufReader::new(std::io::Cursor::new(prefix).chain(&mut *reader));
+        return if dated {
+            read_metric(meta, &mut joined, format, opts)
+        } else {
+            Leaf::Log(Box::new(chunks::read_stream(
+                meta,
+                &mut joined,
+                classifier,
+                opts,
+            )))
+        };
+    }
+    match metric {
+        Some(format) => read_metric(meta, reader, format, opts),
+        None => Leaf::Log(Box::new(chunks::read_stream(
+            meta, reader, classifier, opts,
+        ))),
+    }
+}
+
+/// A reader that fails once with the error it holds, then ends.
+struct FailOnce(Option<std::io::Error>);
+
+impl std::io::Read for FailOnce {
+    fn read(&mut self, _buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+/// How far a JSON dump is read for the time it was taken ([`crate::parse::metric::dated`]).
+const DATE_LOOKAHEAD: usize = 64 * 1024;
+
+fn read_metric(
+    meta: &SourceMeta,
+    reader: &mut dyn std::io::BufRead,
+    format: crate::parse::metric::MetricFormat,
+    opts: &IngestOptions,
+) -> Leaf {
+    {
         let node_hint = override_for(&meta.display, &opts.node_overrides)
             .or_else(|| crate::source::names::node_from_path(&meta.logical_path));
         let mut report = crate::parse::metric::parse_with_limit(
@@ -444,7 +514,7 @@ fn read_leaf(
         if !opts.metric_samples {
             report.samples = Vec::new();
         }
-        return Leaf::Metric(Box::new(MetricFile {
+        Leaf::Metric(Box::new(MetricFile {
             meta: meta.clone(),
             node_hint,
             report,
@@ -452,11 +522,8 @@ fn read_leaf(
             samples,
             first,
             last,
-        }));
+        }))
     }
-    Leaf::Log(Box::new(chunks::read_stream(
-        meta, reader, classifier, opts,
-    )))
 }
 
 /// A JSON structured log: its first line is an object with a message and a level.

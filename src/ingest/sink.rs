@@ -80,7 +80,7 @@ impl Interner {
 }
 
 /// Counts for one segment.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SegmentStats {
     pub records: u64,
     pub levels: [u64; 6],
@@ -98,7 +98,7 @@ pub(crate) struct SegmentStats {
     pub activity: HashMap<i64, (u32, u32)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Segment {
     /// Node named by a wrapper for these lines (pod, host, compose service, JSON key).
     pub key: Option<String>,
@@ -111,7 +111,7 @@ pub(crate) struct Segment {
     pub stats: SegmentStats,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct FileResult {
     pub meta: SourceMeta,
     pub account: FileAccount,
@@ -154,7 +154,7 @@ pub(crate) struct Head {
 }
 
 /// The decisions that depend on earlier lines: for stitching chunks.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Edges {
     /// (segment, kind) → the group open at the end.
     pub tail: HashMap<(Bucket, KindId), Group>,
@@ -204,6 +204,47 @@ impl Role {
 /// Shorter header-less lines are never taken as messages (`OK`, `}`...).
 const MIN_BARE_MESSAGE: usize = 12;
 
+/// A record whose message already matched a template takes a wrapped tail
+/// only when its message is at least this long: a wrap happens at the width
+/// of a terminal, never after a short message.
+const MIN_WRAPPED_MESSAGE: usize = 40;
+
+/// The last record, held until the next line says whether that line is its
+/// wrapped tail ([`Sink::wrapped`]). Its buffers are reused record after
+/// record.
+#[derive(Debug)]
+struct Pending {
+    ts: Option<Timestamp>,
+    level: Level,
+    msg: String,
+    pid: Option<u32>,
+    node: Option<String>,
+    format: &'static str,
+    extra: Vec<(String, Value)>,
+    line: u64,
+    /// Tails joined to it.
+    tails: u32,
+    /// Length of its first line's message.
+    first_len: usize,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            ts: None,
+            level: Level::Info,
+            msg: String::new(),
+            pid: None,
+            node: None,
+            format: "",
+            extra: Vec::new(),
+            line: 0,
+            tails: 0,
+            first_len: 0,
+        }
+    }
+}
+
 pub(crate) struct EventSink<'a> {
     file: Arc<str>,
     classifier: &'a Classifier,
@@ -225,6 +266,9 @@ pub(crate) struct EventSink<'a> {
     edges: Edges,
     interner: Interner,
     unknown: Arc<str>,
+    pending: Option<Pending>,
+    spare: Option<Pending>,
+    scratch: String,
 }
 
 impl<'a> EventSink<'a> {
@@ -261,7 +305,43 @@ impl<'a> EventSink<'a> {
             edges: Edges::default(),
             interner: Interner::default(),
             unknown: crate::classify::UNKNOWN_KIND.into(),
+            pending: None,
+            spare: None,
+            scratch: String::new(),
         }
+    }
+
+    /// Records the held record (with the tails joined to it).
+    fn flush(&mut self) {
+        let Some(mut p) = self.pending.take() else {
+            return;
+        };
+        let rec = Record {
+            ts: p.ts,
+            level: p.level,
+            msg: std::borrow::Cow::Borrowed(&p.msg),
+            pid: p.pid,
+            node: p.node.as_deref().map(std::borrow::Cow::Borrowed),
+            format: p.format,
+            extra: std::mem::take(&mut p.extra),
+        };
+        self.record_now(rec, p.line);
+        if p.tails > 0
+            && self.last_kept
+            && let Some((ev, _)) = self.events.last_mut()
+        {
+            ev.continuation += p.tails;
+        }
+        self.spare = Some(p);
+    }
+
+    /// Whether `text` is a message of its own (what [`Sink::bare`] takes).
+    fn is_message(&self, text: &str) -> bool {
+        let body = match crate::parse::log::nats::parse_conn_prefix(text) {
+            Some(p) => p.rest,
+            None => crate::parse::log::paste::strip_partial_conn_prefix(text).unwrap_or(text),
+        };
+        body.len() >= MIN_BARE_MESSAGE && self.classifier.find(body).is_some()
     }
 
     fn segment_for(&mut self, key: Option<&str>, new_lifetime: bool) -> usize {
@@ -386,6 +466,7 @@ impl<'a> EventSink<'a> {
     }
 
     pub fn finish(mut self, meta: SourceMeta, account: FileAccount) -> FileResult {
+        self.flush();
         // Files wait for each other before they are merged: no spare capacity.
         self.events.shrink_to_fit();
         FileResult {
@@ -399,8 +480,114 @@ impl<'a> EventSink<'a> {
     }
 }
 
+/// The message body after its connection or RAFT prefix (what templates match).
+fn body_of(msg: &str) -> &str {
+    use crate::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
+    match parse_conn_prefix(msg) {
+        Some(p) => p.rest,
+        None => parse_raft_prefix(msg).map_or(msg, |(_, _, rest)| rest),
+    }
+}
+
 impl Sink for EventSink<'_> {
     fn record(&mut self, rec: Record<'_>, line: u64) {
+        self.flush();
+        if !crate::parse::log::wrappable(rec.format) {
+            self.record_now(rec, line);
+            return;
+        }
+        let mut p = self.spare.take().unwrap_or_default();
+        p.msg.clear();
+        p.msg.push_str(&rec.msg);
+        p.node = rec.node.map(|n| {
+            let mut s = p.node.take().unwrap_or_default();
+            s.clear();
+            s.push_str(&n);
+            s
+        });
+        p.ts = rec.ts;
+        p.level = rec.level;
+        p.pid = rec.pid;
+        p.format = rec.format;
+        p.extra = rec.extra;
+        p.line = line;
+        p.tails = 0;
+        p.first_len = rec.msg.len();
+        self.pending = Some(p);
+    }
+
+    fn wrapped(&mut self, tail: &str, line: u64) -> bool {
+        let Some(p) = &self.pending else {
+            return false;
+        };
+        if p.line + u64::from(p.tails) + 1 != line {
+            return false;
+        }
+        let before = self.classifier.find(body_of(&p.msg));
+        let word = tail.trim_start();
+        if before.is_some()
+            && (p.first_len < MIN_WRAPPED_MESSAGE
+                || !word.starts_with(char::is_alphanumeric)
+                || self.is_message(word))
+        {
+            // A message that already reads: only a long one cut inside a
+            // word or value continues on the next line, never with a message
+            // of its own there.
+            return false;
+        }
+        // A terminal, `less` or k9s cuts at its width and loses nothing (a
+        // space at the cut stays at either end): joined as is first. A paste
+        // that wrapped words dropped the space: joined with one when only
+        // that reads.
+        let spaced = p.msg.ends_with(char::is_whitespace) || tail.starts_with(char::is_whitespace);
+        for sep in ["", " "] {
+            if sep == " " && spaced {
+                continue;
+            }
+            self.scratch.clear();
+            self.scratch.push_str(&p.msg);
+            self.scratch.push_str(sep);
+            self.scratch.push_str(tail);
+            if self.classifier.find(body_of(&self.scratch)).is_some() {
+                if let Some(p) = &mut self.pending {
+                    std::mem::swap(&mut p.msg, &mut self.scratch);
+                    p.tails += 1;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    fn snapshot(&mut self, mut rec: Record<'_>, line: u64, block: u64) {
+        self.flush();
+        if rec.ts.is_none() {
+            // The time of the log line before the output, else its place in the file.
+            rec.ts = match self.last_ts {
+                Some(t) if !t.is_line_order() => Some(t),
+                _ => Some(Timestamp::of_line(block)),
+            };
+        }
+        self.record_now(rec, line);
+    }
+
+    fn bare(&mut self, text: &str, line: u64) -> bool {
+        self.flush();
+        self.bare_now(text, line)
+    }
+
+    fn continuation(&mut self, _line: u64, _text: &str) {
+        self.flush();
+        if self.last_kept {
+            if let Some((ev, _)) = self.events.last_mut() {
+                ev.continuation += 1;
+            }
+        }
+    }
+}
+
+impl EventSink<'_> {
+    fn record_now(&mut self, rec: Record<'_>, line: u64) {
         use crate::parse::log::nats::{parse_conn_prefix, parse_raft_prefix};
         let msg: &str = &rec.msg;
         // The connection / RAFT prefix: parsed here, turned into fields only
@@ -452,13 +639,16 @@ impl Sink for EventSink<'_> {
         if rec.ts.is_some() {
             self.last_ts = rec.ts;
         }
+        let snapshot = crate::parse::log::cli::FORMATS.contains(&rec.format);
         let st = &mut self.segments[seg].stats;
         st.records += 1;
         st.levels[rec.level.index()] += 1;
         if new_lifetime {
             st.starts += 1;
         }
-        if let Some(t) = ts {
+        // A snapshot's time is not the node's activity (ingestion dates it
+        // and counts it in the node's span then).
+        if let Some(t) = ts.filter(|_| !snapshot) {
             st.first = Some(st.first.map_or(t, |f| f.min(t)));
             st.last = Some(st.last.map_or(t, |l| l.max(t)));
             // Only reports and charts read it: `stats` (counts only) does not pay for it.
@@ -565,11 +755,12 @@ impl Sink for EventSink<'_> {
             repeat: 1,
             repeat_span: 0,
             absorbed: None,
+            snapshot,
         };
         self.last_kept = self.add(ev, msg, seg, kept);
     }
 
-    fn bare(&mut self, text: &str, line: u64) -> bool {
+    fn bare_now(&mut self, text: &str, line: u64) -> bool {
         // A message with its whole connection prefix (classified after it,
         // fields kept), or with the prefix cut at the left edge (kept without).
         let (body, msg) = match crate::parse::log::nats::parse_conn_prefix(text) {
@@ -593,7 +784,7 @@ impl Sink for EventSink<'_> {
             Some(t) if !t.is_line_order() => None,
             _ => Some(Timestamp::of_line(line)),
         };
-        self.record(
+        self.record_now(
             Record {
                 ts,
                 level: Level::Info,
@@ -606,13 +797,5 @@ impl Sink for EventSink<'_> {
             line,
         );
         true
-    }
-
-    fn continuation(&mut self, _line: u64, _text: &str) {
-        if self.last_kept {
-            if let Some((ev, _)) = self.events.last_mut() {
-                ev.continuation += 1;
-            }
-        }
     }
 }

@@ -99,6 +99,28 @@ impl Detect {
     }
 }
 
+impl Detect {
+    /// The metrics this detection is decided on (each metric condition's
+    /// first metric, sequence steps included), in order, distinct.
+    pub fn metrics(&self) -> Vec<Arc<str>> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        match self {
+            Detect::Metric(m) => out.push(m.primary.clone()),
+            Detect::Sequence { steps, .. } => {
+                for s in steps {
+                    for m in s.detect.metrics() {
+                        if !out.contains(&m) {
+                            out.push(m);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Step {
     pub detect: Detect,

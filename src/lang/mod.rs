@@ -32,6 +32,10 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
         include_str!("../../rules/nats-messages.rules"),
     ),
     (
+        "rules/nats-snapshots.rules",
+        include_str!("../../rules/nats-snapshots.rules"),
+    ),
+    (
         "rules/nats-excerpts.rules",
         include_str!("../../rules/nats-excerpts.rules"),
     ),

@@ -160,6 +160,10 @@ pub struct Event {
     /// For lines counted in `repeat`: hashes of their values of the fields
     /// rules count distinct values of ([`value_hash`]), per field.
     pub absorbed: Option<Box<Vec<(Arc<str>, Vec<u64>)>>>,
+    /// A row of a CLI output or a pasted monitoring dump (`parse::log::cli`):
+    /// a state seen when the output was taken, not a line logged at its time.
+    /// Without a time of its own, it is dated after the logs beside it.
+    pub snapshot: bool,
 }
 
 /// A stable 64-bit hash of a value's text (distinct counts compare values as text).

@@ -2,6 +2,8 @@
 
 use crate::common::coroner;
 
+mod watch;
+
 #[test]
 fn exit_codes_follow_the_contract() {
     let healthy = coroner(&["analyze", "samples/real/healthy.tar.gz"]);
@@ -150,4 +152,32 @@ fn explain_an_unknown_line_exits_1_with_suggestions() {
         "{text}"
     );
     assert!(text.contains("js_not_current"), "{text}");
+}
+
+/// The chart's metric panels follow the verdict: the metric the root cause's
+/// rule decided on is drawn first (CPU throttling for the throttled node of
+/// the storm, which the default panels do not show), and not without one.
+#[test]
+fn chart_draws_the_metric_that_evidences_the_root_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = |sample: &str| {
+        let out = dir.path().join(format!("{sample}.svg"));
+        let o = coroner(&[
+            "chart",
+            &format!("samples/real/{sample}.tar.gz"),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let label = "CPU throttled periods/s";
+    assert!(
+        svg("mqtt-storm").contains(label),
+        "the storm's root cause is cpu-starvation from CPU throttling: its panel is drawn"
+    );
+    assert!(
+        !svg("healthy").contains(label),
+        "no root cause, no extra panel"
+    );
 }

@@ -650,3 +650,94 @@ fn https_monitoring_port_with_a_ca_file() {
     assert!(ok >= 2 && bad == 0, "{files:?}");
     drop(guard);
 }
+
+/// `coroner watch --collect`: the incident-time companion of `analyze` on a
+/// live cluster. The servers' logs are followed where they are written and
+/// the monitoring endpoints polled into the bundle; n2 is frozen for 25 s and
+/// the watch must print n2 as unresponsive *before* it is thawed, then end
+/// with the verdict naming n2.
+#[test]
+fn watch_with_collect_names_the_frozen_node_while_it_is_frozen() {
+    let c = Cluster::start(NATS_RELEASES[1]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let pid = c.procs[1].id();
+    let mut args: Vec<String> = vec![
+        "watch".into(),
+        "--collect".into(),
+        c.url(0),
+        "-o".into(),
+        out.display().to_string(),
+        "--every".into(),
+        "1s".into(),
+        "--check-every".into(),
+        "1s".into(),
+        "--duration".into(),
+        "45s".into(),
+        "--min-severity".into(),
+        "high".into(),
+    ];
+    args.extend(c.logs.iter().map(|l| l.display().to_string()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    // Lines of stdout with the time they arrived.
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        std::io::BufRead::lines(std::io::BufReader::new(stdout))
+            .map_while(Result::ok)
+            .map(|l| (t0.elapsed(), l))
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(Duration::from_secs(10));
+    signal(pid, "-STOP");
+    std::thread::sleep(Duration::from_secs(25));
+    let thawed = t0.elapsed();
+    signal(pid, "-CONT");
+    // Bounded: --duration 45s plus the last fetches and the final analysis.
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("coroner watch did not end within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = child.wait_with_output().unwrap();
+    let lines = lines.join().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let all: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    let all = all.join("\n");
+    assert_eq!(o.status.code(), Some(1), "findings fired: {all}\n{err}");
+    let first = lines
+        .iter()
+        .find(|(_, l)| {
+            let t: Vec<&str> = l.split_whitespace().collect();
+            t.len() > 4 && t[3] == "n2" && t[4] == "node-unresponsive"
+        })
+        .unwrap_or_else(|| panic!("n2 never printed unresponsive:\n{all}\n{err}"));
+    assert!(
+        first.0 < thawed,
+        "n2 printed unresponsive at {:?}, after the thaw at {thawed:?}:\n{all}",
+        first.0
+    );
+    let end = all
+        .find("--- verdict at the end ---")
+        .expect("a final verdict");
+    assert!(
+        all[end..].contains("n2 failed first"),
+        "the final verdict names n2:\n{}",
+        &all[end..]
+    );
+    // What watch collected is a bundle `analyze` reads.
+    let r = analyze(&out);
+    metric_files_fully_parsed(&r);
+}

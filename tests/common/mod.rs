@@ -152,3 +152,22 @@ pub static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn cluster_turn() -> std::sync::MutexGuard<'static, ()> {
     ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The files of a .tar.gz (relative path, bytes), in path order.
+pub fn unpack_tar_gz(archive: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let f = std::fs::File::open(archive).unwrap();
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(f));
+    let mut out = Vec::new();
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let p = e.path().unwrap().into_owned();
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+        out.push((p, b));
+    }
+    out.sort();
+    out
+}

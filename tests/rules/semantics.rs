@@ -53,6 +53,7 @@ fn events(set: &RuleSet, spec: &[(&str, f64, &str)]) -> Vec<Event> {
                 repeat: 1,
                 repeat_span: 0,
                 absorbed: None,
+                snapshot: false,
             }
         })
         .collect();

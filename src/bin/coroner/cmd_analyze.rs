@@ -141,19 +141,7 @@ pub fn findings(args: &FindingsArgs) -> Result<Exit> {
         FindingsFormat::Text => {
             let style = args.input.style();
             for f in &shown {
-                writeln!(
-                    out,
-                    "{} {:<8} {:<6} {:<22} {} {}",
-                    f.start.short(),
-                    style.paint(
-                        coroner::render::report::text::sev_color(f.severity),
-                        f.severity.name()
-                    ),
-                    coroner::render::escape::terminal(f.node.as_deref().unwrap_or("*")),
-                    f.category,
-                    coroner::render::escape::terminal(&f.rule),
-                    coroner::render::escape::terminal(&f.message)
-                )?;
+                finding_line(&mut out, f, style)?;
                 for e in f.evidence.iter().take(2) {
                     let loc = e
                         .loc
@@ -175,4 +163,26 @@ pub fn findings(args: &FindingsArgs) -> Result<Exit> {
         !a.bundle.errors.is_empty(),
         Exit::Success,
     ))
+}
+
+/// One finding as one line: start, severity, node, category, rule, message
+/// (`findings` and `watch` print the same line).
+pub fn finding_line(
+    out: &mut dyn Write,
+    f: &coroner::model::Finding,
+    style: coroner::render::Style,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} {:<8} {:<6} {:<22} {} {}",
+        f.start.short(),
+        style.paint(
+            coroner::render::report::text::sev_color(f.severity),
+            f.severity.name()
+        ),
+        coroner::render::escape::terminal(f.node.as_deref().unwrap_or("*")),
+        f.category,
+        coroner::render::escape::terminal(&f.rule),
+        coroner::render::escape::terminal(&f.message)
+    )
 }

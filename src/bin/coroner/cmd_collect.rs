@@ -426,3 +426,81 @@ impl Progress for Draw {
         }
     }
 }
+
+/// Quiet progress for a collection running under `watch`: only notes.
+struct Notes;
+
+impl Progress for Notes {
+    fn fetched(&self, _server: &str, _endpoint: &str, _elapsed_ms: f64, _outcome: &Outcome) {}
+    fn note(&self, message: &str) {
+        eprintln!("coroner: collect: {}", terminal(message));
+    }
+}
+
+/// Starts collecting from `urls` (discovering the cluster from one URL) into
+/// `out` on a thread of its own, with the default endpoints and timeout
+/// (auth from CORONER_TOKEN / CORONER_PASSWORD with CORONER_USER), until
+/// `stop` is requested: `coroner watch --collect`.
+pub fn start_background(
+    urls: &[String],
+    out: &std::path::Path,
+    every: Duration,
+    stop: &Arc<collect::Stop>,
+) -> Result<std::thread::JoinHandle<Result<()>>> {
+    let auth = match (
+        std::env::var("CORONER_USER").ok().filter(|u| !u.is_empty()),
+        std::env::var("CORONER_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    ) {
+        (Some(user), _) => Auth::Basic {
+            user,
+            password: std::env::var("CORONER_PASSWORD").unwrap_or_default(),
+        },
+        (None, Some(t)) => Auth::Token(t),
+        (None, None) => Auth::None,
+    };
+    let client = collect::Client::new(&HttpOptions {
+        timeout: (every * 4 / 5).min(Duration::from_secs(5)),
+        auth,
+        ca_file: None,
+        max_body: 64 << 20,
+    })?;
+    let wanted = collect::endpoints(collect::ENDPOINTS, 32)?;
+    let mut servers = Vec::new();
+    for u in urls {
+        servers.push(collect::discover::probe(&client, u)?);
+    }
+    if urls.len() == 1 {
+        let d = collect::discover::discover(&client, &servers[0]);
+        for (peer, _) in &d.missing {
+            eprintln!(
+                "coroner: warning: route peer {} not reached; give its monitoring URL as another --collect",
+                terminal(peer)
+            );
+        }
+        servers.extend(d.found);
+    }
+    let targets = collect::plan(servers, &wanted);
+    for t in &targets {
+        eprintln!(
+            "coroner: collecting {} {} v{}",
+            terminal(&t.info.name),
+            terminal(&t.info.url),
+            terminal(&t.info.version)
+        );
+    }
+    let opts = collect::CollectOptions {
+        every,
+        // Until `watch` ends it.
+        until: Until::Duration(Duration::from_secs(365 * 24 * 3600)),
+        out: out.to_path_buf(),
+        logs: Vec::new(),
+    };
+    let stop = stop.clone();
+    Ok(std::thread::spawn(move || {
+        let progress: Arc<dyn Progress> = Arc::new(Notes);
+        collect::run(&client, &targets, &opts, &stop, &progress)?;
+        Ok(())
+    }))
+}

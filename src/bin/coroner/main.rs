@@ -13,6 +13,7 @@ mod cmd_explain;
 mod cmd_export;
 mod cmd_metrics;
 mod cmd_rules;
+mod cmd_watch;
 mod common;
 mod exit;
 mod progress;
@@ -55,6 +56,8 @@ enum Command {
     Explain(cmd_explain::ExplainArgs),
     // Help text: the doc comment of `CollectArgs` (its first line is the summary).
     Collect(cmd_collect::CollectArgs),
+    // Help text: the doc comment of `WatchArgs`.
+    Watch(cmd_watch::WatchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Rules(r) => rules(r),
         Command::Explain(a) => cmd_explain::explain(a),
         Command::Collect(a) => cmd_collect::collect(a),
+        Command::Watch(a) => cmd_watch::watch(a),
     };
     match result {
         Ok(code) => code.into(),
@@ -119,13 +123,24 @@ fn chart_input(a: &coroner::analyze::Analysis) -> coroner::render::chart::ChartI
             ),
         )
     });
-    coroner::render::chart::chart_input_from(
+    let mut input = coroner::render::chart::chart_input_from(
         &a.bundle,
         &a.metrics,
         &a.findings,
         a.verdict.failing_node.clone(),
         root,
-    )
+    );
+    // The metric that evidences the root cause is drawn, first.
+    let drawn = |m: &str| input.panels.iter().any(|p| p.split('|').any(|x| x == m));
+    let has_series = |m: &str| input.nodes.iter().any(|n| a.metrics.series(n, m).is_some());
+    let first: Vec<String> = a
+        .root_metrics
+        .iter()
+        .filter(|m| !drawn(m) && has_series(m))
+        .map(|m| m.to_string())
+        .collect();
+    input.panels.splice(0..0, first);
+    input
 }
 
 fn rules(r: &cmd_rules::RulesCmd) -> anyhow::Result<Exit> {

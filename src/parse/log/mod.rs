@@ -11,7 +11,16 @@
 //! [`Sink::bare`]). A line that is none of these continues the previous record
 //! (banners, stack dumps, multi-line error texts) when there is one and it is
 //! text; otherwise it is unparsed and kept with its line number.
+//!
+//! Two readers come before that fallback. The outputs of CLIs pasted beside
+//! logs (`kubectl get pods`, `nats server report jetstream`, a `/raftz`
+//! pasted without a time...) are read by [`cli`] into records of their own.
+//! And a line that a terminal or a paste wrapped (its tail on the next line,
+//! no header) is offered to the sink as the tail of the record before it
+//! ([`Sink::wrapped`]): joined when the joined text is a message the sink
+//! knows better, counted as a continuation.
 
+pub mod cli;
 pub mod clock;
 pub mod json;
 pub mod nats;
@@ -75,6 +84,25 @@ pub trait Sink {
     fn bare(&mut self, _text: &str, _line: u64) -> bool {
         false
     }
+    /// A record read from a CLI output ([`cli`]): no time of its own;
+    /// `block` is the first line of the output it came from (its rows are
+    /// one instant).
+    fn snapshot(&mut self, rec: Record<'_>, line: u64, _block: u64) {
+        self.record(rec, line);
+    }
+    /// A header-less line right after a record (or after its last joined
+    /// tail): the sink joins it to that record when it is the record's tail,
+    /// wrapped by a terminal or a paste, and says so.
+    fn wrapped(&mut self, _tail: &str, _line: u64) -> bool {
+        false
+    }
+}
+
+/// Formats whose records may have been wrapped by a paste (one text line
+/// each; not JSON objects, not Go runtime output).
+pub fn wrappable(format: &str) -> bool {
+    !matches!(format, "json" | "docker-json" | "go-runtime" | "windows")
+        && !cli::FORMATS.contains(&format)
 }
 
 /// Per-file accounting.
@@ -295,6 +323,10 @@ pub fn parse_stream_from(
     // Lines per format, added to `acc.formats` at the end: a file has one
     // or two formats, found here without comparing names on every line.
     let mut tally = FormatTally::default();
+    let mut cli = cli::Reader::new();
+    let mut outs: Vec<cli::Out> = Vec::new();
+    // The previous line was a record (or a tail joined to it) that a paste may have wrapped.
+    let mut wrap_open = false;
     let read = lines.for_each(|line| {
         let number = line.number;
         acc.lines_read += 1;
@@ -308,46 +340,134 @@ pub fn parse_stream_from(
         };
         let text_ref: &str = text.trim_end_matches('\r');
         if let Some(rec) = parse_line(text_ref, opts) {
+            if cli.in_block() {
+                cli.end(&mut outs);
+                apply(&mut outs, &mut acc, sink, &mut have_record, opts);
+            }
             acc.parsed += 1;
             tally.add(rec.format);
             if rec.ts.is_none() {
                 acc.untimed += 1;
             }
             have_record = true;
+            wrap_open = wrappable(rec.format);
             sink.record(rec, number);
             return;
         }
-        let core = paste::undecorate(text_ref);
-        if !core.is_empty() && is_text(core) && sink.bare(core, number) {
-            acc.parsed += 1;
-            tally.add("bare");
-            acc.untimed += 1;
-            have_record = true;
+        let taken = is_text(text_ref) && cli.feed(text_ref, number, &mut outs);
+        apply(&mut outs, &mut acc, sink, &mut have_record, opts);
+        if taken {
+            wrap_open = false;
             return;
         }
-        if have_record && is_text(text_ref) {
-            acc.continuation += 1;
-            sink.continuation(number, text_ref);
+        // A wrapped tail starts at the left edge (one space at most: the one
+        // the cut fell on); indented lines are payloads of their record.
+        let core = paste::undecorate(text_ref);
+        let tail = if text_ref.starts_with(' ') && !text_ref.starts_with("  ") {
+            text_ref.trim_end()
         } else {
-            acc.unparsed += 1;
-            if acc.unparsed_samples.len() < opts.unparsed_samples {
-                let mut s: String = text_ref.chars().take(200).collect();
-                s = s
-                    .chars()
-                    .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-                    .collect();
-                acc.unparsed_samples.push((number, s));
-            }
+            core
+        };
+        let at_left_edge = !text_ref.starts_with("  ") && !text_ref.starts_with('\t');
+        if wrap_open
+            && at_left_edge
+            && !core.is_empty()
+            && is_text(tail)
+            && sink.wrapped(tail, number)
+        {
+            acc.continuation += 1;
+            return;
         }
+        wrap_open = false;
+        header_less(text_ref, number, &mut acc, sink, &mut have_record, opts);
     });
     if let Err(e) = read {
         acc.error = Some(format!("read error after line {}: {e}", lines.line_no));
+    }
+    if cli.in_block() {
+        cli.end(&mut outs);
+        apply(&mut outs, &mut acc, sink, &mut have_record, opts);
     }
     for (format, n) in tally.0 {
         *acc.formats.entry(format).or_insert(0) += n;
     }
     acc.bytes = lines.bytes;
     acc
+}
+
+/// A line without a header that no CLI reader took: a message the sink
+/// knows (bare), a continuation of the record before it, or unparsed.
+fn header_less(
+    text: &str,
+    number: u64,
+    acc: &mut FileAccount,
+    sink: &mut dyn Sink,
+    have_record: &mut bool,
+    opts: &LogOptions,
+) {
+    let core = paste::undecorate(text);
+    if !core.is_empty() && is_text(core) && sink.bare(core, number) {
+        acc.parsed += 1;
+        *acc.formats.entry("bare").or_insert(0) += 1;
+        acc.untimed += 1;
+        *have_record = true;
+        return;
+    }
+    if *have_record && is_text(text) {
+        acc.continuation += 1;
+        sink.continuation(number, text);
+    } else {
+        unparsed(text, number, acc, opts);
+    }
+}
+
+fn unparsed(text: &str, number: u64, acc: &mut FileAccount, opts: &LogOptions) {
+    acc.unparsed += 1;
+    if acc.unparsed_samples.len() < opts.unparsed_samples {
+        let s: String = text
+            .chars()
+            .take(200)
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect();
+        acc.unparsed_samples.push((number, s));
+    }
+}
+
+/// Counts what the CLI reader made of its lines and hands its records to the sink.
+fn apply(
+    outs: &mut Vec<cli::Out>,
+    acc: &mut FileAccount,
+    sink: &mut dyn Sink,
+    have_record: &mut bool,
+    opts: &LogOptions,
+) {
+    for o in outs.drain(..) {
+        match o {
+            cli::Out::Row(r) => {
+                acc.untimed += 1;
+                *have_record = true;
+                sink.snapshot(
+                    Record {
+                        ts: None,
+                        level: Level::Info,
+                        msg: Cow::Owned(r.msg),
+                        pid: None,
+                        node: r.node.map(Cow::Owned),
+                        format: r.format,
+                        extra: Vec::new(),
+                    },
+                    r.line,
+                    r.block,
+                );
+            }
+            cli::Out::Parsed(format, n) => {
+                acc.parsed += n;
+                *acc.formats.entry(format).or_insert(0) += n;
+            }
+            cli::Out::Unparsed(line, text) => unparsed(&text, line, acc, opts),
+            cli::Out::Plain(line, text) => header_less(&text, line, acc, sink, have_record, opts),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -144,8 +144,7 @@ impl Chunker {
                 }
                 Outcome::Incomplete(at) => {
                     if eof {
-                        let line = self.value_line(at);
-                        cx.unparsed(line, "truncated: JSON value not closed at end of file");
+                        self.read_cut(cx, at);
                         self.buf.clear();
                     } else {
                         self.cut(at);
@@ -183,6 +182,37 @@ impl Chunker {
                     }
                 }
             }
+        }
+    }
+
+    /// A pretty-printed value the file ends inside of (a paste cut
+    /// mid-object): what is complete in it is read, the rest is unparsed. A
+    /// JSON line cut at the end (a collector stopped mid-write) stays unparsed.
+    fn read_cut(&mut self, cx: &mut Ctx, at: usize) {
+        let line = self.value_line(at);
+        let rest = &self.buf[at..];
+        let pretty = rest.trim().contains('\n');
+        let Some(read) =
+            crate::parse::json_prefix::read(rest).filter(|r| pretty && r.value.is_object())
+        else {
+            cx.unparsed(line, "truncated: JSON value not closed at end of file");
+            return;
+        };
+        let lead = rest.len() - rest.trim_start().len();
+        let used = count_nl(rest[lead..read.used].trim_end()) + 1;
+        let total = count_nl(rest[lead..].trim_end()) + 1;
+        cx.current_record = (line, used);
+        match handle_top(cx, &read.value) {
+            Ok(()) => {
+                cx.report.lines_parsed += used;
+                if total > used {
+                    cx.unparsed(
+                        line + used,
+                        "truncated: the JSON value was cut here (what came before it was read)",
+                    );
+                }
+            }
+            Err(reason) => cx.unparsed(line, format!("truncated, and {reason}")),
         }
     }
 
@@ -737,6 +767,33 @@ mod tests {
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert_eq!(r.samples[0].node.as_deref(), Some("nats-0.example"));
         assert_eq!(r.samples[0].value, 0.0);
+    }
+
+    #[test]
+    fn a_dated_dump_cut_mid_object_keeps_what_it_has() {
+        let text = "{\n  \"server_id\": \"NX\",\n  \"server_name\": \"b2\",\n  \"now\": \"2026-01-01T00:00:00Z\",\n  \"mem\": 1048576,\n  \"cpu\": 12.5,\n  \"connections\": 7,\n  \"in_msgs\": 100,\n  \"start\": \"2025-12-31T00:00:00Z\",\n  \"routes\": 2,\n  \"jetstream\": {\n    \"config\": {\n      \"max_memory\": 10";
+        let mut reader = std::io::BufReader::new(text.as_bytes());
+        let r = super::super::parse(
+            super::super::MetricFormat::JsonSnapshots,
+            "paste/b2.varz.json",
+            None,
+            &mut reader,
+        );
+        assert!(
+            r.samples
+                .iter()
+                .any(|s| s.value == 1048576.0 && s.node.as_deref() == Some("b2")),
+            "{:?}",
+            r.samples
+        );
+        assert_eq!(r.lines_read, 13);
+        assert_eq!(r.lines_parsed, 12);
+        assert_eq!(r.unparsed.len(), 1);
+        assert!(
+            r.unparsed[0]
+                .1
+                .starts_with("truncated: the JSON value was cut")
+        );
     }
 
     #[test]

@@ -161,6 +161,29 @@ pub fn sniff(name: &str, head: &[u8]) -> Option<MetricFormat> {
     (samples >= 2 && samples > others * 4).then_some(MetricFormat::Prometheus)
 }
 
+/// Whether a JSON dump says when it was taken: a `now`, a fetch time
+/// (`fetched_at`), an envelope's server `time`, or a time in its file or
+/// folder name. A dump that does not is a paste (`curl .../raftz` copied
+/// into an issue, often cut): a sample needs a time, so ingestion reads it
+/// as records instead (`parse::log::cli::dump`). `head` is the file's start
+/// (the markers come first in every endpoint's body).
+pub fn dated(name: &str, head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    if ["\"now\"", "\"fetched_at\"", "\"time\""]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        return true;
+    }
+    time_from_name(base_name(name)).is_some()
+        || name
+            .split(['/', '\\', '!'])
+            .rev()
+            .skip(1)
+            .any(|f| time_from_name(f).is_some())
+        || text.trim().is_empty()
+}
+
 /// Parses one file read as a stream. `name` is the display path (may be
 /// `bundle.tgz!n2/varz.json`), `node_hint` the node the ingestion layer
 /// attributed from the path (may be `None`).
@@ -468,6 +491,25 @@ mod tests {
         assert_eq!(t.0 / 1_000_000_000, 1795633204);
         assert!(time_from_name("varz.json").is_none());
         assert!(time_from_name("n1.varz.jsonl").is_none());
+    }
+
+    #[test]
+    fn dumps_that_say_when_they_were_taken() {
+        assert!(dated(
+            "n1.varz.json",
+            br#"{"server_id":"x","now":"2026-01-01T00:00:00Z"}"#
+        ));
+        assert!(dated(
+            "b/n1.raftz.jsonl",
+            br#"{"fetched_at":"2026-01-01T00:00:00Z","body":{}}"#
+        ));
+        assert!(dated("2026-11-26T17-03-13Z/raftz.json", br#"{"$SYS":{}}"#));
+        assert!(dated("raftz-20261204T152610Z.json", br#"{"$SYS":{}}"#));
+        assert!(!dated(
+            "nats-0.raftz_meta.json.truncated",
+            br#"{"$SYS":{"_meta_":{"state":"FOLLOWER""#
+        ));
+        assert!(!dated("healthz.txt", br#"{"status":"ok"}"#));
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn event(s: i64, node: &str, level: Level, msg: &str) -> Event {
         repeat: 1,
         repeat_span: 0,
         absorbed: None,
+        snapshot: false,
     }
 }
 

@@ -28,7 +28,8 @@ pub fn write(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> 
 }
 
 /// Headline, root cause, chain, confidence, alternatives, advice.
-fn write_verdict(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
+/// The verdict section alone (`watch` prints it as the incident goes on).
+pub fn write_verdict(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result<()> {
     let v = &a.verdict;
     writeln!(out, "{}", style.paint("1", "VERDICT"))?;
     writeln!(out, "  {}", esc(&v.headline))?;
