@@ -67,7 +67,10 @@ pub fn run_bundle(mut bundle: crate::ingest::Bundle, rules: &RuleSet) -> Analysi
     let metrics = metric_set(&mut bundle);
     let releases = NodeReleases::build(&bundle.events, &metrics);
     if crate::engine::releases::rules_read_release(rules) {
-        crate::engine::releases::annotate(&mut bundle.events, &releases);
+        use crate::ingest::Coalesce;
+        let reads = crate::engine::Indistinct::new(rules);
+        let wanted = |kind: &str| reads.reads_field(kind, crate::lang::ir::RELEASE_FIELD);
+        crate::engine::releases::annotate(&mut bundle.events, &releases, &wanted);
     }
     let mut findings = findings(rules, &bundle, &metrics);
     weigh_by_scale(&mut findings, &bundle, &metrics);

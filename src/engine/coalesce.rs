@@ -25,6 +25,9 @@ struct KindPolicy {
     fields: Vec<Arc<str>>,
     /// Fields counted with `distinct(...)`: merged lines keep their value hashes.
     distinct: Vec<Arc<str>>,
+    /// Every field a rule reads of this kind: the above and those its
+    /// selectors' conditions name.
+    reads: std::collections::BTreeSet<Arc<str>>,
 }
 
 fn add_all(to: &mut Vec<Arc<str>>, fields: &[Arc<str>]) {
@@ -57,6 +60,10 @@ pub struct Indistinct {
     /// `{placeholders}` of messages, advice and collect lines), and the ones
     /// the diagnosis reads: the others need not be kept.
     fields_read: std::collections::BTreeSet<Arc<str>>,
+    /// Fields read of every kind: `{placeholders}` of messages, advice and
+    /// collect lines (a finding's first and last events may be of any kind
+    /// its rule selects) and [`ALWAYS_READ`].
+    read_of_all: std::collections::BTreeSet<Arc<str>>,
 }
 
 /// Fields read outside the rules: the diagnosis's clock offsets (`leader`)
@@ -136,11 +143,12 @@ impl Indistinct {
                 .chain(r.advice.as_ref())
                 .chain(&r.collect);
             for t in texts {
-                placeholder_fields(t, &mut me.fields_read);
+                placeholder_fields(t, &mut me.read_of_all);
             }
         }
-        me.fields_read
+        me.read_of_all
             .extend(ALWAYS_READ.iter().map(|f| Arc::from(*f)));
+        me.fields_read.extend(me.read_of_all.iter().cloned());
         // `conn_age` is derived after ingestion from the route id of the
         // creation and close lines (ingest::derive_fields): a rule that reads
         // it needs those lines kept apart per route id.
@@ -167,6 +175,15 @@ impl Indistinct {
             p.sels.extend(any.sels.iter().cloned());
             add_all(&mut p.fields, &any.fields);
             add_all(&mut p.distinct, &any.distinct);
+        }
+        for p in me.per_kind.values_mut().chain([&mut me.any]) {
+            for sel in &p.sels {
+                if let Some(pr) = &sel.pred {
+                    pred_fields(pr, &mut p.reads);
+                }
+            }
+            p.reads.extend(p.fields.iter().cloned());
+            p.reads.extend(p.distinct.iter().cloned());
         }
         me
     }
@@ -260,6 +277,10 @@ impl Coalesce for Indistinct {
 
     fn keeps_field(&self, name: &str) -> bool {
         self.fields_read.contains(name)
+    }
+
+    fn reads_field(&self, kind: &str, name: &str) -> bool {
+        self.read_of_all.contains(name) || self.policy(kind).reads.contains(name)
     }
 
     /// The key of an event: equal keys (with equal segment, kind, level and

@@ -217,7 +217,7 @@ pub fn parse_example(
     input
         .events
         .sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    crate::ingest::derive_fields(&mut input.events);
+    crate::ingest::derive_fields(&mut input.events, &|_, _| true);
     Ok(input)
 }
 
@@ -405,7 +405,7 @@ pub fn run_example(rules: &RuleSet, rule: &Rule, ex: &Example) -> ExampleResult 
     };
     let set = with_deps(rules, rule);
     let releases = super::releases::NodeReleases::build(&input.events, &input.metrics);
-    super::releases::annotate(&mut input.events, &releases);
+    super::releases::annotate(&mut input.events, &releases, &|_| true);
     let findings: Vec<Finding> = run_rules(&set, &input.events, &input.metrics)
         .into_iter()
         .filter(|f| f.rule == rule.id)

@@ -109,8 +109,9 @@ impl NodeReleases {
 
 /// Sets the field `release` on every event of a node whose release is known
 /// at that time. Banners are read in stream order, so after a restart into
-/// another release the later events carry the new one.
-pub fn annotate(events: &mut [Event], releases: &NodeReleases) {
+/// another release the later events carry the new one. Only events of the
+/// kinds `wanted` names get it: a field on every event costs memory per line.
+pub fn annotate(events: &mut [Event], releases: &NodeReleases, wanted: &dyn Fn(&str) -> bool) {
     if releases.by_node.is_empty() {
         return;
     }
@@ -132,13 +133,14 @@ pub fn annotate(events: &mut [Event], releases: &NodeReleases) {
             .copied()
             .or_else(|| releases.at(&e.node, e.ts));
         let Some(r) = r else { continue };
-        if e.field(RELEASE_FIELD).is_some() {
+        if !wanted(&e.kind) || e.field(RELEASE_FIELD).is_some() {
             continue;
         }
         let s = text
             .entry(r)
             .or_insert_with(|| Arc::from(r.to_string()))
             .clone();
+        e.fields.reserve_exact(1);
         e.fields.push((key.clone(), Value::Str(s)));
     }
 }
@@ -220,7 +222,7 @@ mod tests {
         ];
         let r = NodeReleases::build(&events, &super::super::NoMetrics);
         assert_eq!(r.releases("n1").len(), 2);
-        annotate(&mut events, &r);
+        annotate(&mut events, &r, &|_| true);
         let rel = |i: usize| {
             events[i]
                 .field(RELEASE_FIELD)

@@ -52,40 +52,85 @@ impl Cand {
     }
 }
 
-pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -> Vec<Hit> {
-    let n = steps.len();
-    // (start, ord, reversed step index, step, hit)
-    let mut all: Vec<(Timestamp, u64, usize, usize, Cand)> = Vec::new();
-    for (s, step) in steps.iter().enumerate() {
-        if let crate::lang::ir::Detect::Event { sel, .. } = &step.detect {
-            for i in cx.select(sel) {
-                if let Some(k) = cx.key_of(i, by) {
-                    all.push((cx.ts(i), u64::from(i), n - s, s, Cand::Ev(i, k)));
-                }
-            }
-            continue;
-        }
-        for h in detect::hits(cx, &step.detect, Some(by)) {
-            // metric/gap steps carry only the node: give them an empty extra key;
-            // the checker allows that only when `by` is node only.
-            all.push((h.start, h.ord, n - s, s, Cand::Hit(Box::new(h))));
+/// The hits of one step in time order: selected events (4 bytes each until
+/// one joins a partial match) or the hits of any other detection.
+enum StepHits {
+    Ev(std::iter::Peekable<std::vec::IntoIter<u32>>),
+    Hits(std::iter::Peekable<std::vec::IntoIter<Hit>>),
+}
+
+impl StepHits {
+    /// (onset, order) of the next hit.
+    fn head(&mut self, cx: &Ctx<'_>) -> Option<(Timestamp, u64)> {
+        match self {
+            StepHits::Ev(v) => v.peek().map(|&i| (cx.ts(i), u64::from(i))),
+            StepHits::Hits(v) => v.peek().map(|h| (h.start, h.ord)),
         }
     }
-    all.sort_by_key(|a| (a.0, a.1, a.2));
+}
+
+pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -> Vec<Hit> {
+    let n = steps.len();
+    let mut per_step: Vec<StepHits> = steps
+        .iter()
+        .map(|step| match &step.detect {
+            crate::lang::ir::Detect::Event { sel, .. } => {
+                StepHits::Ev(cx.select(sel).into_iter().peekable())
+            }
+            d => {
+                // metric/gap steps carry only the node: give them an empty extra key;
+                // the checker allows that only when `by` is node only.
+                let mut h = detect::hits(cx, d, Some(by));
+                h.sort_by_key(|h| (h.start, h.ord));
+                StepHits::Hits(h.into_iter().peekable())
+            }
+        })
+        .collect();
     let withouts: Vec<Option<WithoutIndex>> = steps
         .iter()
         .map(|st| st.without.as_ref().map(|w| without_index(cx, w, by)))
         .collect();
+    // The steps' hits merged in (onset, order, later step first) order, one
+    // at a time: no list of every step's hits is built. Events without one
+    // of the key's fields are skipped.
+    let mut next = || -> Option<(Timestamp, u64, usize, Cand)> {
+        loop {
+            let mut best: Option<((Timestamp, u64, usize), usize)> = None;
+            for (s, hs) in per_step.iter_mut().enumerate() {
+                if let Some((t, o)) = hs.head(cx) {
+                    let k = (t, o, n - s);
+                    if best.is_none_or(|(b, _)| k < b) {
+                        best = Some((k, s));
+                    }
+                }
+            }
+            let ((t, o, _), s) = best?;
+            match &mut per_step[s] {
+                StepHits::Ev(v) => {
+                    let i = v.next()?;
+                    if let Some(k) = cx.key_of(i, by) {
+                        return Some((t, o, s, Cand::Ev(i, k)));
+                    }
+                }
+                StepHits::Hits(v) => return Some((t, o, s, Cand::Hit(Box::new(v.next()?)))),
+            }
+        }
+    };
 
     let mut partials: HashMap<Key, Vec<Option<Vec<Hit>>>> = HashMap::new();
     let mut out = Vec::new();
-    for (start, ord, _, s, c) in all {
+    while let Some((start, ord, s, c)) = next() {
         let key: Key = c.key(cx);
-        let slots = partials.entry(key.clone()).or_insert_with(|| vec![None; n]);
         if s == 0 {
+            let slots = partials.entry(key).or_insert_with(|| vec![None; n]);
             slots[0] = Some(vec![c.into_hit(cx)]);
             continue;
         }
+        // Only keys with a partial match are kept: a key seen only at later
+        // steps (e.g. every client of a storm) costs nothing.
+        let Some(slots) = partials.get_mut(&key) else {
+            continue;
+        };
         let Some(prev) = slots[s - 1].as_ref() else {
             continue;
         };
@@ -115,9 +160,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
         let mut chain = slots[s - 1].take().unwrap_or_default();
         chain.push(h);
         if s + 1 == n {
-            for slot in slots.iter_mut() {
-                *slot = None;
-            }
+            partials.remove(&key);
             out.push(combine(cx, chain));
         } else {
             slots[s] = Some(chain);

@@ -27,8 +27,10 @@ use std::sync::Arc;
 /// first (a route closing after that many newer ones gets no `conn_age`).
 const MAX_OPEN_ROUTES: usize = 4096;
 
-/// Adds `uptime` and `conn_age` to `events` (sorted by time, node, file, line).
-pub fn derive_fields(events: &mut [Event]) {
+/// Adds `uptime` and `conn_age` to `events` (sorted by time, node, file,
+/// line), on the events whose kind some consumer reads them of
+/// (`wanted(kind, field)`): a field on every event costs memory per line.
+pub fn derive_fields(events: &mut [Event], wanted: &dyn Fn(&str, &str) -> bool) {
     let uptime: Arc<str> = Arc::from("uptime");
     let conn_age: Arc<str> = Arc::from("conn_age");
     #[derive(Default)]
@@ -56,12 +58,20 @@ pub fn derive_fields(events: &mut [Event]) {
                     st.routes.insert(id, (ts, st.seq));
                 } else if let Some((created, _)) = st.routes.remove(&id) {
                     let age = ts.since(created).max(0) as f64 / 1e9;
-                    e.fields.push((conn_age.clone(), Value::Float(age)));
+                    if wanted(k, &conn_age) {
+                        // Exactly one more: the vectors of millions of events
+                        // would otherwise double.
+                        e.fields.reserve_exact(1);
+                        e.fields.push((conn_age.clone(), Value::Float(age)));
+                    }
                 }
             }
         }
-        if let Some(s) = st.started {
+        if let Some(s) = st.started
+            && wanted(&e.kind, &uptime)
+        {
             let up = ts.since(s).max(0) as f64 / 1e9;
+            e.fields.reserve_exact(1);
             e.fields.push((uptime.clone(), Value::Float(up)));
         }
     }

@@ -77,6 +77,9 @@ pub trait Coalesce: Send + Sync {
     /// Whether any consumer reads this field of kept events (the others are
     /// dropped under `Keep::Relevant`).
     fn keeps_field(&self, name: &str) -> bool;
+    /// Whether any consumer reads field `name` of events of `kind` (fields
+    /// derived after reading are added only where they are read).
+    fn reads_field(&self, kind: &str, name: &str) -> bool;
 }
 
 /// Observes reading: the caller decides whether and how to show it.
@@ -319,7 +322,10 @@ pub(crate) fn assemble(
     bundle
         .events
         .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
-    derive_fields(&mut bundle.events);
+    match &opts.coalesce {
+        Some(c) => derive_fields(&mut bundle.events, &|kind, f| c.0.reads_field(kind, f)),
+        None => derive_fields(&mut bundle.events, &|_, _| true),
+    }
     bundle
 }
 

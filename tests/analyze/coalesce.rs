@@ -142,6 +142,27 @@ fn coalesced_events_give_the_findings_of_every_line() {
     assert_eq!(lines, 39 * 60);
     assert!(kept <= 39 * 2, "kept {kept} stall events");
     assert!(a.bundle.events.len() * 5 < all.events.len());
+
+    // The derived `uptime` is added only to kinds a rule reads it of
+    // (resources.rules: health-check failures), not to every kept event.
+    let with_uptime = |evs: &[coroner::model::Event], kind: &str| -> (usize, usize) {
+        let k: Vec<_> = evs.iter().filter(|e| &*e.kind == kind).collect();
+        (
+            k.iter().filter(|e| e.field("uptime").is_some()).count(),
+            k.len(),
+        )
+    };
+    let (hc_up, hc) = with_uptime(&a.bundle.events, "healthcheck_failed");
+    assert!(
+        hc > 0 && hc_up == hc,
+        "{hc_up} of {hc} health checks have uptime"
+    );
+    assert_eq!(with_uptime(&a.bundle.events, "readloop_slow").0, 0);
+    let (all_up, all_n) = with_uptime(&all.events, "readloop_slow");
+    assert!(
+        all_n > 0 && all_up == all_n,
+        "without coalescing every event has it"
+    );
 }
 
 #[test]
