@@ -30,11 +30,26 @@ struct Names {
     raft_group: Arc<str>,
     pid: Arc<str>,
     empty: Arc<str>,
+    /// Whether the prefix fields are kept (under coalescing only those some
+    /// rule reads): addr, conn, conn_id, client, account_user, raft_node,
+    /// raft_group, pid.
+    keep: [bool; 8],
 }
 
 impl Names {
-    fn new() -> Names {
+    fn new(coalesce: Option<&CoalescePolicy>) -> Names {
+        let k = |f: &str| coalesce.is_none_or(|c| c.0.keeps_field(f));
         Names {
+            keep: [
+                k("addr"),
+                k("conn"),
+                k("conn_id"),
+                k("client"),
+                k("account_user"),
+                k("raft_node"),
+                k("raft_group"),
+                k("pid"),
+            ],
             addr: "addr".into(),
             conn: "conn".into(),
             conn_id: "conn_id".into(),
@@ -291,7 +306,7 @@ impl<'a> EventSink<'a> {
                 .relevant_kinds
                 .iter()
                 .any(|k| **k == *crate::classify::UNKNOWN_KIND),
-            names: Names::new(),
+            names: Names::new(opts.coalesce.as_ref()),
             segments: Vec::new(),
             current: Vec::new(),
             events: Vec::new(),
@@ -459,6 +474,11 @@ impl<'a> EventSink<'a> {
         if let Some(c) = &self.coalesce {
             // Fields no rule (nor the diagnosis) reads are not kept.
             ev.fields.retain(|(k, _)| c.0.keeps_field(k));
+        }
+        for (_, v) in &mut ev.fields {
+            if let Value::Str(t) = v {
+                *t = self.interner.get(t);
+            }
         }
         ev.fields.shrink_to_fit();
         self.events.push((ev, seg));
@@ -694,24 +714,45 @@ impl EventSink<'_> {
         }
         let kind = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
         let mut fields = Vec::new();
+        // Prefix fields no consumer reads are not made (they would be dropped in `add`).
+        let [
+            addr,
+            conn_kind,
+            conn_id,
+            client,
+            account_user,
+            raft_node,
+            raft_group,
+            pid,
+        ] = self.names.keep;
         if let Some(p) = &conn {
             let i = &mut self.interner;
-            fields.push((self.names.addr.clone(), Value::Str(i.get(p.addr))));
-            fields.push((self.names.conn.clone(), Value::Str(i.get(p.kind))));
-            fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
-            if let Some(c) = p.client {
+            if addr {
+                fields.push((self.names.addr.clone(), Value::Str(i.get(p.addr))));
+            }
+            if conn_kind {
+                fields.push((self.names.conn.clone(), Value::Str(i.get(p.kind))));
+            }
+            if conn_id {
+                fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
+            }
+            if let Some(c) = p.client.filter(|_| client) {
                 fields.push((
                     self.names.client.clone(),
                     Value::Str(i.get(&crate::classify::unquote_go(&format!("\"{c}\"")))),
                 ));
             }
-            if let Some(a) = p.account_user {
+            if let Some(a) = p.account_user.filter(|_| account_user) {
                 fields.push((self.names.account_user.clone(), Value::Str(i.get(a))));
             }
         } else if let Some((node, group, _)) = &raft {
             let i = &mut self.interner;
-            fields.push((self.names.raft_node.clone(), Value::Str(i.get(node))));
-            fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
+            if raft_node {
+                fields.push((self.names.raft_node.clone(), Value::Str(i.get(node))));
+            }
+            if raft_group {
+                fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
+            }
         }
         // Typed captures; a capture that does not convert (an int too large)
         // falls back to the next template that matches.
@@ -723,10 +764,10 @@ impl EventSink<'_> {
             }
             None => (kind, Vec::new(), false),
         };
-        for (k, v) in captured {
-            fields.push((k, self.interner.value(v)));
-        }
-        if let Some(pid) = rec.pid {
+        // Captured text is shared through the interner only if the event is
+        // kept (`add`): most lines are counted in an event kept before them.
+        fields.extend(captured);
+        if let Some(pid) = rec.pid.filter(|_| pid) {
             fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
         }
         for (k, v) in rec.extra {
