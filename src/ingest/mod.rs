@@ -358,9 +358,7 @@ fn resolve_unnamed(files: &mut [MetricFile]) {
             .filter(|set| set.len() == 1)
             .and_then(|set| set.first())
         {
-            for s in r.samples.iter_mut() {
-                s.node = Some(node.clone());
-            }
+            crate::parse::metric::set_node(&mut r.samples, node);
             r.node = Some(node.clone());
             r.unnamed.clear();
             m.by_sibling = true;
@@ -377,7 +375,7 @@ fn resolve_unnamed(files: &mut [MetricFile]) {
             r.lines_parsed = r.lines_parsed.saturating_sub(span);
         }
         r.unparsed.sort_by_key(|(line, _)| *line);
-        r.samples.retain(|s| s.node.is_some());
+        r.samples.retain(|s| s.node().is_some());
         m.first = r.samples.iter().map(|s| s.ts).min();
         m.last = r.samples.iter().map(|s| s.ts).max();
         m.samples = r.samples.len() as u64;

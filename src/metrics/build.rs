@@ -138,7 +138,7 @@ fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
     let mut rows = Rows::new(server_names(&files), n);
     // File by file: each file's samples are freed once in the columns.
     for s in files.into_iter().flat_map(Vec::into_iter) {
-        if INTERNAL.contains(&&*s.metric) && &*s.metric != "meta_leader" {
+        if INTERNAL.contains(&&**s.metric()) && &**s.metric() != "meta_leader" {
             continue;
         }
         rows.push(s);
@@ -165,9 +165,11 @@ fn try_build(files: Vec<Vec<Sample>>) -> PolarsResult<MetricSet> {
 fn server_names(files: &[Vec<Sample>]) -> HashMap<Arc<str>, Arc<str>> {
     let mut id_names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
     for s in files.iter().flatten() {
-        if &*s.metric == "server_id_seen"
-            && let (Some(n), Some((_, id))) =
-                (&s.node, s.labels.iter().find(|(k, _)| &**k == "server_id"))
+        if &**s.metric() == "server_id_seen"
+            && let (Some(n), Some((_, id))) = (
+                s.node(),
+                s.labels().iter().find(|(k, _)| &**k == "server_id"),
+            )
         {
             id_names.insert(id.clone(), n.clone());
         }
@@ -221,8 +223,8 @@ impl Rows {
     }
 
     fn push(&mut self, s: Sample) {
-        let mut node = s.node;
-        let lid = self.label_set(&s.labels, &mut node);
+        let mut node = s.node().cloned();
+        let lid = self.label_set(s.labels(), &mut node);
         let node = node.unwrap_or_else(|| self.unknown.clone());
         let nid = match &self.last_node {
             Some((a, i)) if Arc::ptr_eq(a, &node) => *i,
@@ -233,13 +235,13 @@ impl Rows {
             }
         };
         let mid = match &self.last_metric {
-            Some((a, i)) if Arc::ptr_eq(a, &s.metric) => *i,
+            Some((a, i)) if Arc::ptr_eq(a, s.metric()) => *i,
             _ => {
-                let i = self.dict.metric_id(&s.metric);
+                let i = self.dict.metric_id(s.metric());
                 if self.kinds.len() <= i as usize {
-                    self.kinds.push(kind_of(&s.metric));
+                    self.kinds.push(kind_of(s.metric()));
                 }
-                self.last_metric = Some((s.metric, i));
+                self.last_metric = Some((s.metric().clone(), i));
                 i
             }
         };

@@ -389,7 +389,7 @@ fn metric_lines_longer_than_max_line_are_skipped_and_counted() {
         m.report
             .samples
             .iter()
-            .filter(|s| &*s.metric == "cpu")
+            .filter(|s| &**s.metric() == "cpu")
             .count(),
         20
     );

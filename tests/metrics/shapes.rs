@@ -70,9 +70,9 @@ fn single_snapshot_with_name_time_and_hint() {
         body.as_bytes(),
     );
     assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
-    let cpu = r.samples.iter().find(|s| &*s.metric == "cpu").unwrap();
+    let cpu = r.samples.iter().find(|s| &**s.metric() == "cpu").unwrap();
     assert_eq!(cpu.ts, ts("2026-11-24T19:00:04Z"));
-    assert_eq!(cpu.node.as_deref(), Some("n2"));
+    assert_eq!(cpu.node().map(|n| &**n), Some("n2"));
     assert_eq!(cpu.value, 12.5);
 }
 
@@ -112,7 +112,7 @@ fn pretty_printed_concatenated_and_malformed() {
     let cpus: Vec<f64> = r
         .samples
         .iter()
-        .filter(|s| &*s.metric == "cpu")
+        .filter(|s| &**s.metric() == "cpu")
         .map(|s| s.value)
         .collect();
     assert_eq!(cpus, vec![5.0, 6.0]);
@@ -147,7 +147,7 @@ fn json_lines_with_bad_and_truncated_lines() {
     let cpus: Vec<f64> = r
         .samples
         .iter()
-        .filter(|s| &*s.metric == "cpu")
+        .filter(|s| &**s.metric() == "cpu")
         .map(|s| s.value)
         .collect();
     assert_eq!(cpus, vec![5.0, 7.0]);
@@ -165,7 +165,7 @@ fn wrapped_fetches_and_errors() {
     let get = |m: &str| -> Vec<(Timestamp, f64)> {
         r.samples
             .iter()
-            .filter(|s| &*s.metric == m)
+            .filter(|s| &**s.metric() == m)
             .map(|s| (s.ts, s.value))
             .collect()
     };
@@ -181,7 +181,11 @@ fn wrapped_fetches_and_errors() {
         get("healthy").iter().map(|x| x.1).collect::<Vec<_>>(),
         vec![1.0, 0.0]
     );
-    assert!(r.samples.iter().all(|s| s.node.as_deref() == Some("n3")));
+    assert!(
+        r.samples
+            .iter()
+            .all(|s| s.node().map(|n| &**n) == Some("n3"))
+    );
 }
 
 #[test]
@@ -201,10 +205,10 @@ fn sys_envelope_from_audit_archive() {
     let s = r
         .samples
         .iter()
-        .find(|s| &*s.metric == "js_api_pending")
+        .find(|s| &**s.metric() == "js_api_pending")
         .unwrap();
     assert_eq!(
-        (s.node.as_deref(), s.value, s.ts),
+        (s.node().map(|n| &**n), s.value, s.ts),
         (Some("nats-1"), 9.0, ts("2026-11-24T19:00:04.4Z"))
     );
     let set = MetricSet::build(r.samples);

@@ -752,7 +752,10 @@ mod tests {
         let r = parse("b/metrics/n1.raftz.jsonl", raftz);
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         let v = |r: &super::super::MetricFileReport, m: &str| {
-            r.samples.iter().find(|s| &*s.metric == m).map(|s| s.value)
+            r.samples
+                .iter()
+                .find(|s| &**s.metric() == m)
+                .map(|s| s.value)
         };
         assert_eq!(v(&r, "raft_groups"), Some(2.0));
         assert_eq!(v(&r, "raft_leaderless_groups"), Some(1.0));
@@ -765,7 +768,7 @@ mod tests {
         let fail = r#"{"fetched_at":"2026-11-24T19:00:02.000Z","elapsed_ms":800.2,"server_name":"nats-0.example","error":"timeout after 800ms"}"#;
         let r = parse("b/metrics/nats-0_example.varz.jsonl", fail);
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
-        assert_eq!(r.samples[0].node.as_deref(), Some("nats-0.example"));
+        assert_eq!(r.samples[0].node().map(|n| &**n), Some("nats-0.example"));
         assert_eq!(r.samples[0].value, 0.0);
     }
 
@@ -782,7 +785,7 @@ mod tests {
         assert!(
             r.samples
                 .iter()
-                .any(|s| s.value == 1048576.0 && s.node.as_deref() == Some("b2")),
+                .any(|s| s.value == 1048576.0 && s.node().map(|n| &**n) == Some("b2")),
             "{:?}",
             r.samples
         );
@@ -824,7 +827,7 @@ mod newer_endpoints {
         let mut v: Vec<(String, f64)> = r
             .samples
             .iter()
-            .map(|s| (s.metric.to_string(), s.value))
+            .map(|s| (s.metric().to_string(), s.value))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v

@@ -21,15 +21,23 @@ use crate::model::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// One observation of one metric on one node.
+/// One observation of one metric on one node: 24 bytes. What it measures
+/// (node, metric, labels) is a [`SampleKey`] shared by the samples of one
+/// series of a file, so a dump of millions of samples holds each name once.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
     pub ts: Timestamp,
+    pub value: f64,
+    key: Arc<SampleKey>,
+}
+
+/// What a sample measures.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SampleKey {
     /// The node (server name) it was attributed to; `None` when nothing told.
     pub node: Option<Arc<str>>,
     /// Canonical name (`cpu`, `js_api_total`, ...) or the source's own name.
     pub metric: Arc<str>,
-    pub value: f64,
     /// Extra dimensions. Two reserved keys: `endpoint` (which monitoring
     /// endpoint produced it, used to prefer one source when two give the same
     /// metric) and `server_id` (an id not yet mapped to a server name: the
@@ -41,11 +49,62 @@ pub struct Sample {
 pub type Labels = Arc<[(Arc<str>, Arc<str>)]>;
 
 impl Sample {
+    /// A sample with a key of its own (parsers share keys through their context).
+    pub fn new(
+        ts: Timestamp,
+        node: Option<Arc<str>>,
+        metric: Arc<str>,
+        value: f64,
+        labels: Labels,
+    ) -> Sample {
+        Sample {
+            ts,
+            value,
+            key: Arc::new(SampleKey {
+                node,
+                metric,
+                labels,
+            }),
+        }
+    }
+
+    pub fn node(&self) -> Option<&Arc<str>> {
+        self.key.node.as_ref()
+    }
+
+    pub fn metric(&self) -> &Arc<str> {
+        &self.key.metric
+    }
+
+    pub fn labels(&self) -> &Labels {
+        &self.key.labels
+    }
+
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
+        self.key
+            .labels
             .iter()
             .find(|(k, _)| &**k == key)
             .map(|(_, v)| &**v)
+    }
+}
+
+/// Attributes every sample to `node` (a dump whose body names no server,
+/// beside dumps that name one); samples of one key keep sharing one.
+pub fn set_node(samples: &mut [Sample], node: &Arc<str>) {
+    // old key (kept alive, so its address stays its own) → new key
+    let mut done: HashMap<usize, (Arc<SampleKey>, Arc<SampleKey>)> = HashMap::new();
+    for s in samples {
+        let old = Arc::as_ptr(&s.key) as usize;
+        let (_, new) = done.entry(old).or_insert_with(|| {
+            let k = Arc::new(SampleKey {
+                node: Some(node.clone()),
+                metric: s.key.metric.clone(),
+                labels: s.key.labels.clone(),
+            });
+            (s.key.clone(), k)
+        });
+        s.key = new.clone();
     }
 }
 
@@ -269,6 +328,9 @@ pub(crate) struct Ctx {
     pub current_record: (u64, u64),
     strings: HashMap<Box<str>, Arc<str>>,
     label_sets: std::collections::HashSet<Labels>,
+    /// Keys by the addresses of their (interned) parts; each entry holds its
+    /// parts, so an address is never reused for other text while it is here.
+    keys: HashMap<(usize, usize, usize), Arc<SampleKey>>,
 }
 
 impl Ctx {
@@ -291,6 +353,7 @@ impl Ctx {
             current_record: (0, 0),
             strings: HashMap::new(),
             label_sets: Default::default(),
+            keys: HashMap::new(),
         }
     }
 
@@ -353,6 +416,9 @@ impl Ctx {
             return;
         }
         let metric = self.intern(metric);
+        // Interned, so equal names share an address (a parser may make a
+        // node name per snapshot).
+        let node = node.as_deref().map(|n| self.intern(n));
         let labels = match self.label_sets.get(labels) {
             Some(l) => l.clone(),
             None => {
@@ -361,13 +427,24 @@ impl Ctx {
                 l
             }
         };
-        self.report.samples.push(Sample {
-            ts,
-            node: node.clone(),
-            metric,
-            value,
-            labels,
-        });
+        let addr = |a: Option<&Arc<str>>| a.map_or(0, |a| Arc::as_ptr(a) as *const u8 as usize);
+        let at = (
+            addr(node.as_ref()),
+            addr(Some(&metric)),
+            Arc::as_ptr(&labels) as *const u8 as usize,
+        );
+        let key = self
+            .keys
+            .entry(at)
+            .or_insert_with(|| {
+                Arc::new(SampleKey {
+                    node,
+                    metric,
+                    labels,
+                })
+            })
+            .clone();
+        self.report.samples.push(Sample { ts, value, key });
     }
 
     pub fn set_node(&mut self, node: &Option<Arc<str>>) {

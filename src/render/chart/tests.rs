@@ -49,13 +49,13 @@ fn finding(node: Option<&str>, s: i64, e: i64, sev: Severity, title: &str) -> Fi
 }
 
 fn sample(node: &str, metric: &str, s: i64, v: f64) -> Sample {
-    Sample {
-        ts: ts(s),
-        node: Some(node.into()),
-        metric: metric.into(),
-        labels: Vec::new().into(),
-        value: v,
-    }
+    Sample::new(
+        ts(s),
+        Some(node.into()),
+        metric.into(),
+        v,
+        Vec::new().into(),
+    )
 }
 
 /// Three nodes (one called `<script>`), 120 s of cpu/mem/connections, a gap,
