@@ -85,13 +85,6 @@ impl Interner {
         self.set.insert(a.clone());
         a
     }
-
-    fn value(&mut self, v: Value) -> Value {
-        match v {
-            Value::Str(s) => Value::Str(self.get(&s)),
-            other => other,
-        }
-    }
 }
 
 /// Counts for one segment.
@@ -468,9 +461,11 @@ impl<'a> EventSink<'a> {
                 }
             }
         }
-        if ev.message.is_empty() && !msg.is_empty() {
-            ev.message = self.interner.get(msg);
-        }
+        ev.message = self.interner.get(if ev.message.is_empty() {
+            msg
+        } else {
+            &ev.message
+        });
         if let Some(c) = &self.coalesce {
             // Fields no rule (nor the diagnosis) reads are not kept.
             ev.fields.retain(|(k, _)| c.0.keeps_field(k));
@@ -726,12 +721,11 @@ impl EventSink<'_> {
             pid,
         ] = self.names.keep;
         if let Some(p) = &conn {
-            let i = &mut self.interner;
             if addr {
-                fields.push((self.names.addr.clone(), Value::Str(i.get(p.addr))));
+                fields.push((self.names.addr.clone(), Value::Str(p.addr.into())));
             }
             if conn_kind {
-                fields.push((self.names.conn.clone(), Value::Str(i.get(p.kind))));
+                fields.push((self.names.conn.clone(), Value::Str(p.kind.into())));
             }
             if conn_id {
                 fields.push((self.names.conn_id.clone(), Value::Int(p.id as i64)));
@@ -739,16 +733,15 @@ impl EventSink<'_> {
             if let Some(c) = p.client.filter(|_| client) {
                 fields.push((
                     self.names.client.clone(),
-                    Value::Str(i.get(&crate::classify::unquote_go(&format!("\"{c}\"")))),
+                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
                 ));
             }
             if let Some(a) = p.account_user.filter(|_| account_user) {
-                fields.push((self.names.account_user.clone(), Value::Str(i.get(a))));
+                fields.push((self.names.account_user.clone(), Value::Str(a.into())));
             }
         } else if let Some((node, group, _)) = &raft {
-            let i = &mut self.interner;
             if raft_node {
-                fields.push((self.names.raft_node.clone(), Value::Str(i.get(node))));
+                fields.push((self.names.raft_node.clone(), Value::Str((*node).into())));
             }
             if raft_group {
                 fields.push((self.names.raft_group.clone(), Value::Str((*group).into())));
@@ -764,14 +757,16 @@ impl EventSink<'_> {
             }
             None => (kind, Vec::new(), false),
         };
-        // Captured text is shared through the interner only if the event is
-        // kept (`add`): most lines are counted in an event kept before them.
+        // Text (prefix fields, captures, the message) is shared through the
+        // interner only if the event is kept (`add`): most lines are counted
+        // in an event kept before them, and a lookup in the interner is a
+        // cache miss on its copy of the text.
         fields.extend(captured);
         if let Some(pid) = rec.pid.filter(|_| pid) {
             fields.push((self.names.pid.clone(), Value::Int(pid as i64)));
         }
         for (k, v) in rec.extra {
-            fields.push((self.interner.get(&k), self.interner.value(v)));
+            fields.push((self.interner.get(&k), v));
         }
 
         let template = (!matched).then(|| self.interner.get(&normalize(body)));
@@ -785,7 +780,7 @@ impl EventSink<'_> {
                 Some(c) if !c.0.reads_message() && matches!(kept, Kept::Yes) => {
                     self.names.empty.clone()
                 }
-                _ => self.interner.get(msg),
+                _ => msg.into(),
             },
             template,
             loc: Location {
