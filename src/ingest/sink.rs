@@ -708,7 +708,9 @@ impl EventSink<'_> {
             return;
         }
         let kind = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
-        let mut fields = Vec::new();
+        // Room for the prefix fields and a few captures: most lines are
+        // dropped into an open group, and growing costs a `realloc` each time.
+        let mut fields = Vec::with_capacity(8);
         // Prefix fields no consumer reads are not made (they would be dropped in `add`).
         let [
             addr,
@@ -733,7 +735,11 @@ impl EventSink<'_> {
             if let Some(c) = p.client.filter(|_| client) {
                 fields.push((
                     self.names.client.clone(),
-                    Value::Str(crate::classify::unquote_go(&format!("\"{c}\"")).into()),
+                    Value::Str(if c.contains('\\') {
+                        crate::classify::unquote_go(&format!("\"{c}\"")).into()
+                    } else {
+                        c.into()
+                    }),
                 ));
             }
             if let Some(a) = p.account_user.filter(|_| account_user) {
