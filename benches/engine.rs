@@ -4,8 +4,8 @@
 //! built-in templates, then laid end to end again and again (timestamps
 //! shifted, the three nodes of each copy rotated over n1..n5) until there are
 //! `COR_BENCH_EVENTS` events (default 10,000,000). Metrics: the captures' real
-//! metric dumps. Rules: the built-in packs (74 rules), copied under renamed
-//! packs (`nats-core-k1.slow-consumer`, ...) as often as needed, cut to 50 or
+//! metric dumps. Rules: the built-in packs, copied under renamed packs
+//! (`nats-core-k1.slow-consumer`, ...) as often as needed, cut to 50 or
 //! 500 rules with `RuleSet::from_sources` + `retain_rules`.
 //! Ten samples per case (`sample_size(10)`): one run takes seconds.
 
@@ -21,38 +21,30 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PACKS: &[&str] = &[
-    "nats-cluster",
-    "nats-core",
-    "nats-jetstream",
-    "nats-mqtt",
-    "resources",
-];
-
-fn pack_sources() -> Vec<(String, String)> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let mut names: Vec<String> = vec!["nats-messages".into()];
-    names.extend(PACKS.iter().map(|s| s.to_string()));
-    names
+/// The names of the packs `sources` declare (`pack NAME "title"`).
+fn pack_names(sources: &[(String, String)]) -> Vec<String> {
+    sources
         .iter()
-        .map(|n| {
-            let file = format!("{n}.rules");
-            let text = std::fs::read_to_string(dir.join(&file)).expect("rules/*.rules");
-            (file, text)
-        })
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|l| l.strip_prefix("pack "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
         .collect()
 }
 
-/// The built-in packs plus renamed copies of the rule packs, cut to `n` rules.
+/// The built-in packs plus renamed copies of the packs that hold rules, cut
+/// to `n` rules. Every pack name is renamed in a copy, so a rule that names
+/// another pack's rule (`explains`, `after`) names that pack's copy.
 fn rule_set(n: usize) -> RuleSet {
-    let base = pack_sources();
+    let base = coroner::lang::builtin_sources();
+    let packs = pack_names(&base);
     let mut sources = base.clone();
     let per_round = RuleSet::from_sources(&base).0.rules().len();
     let rounds = n.div_ceil(per_round);
     for k in 1..rounds {
-        for (file, text) in &base[1..] {
+        for (file, text) in base.iter().filter(|(_, t)| t.contains("\nrule ")) {
             let mut t = text.clone();
-            for p in PACKS {
+            for p in &packs {
                 t = t.replace(&format!("{p}."), &format!("{p}-k{k}."));
                 t = t.replace(&format!("pack {p} "), &format!("pack {p}-k{k} "));
             }
