@@ -20,7 +20,7 @@ const SMOKE_RELEASES: &[&str] = &["2.10.26", "2.15.1"];
 
 /// The lab's own deadline is its load plus start and stop; this one only
 /// guards against a hung interpreter.
-const LAB_DEADLINE: Duration = Duration::from_secs(240);
+const LAB_DEADLINE: Duration = Duration::from_secs(480);
 
 fn lab_venv() -> PathBuf {
     std::env::var_os("CORONER_LAB_VENV")
