@@ -83,7 +83,11 @@ fn expected_of(run: &Path) -> Expected {
 
 fn smoke(release: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let turn = crate::common::cluster_turn();
+    // The turn is held through the analysis too: a debug-build `analyze` of
+    // two captures beside another test's cluster starved it on 2 cores (a
+    // crash-restart run read as CPU starvation on another node, a collect
+    // cluster not healthy in 30 s).
+    let _turn = crate::common::cluster_turn();
     // A clean start, ~30 s of ordinary load, a clean shutdown.
     let healthy = lab(
         release,
@@ -107,7 +111,6 @@ fn smoke(release: &str) {
             "8",
         ],
     );
-    drop(turn);
     for run in [&healthy, &crash] {
         let what = format!("{release} {}", run.file_name().unwrap().to_string_lossy());
         let a = analyze(&[&run.join("capture")]);
