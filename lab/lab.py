@@ -645,6 +645,43 @@ class MqttSessions:
             c.loop_stop()
 
 
+def mqtt_warm_up(nodes, deadline):
+    """One persistent MQTT session with a QoS 1 subscription per node, then /healthz ok
+    everywhere: the first MQTT connect creates the account's $MQTT_ streams, and while
+    their RAFT groups form, session loads wait for JetStream and time out after 4 s (the
+    read loop stalls meanwhile). That start-up transient is not the fault under test, so
+    the load starts once the MQTT streams are current."""
+    import paho.mqtt.client as mqtt
+
+    for n in nodes:
+        while True:
+            subscribed = threading.Event()
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"lab-warm-{n.name}",
+                            clean_session=False)
+            c.on_connect = lambda client, _u, _f, rc, _p=None: (
+                None if rc.is_failure else client.subscribe("lab/warm/#", qos=1))
+            c.on_subscribe = lambda *_a: subscribed.set()
+            try:
+                c.connect("127.0.0.1", n.mqtt, keepalive=10)
+                c.loop_start()
+                ok = subscribed.wait(timeout=max(0.1, min(10.0, deadline - time.time())))
+            except OSError:
+                ok = False
+            finally:
+                c.loop_stop()
+                try:
+                    c.disconnect()
+                except Exception:  # noqa: BLE001
+                    pass
+            if ok:
+                break
+            if time.time() > deadline:
+                raise RuntimeError(f"MQTT warm-up on {n.name} got no SUBACK; {meta_peers(nodes)}")
+            time.sleep(0.5)
+    if not wait_ready(nodes, deadline):
+        raise RuntimeError(f"the MQTT streams did not become current (/healthz) after the warm-up; {meta_peers(nodes)}")
+
+
 # ---------------------------------------------------------------------------------------
 # Faults
 
@@ -856,6 +893,7 @@ def main():
                     raise RuntimeError("the cluster did not become ready (routes, meta leader, /healthz) in 45 s")
                 truth.event("cluster_ready")
                 leader = asyncio.run(load.setup_streams(target if args.fault == "store-full" else None))
+                mqtt_warm_up(nodes, time.time() + 45)
                 break
             except RuntimeError as e:
                 if attempt == attempts:
@@ -869,7 +907,7 @@ def main():
                 shutil.rmtree(capture, ignore_errors=True)
                 os.makedirs(capture)
                 poller = Poller(nodes, capture)
-        truth.event("streams_ready", f"ORDERS R3 leader on {leader}, consumer processor"
+        truth.event("streams_ready", f"ORDERS R3 leader on {leader}, consumer processor, MQTT streams current"
                     + (f"; AUDIT R1 on {target}" if args.fault == "store-full" else ""))
         t_load = time.time()
         load.stop_at = t_load + args.load
