@@ -21,6 +21,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 struct KindPolicy {
     sels: Vec<Sel>,
+    /// The selectors whose answer the key must hold ([`KindPolicy::key_sels`]).
+    key_sels: Vec<Sel>,
     /// Fields whose values must be equal to merge (`by` keys, aggregated values).
     fields: Vec<Arc<str>>,
     /// Fields counted with `distinct(...)`: merged lines keep their value hashes.
@@ -39,6 +41,34 @@ fn add_all(to: &mut Vec<Arc<str>>, fields: &[Arc<str>]) {
 }
 
 impl KindPolicy {
+    /// The selectors whose answers can differ between two lines of this kind
+    /// that agree on [`KindPolicy::fields`] (and, being of one group, on
+    /// node, kind and level), each once. A selector without a condition
+    /// answers the same for every line of the kind, and one whose condition
+    /// reads only compared fields, the level, node or kind answers the same
+    /// for lines with equal values: keeping them would only cost time (the
+    /// key is computed for every kept line).
+    fn key_sels(&self) -> Vec<Sel> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        for s in &self.sels {
+            let Some(p) = &s.pred else { continue };
+            let mut read = std::collections::BTreeSet::new();
+            pred_fields(p, &mut read);
+            if !pred_reads_message(p) && read.iter().all(|f| self.fields.contains(f)) {
+                continue;
+            }
+            // One kind's answer to a selector is its condition's: equal
+            // conditions answer alike.
+            let text = format!("{p:?}");
+            if !seen.contains(&text) {
+                seen.push(text);
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
     fn add(&mut self, sel: &Sel, fields: &[Arc<str>], distinct: Option<&Arc<str>>) {
         self.sels.push(sel.clone());
         add_all(&mut self.fields, fields);
@@ -184,6 +214,7 @@ impl Indistinct {
             }
             p.reads.extend(p.fields.iter().cloned());
             p.reads.extend(p.distinct.iter().cloned());
+            p.key_sels = p.key_sels();
         }
         me
     }
@@ -288,8 +319,8 @@ impl Coalesce for Indistinct {
     /// template matched merge only with the same normalized text.
     fn key(&self, e: &Event) -> CoalesceKey {
         let p = self.policy(&e.kind);
-        let mut key: CoalesceKey = Vec::with_capacity(p.sels.len() + p.fields.len() + 1);
-        for s in &p.sels {
+        let mut key: CoalesceKey = Vec::with_capacity(p.key_sels.len() + p.fields.len() + 1);
+        for s in &p.key_sels {
             key.push(Some(Value::Bool(super::selects(s, e))));
         }
         for f in &p.fields {
