@@ -8,7 +8,7 @@
 //! (shortest text, the default) or `rest` (everything to the end). `{_}` matches
 //! anything without capturing; `{{` and `}}` are literal braces.
 
-use crate::model::{Meaning, Value};
+use crate::model::{Meaning, Value, ValueRef};
 use regex::Regex;
 use std::fmt;
 use std::sync::Arc;
@@ -353,6 +353,54 @@ impl Template {
             out.push((name.clone(), ty.convert(&msg[a..b])?));
         }
         Some(out)
+    }
+
+    /// The captures of a message this template matches (as
+    /// `Classifier::find` says), borrowed from it, appended to `out` in the
+    /// order [`Template::matches`] gives them. `None` when that takes more
+    /// than the matcher's split: the regex decides, a number does not fit, a
+    /// quoted text has escapes to undo (ask [`Template::matches`] then).
+    pub fn captures_in<'m>(
+        &'m self,
+        msg: &'m str,
+        out: &mut Vec<(&'m str, ValueRef<'m>)>,
+    ) -> Option<()> {
+        if self.captures.is_empty() {
+            return Some(());
+        }
+        let mut spans = super::matcher::Spans::default();
+        if !matches!(
+            self.matcher.split(msg, &mut spans),
+            super::matcher::Split::One
+        ) {
+            return None;
+        }
+        let named = spans
+            .iter()
+            .zip(&self.piece_named)
+            .filter(|(_, named)| **named)
+            .map(|(s, _)| s);
+        for ((name, ty), (a, b)) in self.captures.iter().zip(named) {
+            let text = &msg[a..b];
+            let v = match ty {
+                CaptureType::Int => ValueRef::Int(text.parse().ok()?),
+                CaptureType::Float => ValueRef::Float(text.parse().ok()?),
+                CaptureType::Duration => ValueRef::Float(parse_go_duration(text)?),
+                CaptureType::Quoted => {
+                    let inner = text
+                        .strip_prefix('"')
+                        .and_then(|x| x.strip_suffix('"'))
+                        .unwrap_or(text);
+                    if inner.contains('\\') {
+                        return None;
+                    }
+                    ValueRef::Str(inner)
+                }
+                CaptureType::Word | CaptureType::Str | CaptureType::Rest => ValueRef::Str(text),
+            };
+            out.push((&**name, v));
+        }
+        Some(())
     }
 
     /// The captures as the regex finds them (for tests of the matcher).

@@ -14,7 +14,7 @@
 use crate::ingest::{Coalesce, CoalesceKey};
 use crate::lang::RuleSet;
 use crate::lang::ir::{Agg, Detect, Sel};
-use crate::model::{Event, Value};
+use crate::model::{Event, LineView, Value, ValueRef};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -335,5 +335,146 @@ impl Coalesce for Indistinct {
             key.push(Some(Value::Str(t.clone())));
         }
         key
+    }
+
+    fn same_key(&self, line: &LineView<'_>, key: &CoalesceKey) -> bool {
+        let p = self.policy(line.kind);
+        // A line that matched its template has no `template` element.
+        if key.len() != p.key_sels.len() + p.fields.len() {
+            return false;
+        }
+        let (sels, fields) = key.split_at(p.key_sels.len());
+        let same = |mine: Option<ValueRef<'_>>, theirs: &Option<Value>| match (mine, theirs) {
+            (Some(a), Some(b)) => a.eq_value(b),
+            (None, None) => true,
+            _ => false,
+        };
+        p.key_sels
+            .iter()
+            .zip(sels)
+            .all(|(s, k)| same(Some(ValueRef::Bool(super::selects(s, line))), k))
+            && p.fields.iter().zip(fields).all(|(f, k)| {
+                let mine = match &**f {
+                    "raft_node_name" => line.field("raft_node"),
+                    "message" | "msg" => Some(ValueRef::Str(line.message)),
+                    f => line.field(f),
+                };
+                same(mine, k)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Coalesce;
+    use crate::model::{Level, Location, Timestamp, value_hash};
+
+    fn event(kind: &Arc<str>, fields: crate::model::Fields, message: &str) -> Event {
+        Event {
+            ts: Some(Timestamp(5_000_000_000)),
+            node: "".into(),
+            level: Level::Warn,
+            kind: kind.clone(),
+            fields,
+            message: message.into(),
+            template: None,
+            loc: Location {
+                file: "x".into(),
+                line: 1,
+            },
+            continuation: 0,
+            repeat: 1,
+            repeat_span: 0,
+            absorbed: None,
+            snapshot: false,
+        }
+    }
+
+    /// The key ingestion compares without making an event (`same_key` over a
+    /// `LineView` of the line's captures) is the key of the event made of
+    /// it, for every builtin template's sample message; and differs when a
+    /// compared value differs.
+    #[test]
+    fn a_line_view_has_the_key_of_its_event() {
+        let rules = RuleSet::builtin();
+        let me = Indistinct::new(&rules);
+        let classifier = rules.classifier_ref();
+        let (mut checked, mut differs) = (0, 0);
+        for (i, t) in classifier.templates().iter().enumerate() {
+            let msg = t.sample_message();
+            if classifier.find(&msg) != Some(i) {
+                continue;
+            }
+            let mut view_fields = Vec::new();
+            if t.captures_in(&msg, &mut view_fields).is_none() {
+                continue;
+            }
+            let owned = t.matches(&msg).expect("the template matches its sample");
+            let text = if me.reads_message() { msg.as_str() } else { "" };
+            let e = event(&t.kind, owned.clone(), text);
+            let view = LineView {
+                level: e.level,
+                node: "",
+                kind: &t.kind,
+                message: text,
+                fields: &view_fields,
+            };
+            let key = me.key(&e);
+            assert!(me.same_key(&view, &key), "{}: {msg}", t.kind);
+            for ((name, v), (vname, vref)) in owned.iter().zip(&view_fields) {
+                assert_eq!(&**name, *vname);
+                assert_eq!(value_hash(v), vref.hash(), "{}: {name}", t.kind);
+            }
+            // Each capture given another value: the view's answer is the
+            // event's (the keys differ where a compared field or a
+            // selector's answer does).
+            for j in 0..owned.len() {
+                let (other, other_ref) = match owned[j].1 {
+                    Value::Int(n) => (Value::Int(n + 1_000_000), ValueRef::Int(n + 1_000_000)),
+                    Value::Float(x) => (Value::Float(x * 1000.0), ValueRef::Float(x * 1000.0)),
+                    _ => (
+                        Value::Str("another value".into()),
+                        ValueRef::Str("another value"),
+                    ),
+                };
+                let mut changed = owned.clone();
+                changed[j].1 = other;
+                let mut changed_view = view_fields.clone();
+                changed_view[j].1 = other_ref;
+                let view = LineView {
+                    fields: &changed_view,
+                    ..view
+                };
+                let same = me.key(&event(&t.kind, changed, text)) == key;
+                assert_eq!(me.same_key(&view, &key), same, "{}: {}", t.kind, owned[j].0);
+                differs += usize::from(!same);
+            }
+            checked += 1;
+        }
+        assert!(checked > 200, "only {checked} templates checked");
+        assert!(differs > 0);
+    }
+
+    /// A selector without a condition, or whose condition reads only the
+    /// compared fields, is not part of the key.
+    #[test]
+    fn the_key_holds_only_selectors_that_can_differ() {
+        let rules = RuleSet::builtin();
+        let me = Indistinct::new(&rules);
+        let total: usize = me.per_kind.values().map(|p| p.sels.len()).sum();
+        let kept: usize = me.per_kind.values().map(|p| p.key_sels.len()).sum();
+        assert!(kept < total / 3, "{kept} of {total}");
+        for p in me.per_kind.values() {
+            for s in &p.key_sels {
+                let pr = s
+                    .pred
+                    .as_ref()
+                    .expect("a selector in the key has a condition");
+                let mut read = std::collections::BTreeSet::new();
+                pred_fields(pr, &mut read);
+                assert!(pred_reads_message(pr) || read.iter().any(|f| !p.fields.contains(f)));
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! `Some(true)`.
 
 use crate::lang::ir::{CmpOp, FieldRef, Operand, Pred, Sel};
-use crate::model::{Event, Level, Value};
+use crate::model::{Event, Level, LineView, Value, ValueRef};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -15,23 +15,72 @@ enum V<'a> {
 }
 
 fn from_value(v: &Value) -> V<'_> {
+    from_ref(ValueRef::of(v))
+}
+
+fn from_ref(v: ValueRef<'_>) -> V<'_> {
     match v {
-        Value::Int(i) => V::Num(*i as f64),
-        Value::Float(f) => V::Num(*f),
-        Value::Str(s) => V::Str(Cow::Borrowed(s)),
-        Value::Bool(b) => V::Bool(*b),
+        ValueRef::Int(i) => V::Num(i as f64),
+        ValueRef::Float(f) => V::Num(f),
+        ValueRef::Str(s) => V::Str(Cow::Borrowed(s)),
+        ValueRef::Bool(b) => V::Bool(b),
     }
 }
 
-fn operand<'a>(e: &'a Event, o: &'a Operand) -> Option<V<'a>> {
+/// What a predicate reads: an event, or a line not yet made one.
+pub trait Subject {
+    fn level(&self) -> Level;
+    fn node(&self) -> &str;
+    fn kind(&self) -> &str;
+    fn message(&self) -> &str;
+    fn field_ref(&self, name: &str) -> Option<ValueRef<'_>>;
+}
+
+impl Subject for Event {
+    fn level(&self) -> Level {
+        self.level
+    }
+    fn node(&self) -> &str {
+        &self.node
+    }
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn field_ref(&self, name: &str) -> Option<ValueRef<'_>> {
+        self.field(name).map(ValueRef::of)
+    }
+}
+
+impl Subject for LineView<'_> {
+    fn level(&self) -> Level {
+        self.level
+    }
+    fn node(&self) -> &str {
+        self.node
+    }
+    fn kind(&self) -> &str {
+        self.kind
+    }
+    fn message(&self) -> &str {
+        self.message
+    }
+    fn field_ref(&self, name: &str) -> Option<ValueRef<'_>> {
+        self.field(name)
+    }
+}
+
+fn operand<'a, S: Subject + ?Sized>(e: &'a S, o: &'a Operand) -> Option<V<'a>> {
     Some(match o {
         Operand::Lit(v) => from_value(v),
         Operand::Level(l) => V::Lvl(*l),
-        Operand::Field(FieldRef::Level) => V::Lvl(e.level),
-        Operand::Field(FieldRef::Node) => V::Str(Cow::Borrowed(&e.node)),
-        Operand::Field(FieldRef::Kind) => V::Str(Cow::Borrowed(&e.kind)),
-        Operand::Field(FieldRef::Message) => V::Str(Cow::Borrowed(&e.message)),
-        Operand::Field(FieldRef::Field(n)) => from_value(e.field(n)?),
+        Operand::Field(FieldRef::Level) => V::Lvl(e.level()),
+        Operand::Field(FieldRef::Node) => V::Str(Cow::Borrowed(e.node())),
+        Operand::Field(FieldRef::Kind) => V::Str(Cow::Borrowed(e.kind())),
+        Operand::Field(FieldRef::Message) => V::Str(Cow::Borrowed(e.message())),
+        Operand::Field(FieldRef::Field(n)) => from_ref(e.field_ref(n)?),
     })
 }
 
@@ -58,7 +107,7 @@ fn text<'a>(v: &'a V<'a>) -> Cow<'a, str> {
 }
 
 /// Evaluates a predicate on an event: `Some(true)`, `Some(false)` or unknown.
-pub fn eval(p: &Pred, e: &Event) -> Option<bool> {
+pub fn eval<S: Subject + ?Sized>(p: &Pred, e: &S) -> Option<bool> {
     match p {
         Pred::And(a, b) => match (eval(a, e), eval(b, e)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
@@ -98,16 +147,16 @@ pub fn eval(p: &Pred, e: &Event) -> Option<bool> {
             Some(range.contains(r) != *neg)
         }
         Pred::Has(f) => Some(match f {
-            FieldRef::Field(n) => e.field(n).is_some(),
+            FieldRef::Field(n) => e.field_ref(n).is_some(),
             _ => true,
         }),
     }
 }
 
 /// True when the event is of one of the selector's kinds and its predicate holds.
-pub fn selects(sel: &Sel, e: &Event) -> bool {
+pub fn selects<S: Subject + ?Sized>(sel: &Sel, e: &S) -> bool {
     if let Some(kinds) = &sel.kinds
-        && !kinds.iter().any(|k| **k == *e.kind)
+        && !kinds.iter().any(|k| **k == *e.kind())
     {
         return false;
     }

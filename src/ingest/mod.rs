@@ -69,6 +69,10 @@ pub type CoalesceKey = Vec<Option<crate::model::Value>>;
 /// implements it from the rules).
 pub trait Coalesce: Send + Sync {
     fn key(&self, e: &Event) -> CoalesceKey;
+    /// Whether `key(event made of line) == *key`, without making the event
+    /// (the line's message is empty when [`Coalesce::reads_message`] is false,
+    /// as the event's would be, and it matched its template).
+    fn same_key(&self, line: &crate::model::LineView<'_>, key: &CoalesceKey) -> bool;
     /// Fields of `kind` whose distinct values consumers count: lines merged
     /// into one event keep the hashes of theirs.
     fn distinct_fields(&self, kind: &str) -> &[Arc<str>];

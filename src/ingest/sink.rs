@@ -6,7 +6,7 @@
 
 use super::{CoalesceKey, CoalescePolicy, IngestOptions, Keep, TemplateCount};
 use crate::classify::{Classifier, normalize};
-use crate::model::{Event, Level, Location, Timestamp, Value};
+use crate::model::{Event, Level, LineView, Location, Timestamp, Value, ValueRef};
 use crate::parse::log::{FileAccount, Record, Sink};
 use crate::source::SourceMeta;
 use crate::vocab;
@@ -707,6 +707,12 @@ impl EventSink<'_> {
         if matches!(kept, Kept::No) {
             return;
         }
+        if matches!(kept, Kept::Yes)
+            && let Some(i) = tidx
+            && self.absorb_line(i, &rec, msg, body, &conn, &raft, seg, ts)
+        {
+            return;
+        }
         let kind = tidx.map_or_else(|| self.unknown.clone(), |i| templates[i].kind.clone());
         // Room for the prefix fields and a few captures: most lines are
         // dropped into an open group, and growing costs a `realloc` each time.
@@ -800,6 +806,98 @@ impl EventSink<'_> {
             snapshot,
         };
         self.last_kept = self.add(ev, msg, seg, kept);
+    }
+
+    /// Counts a kept line of template `tidx` in the group open in its
+    /// second when the rules cannot tell it from that group's event, reading
+    /// its fields where they lie in the line ([`LineView`]): most kept lines
+    /// end there, and making an `Event` of each (its fields' text copied)
+    /// only to drop it was most of their cost. Returns false (nothing done)
+    /// when the line opens a group or its fields need more than the
+    /// matcher's split; `record_now` then makes its event as before.
+    #[allow(clippy::too_many_arguments)]
+    fn absorb_line(
+        &mut self,
+        tidx: usize,
+        rec: &Record<'_>,
+        msg: &str,
+        body: &str,
+        conn: &Option<crate::parse::log::nats::ConnPrefix<'_>>,
+        raft: &Option<(&str, &str, &str)>,
+        seg: usize,
+        ts: Option<Timestamp>,
+    ) -> bool {
+        let (Some(policy), Some(ts)) = (&self.coalesce, ts) else {
+            return false;
+        };
+        let template = &self.classifier.templates()[tidx];
+        let Some(open) = self.edges.tail.get(&(seg, KindId::of(&template.kind))) else {
+            return false;
+        };
+        if open.sec != ts.0.div_euclid(1_000_000_000) || open.level != rec.level {
+            return false;
+        }
+        // The fields `record_now` would give the event, in its order.
+        let [
+            addr,
+            conn_kind,
+            conn_id,
+            client,
+            account_user,
+            raft_node,
+            raft_group,
+            pid,
+        ] = self.names.keep;
+        let mut fields: Vec<(&str, ValueRef<'_>)> = Vec::with_capacity(12);
+        if let Some(p) = conn {
+            if addr {
+                fields.push((&*self.names.addr, ValueRef::Str(p.addr)));
+            }
+            if conn_kind {
+                fields.push((&*self.names.conn, ValueRef::Str(p.kind)));
+            }
+            if conn_id {
+                fields.push((&*self.names.conn_id, ValueRef::Int(p.id as i64)));
+            }
+            if let Some(c) = p.client.filter(|_| client) {
+                if c.contains('\\') {
+                    return false;
+                }
+                fields.push((&*self.names.client, ValueRef::Str(c)));
+            }
+            if let Some(a) = p.account_user.filter(|_| account_user) {
+                fields.push((&*self.names.account_user, ValueRef::Str(a)));
+            }
+        } else if let Some((node, group, _)) = raft {
+            if raft_node {
+                fields.push((&*self.names.raft_node, ValueRef::Str(node)));
+            }
+            if raft_group {
+                fields.push((&*self.names.raft_group, ValueRef::Str(group)));
+            }
+        }
+        if template.captures_in(body, &mut fields).is_none() {
+            return false;
+        }
+        if let Some(p) = rec.pid.filter(|_| pid) {
+            fields.push((&*self.names.pid, ValueRef::Int(p as i64)));
+        }
+        for (k, v) in &rec.extra {
+            fields.push((k, ValueRef::of(v)));
+        }
+        let line = LineView {
+            level: rec.level,
+            node: &self.names.empty,
+            kind: &template.kind,
+            message: if policy.0.reads_message() { msg } else { "" },
+            fields: &fields,
+        };
+        if !policy.0.same_key(&line, &open.key) {
+            return false;
+        }
+        let distinct = policy.0.distinct_fields(&template.kind);
+        self.events[open.idx].0.absorb_line(&line, ts, distinct);
+        true
     }
 
     fn bare_now(&mut self, text: &str, line: u64) -> bool {

@@ -129,6 +129,73 @@ impl fmt::Display for Value {
 /// Named fields of an event, in capture order. Small, so a Vec beats a map.
 pub type Fields = Vec<(Arc<str>, Value)>;
 
+/// A field value borrowed from the line it was read from ([`LineView`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    Bool(bool),
+}
+
+impl<'a> ValueRef<'a> {
+    pub fn of(v: &'a Value) -> ValueRef<'a> {
+        match v {
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::Bool(b) => ValueRef::Bool(*b),
+        }
+    }
+
+    /// Equal to the owned value as `Value`'s `==` says (floats by `==`).
+    pub fn eq_value(self, v: &Value) -> bool {
+        match (self, v) {
+            (ValueRef::Int(a), Value::Int(b)) => a == *b,
+            (ValueRef::Float(a), Value::Float(b)) => a == *b,
+            (ValueRef::Str(a), Value::Str(b)) => a == &**b,
+            (ValueRef::Bool(a), Value::Bool(b)) => a == *b,
+            _ => false,
+        }
+    }
+
+    /// [`value_hash`] of the owned value.
+    pub fn hash(self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        match self {
+            ValueRef::Str(s) => s.hash(&mut h),
+            ValueRef::Int(i) => i.to_string().hash(&mut h),
+            ValueRef::Float(f) => f.to_string().hash(&mut h),
+            ValueRef::Bool(b) => b.to_string().hash(&mut h),
+        }
+        h.finish()
+    }
+}
+
+/// A classified line before it is made an [`Event`]: what a predicate or a
+/// coalescing key reads of it, borrowed (ingestion decides on it whether the
+/// line is counted in an event kept before it, without building one).
+#[derive(Clone, Copy, Debug)]
+pub struct LineView<'a> {
+    pub level: Level,
+    pub node: &'a str,
+    pub kind: &'a str,
+    pub message: &'a str,
+    /// In the order the event's fields would have.
+    pub fields: &'a [(&'a str, ValueRef<'a>)],
+}
+
+impl<'a> LineView<'a> {
+    /// The first field named `name`, as [`Event::field`].
+    pub fn field(&self, name: &str) -> Option<ValueRef<'a>> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+}
+
 /// One log record: a parsed line (plus its continuation lines), attributed to a
 /// node and classified.
 #[derive(Clone, Debug)]
@@ -204,6 +271,28 @@ impl Event {
     /// Counts `other` (a later line of the same second) in this event,
     /// keeping the hashes of its values of `distinct` fields.
     pub fn absorb(&mut self, other: &Event, distinct: &[Arc<str>]) {
+        self.absorb_with(distinct, other.repeat.max(1), other.last_ts(), |f| {
+            (other.field(f).map(value_hash), other.absorbed_hashes(f))
+        });
+    }
+
+    /// Counts one line read as `line` at `ts` in this event, as [`Event::absorb`]
+    /// would count the event made of it.
+    pub fn absorb_line(&mut self, line: &LineView<'_>, ts: Timestamp, distinct: &[Arc<str>]) {
+        self.absorb_with(distinct, 1, Some(ts), |f| {
+            (line.field(f).map(ValueRef::hash), None)
+        });
+    }
+
+    /// `repeat` lines, the last at `last`; `of(field)`: the hash of their
+    /// first line's value and those of the lines it stands for.
+    fn absorb_with<'o>(
+        &mut self,
+        distinct: &[Arc<str>],
+        repeat: u32,
+        last: Option<Timestamp>,
+        of: impl Fn(&str) -> (Option<u64>, Option<&'o [u64]>),
+    ) {
         if !distinct.is_empty() {
             let sets = self.absorbed.get_or_insert_with(Default::default);
             for f in distinct {
@@ -214,16 +303,17 @@ impl Event {
                         sets.len() - 1
                     }
                 };
-                if let Some(v) = other.field(f) {
-                    sets[i].1.push(value_hash(v));
+                let (first, theirs) = of(f);
+                if let Some(h) = first {
+                    sets[i].1.push(h);
                 }
-                if let Some(theirs) = other.absorbed_hashes(f) {
+                if let Some(theirs) = theirs {
                     sets[i].1.extend_from_slice(theirs);
                 }
             }
         }
-        self.repeat = self.repeat.saturating_add(other.repeat.max(1));
-        if let (Some(a), Some(b)) = (self.ts, other.last_ts()) {
+        self.repeat = self.repeat.saturating_add(repeat);
+        if let (Some(a), Some(b)) = (self.ts, last) {
             let span = (b.0 - a.0).clamp(0, 999_999_999) as u32;
             self.repeat_span = self.repeat_span.max(span);
         }

@@ -11,7 +11,7 @@ mod release;
 mod series;
 mod time;
 
-pub use event::{Event, Fields, Level, Location, Value, value_hash};
+pub use event::{Event, Fields, Level, LineView, Location, Value, ValueRef, value_hash};
 pub use finding::{Category, Evidence, Finding, Severity};
 pub use meaning::{Meaning, Weight};
 pub use release::{Release, ReleaseRange, SERVER_VERSION_METRIC, Upper};
