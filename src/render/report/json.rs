@@ -14,12 +14,12 @@ pub const SCHEMA_VERSION: &str = "1.0";
 pub const MAX_EVIDENCE: usize = 8;
 
 #[derive(Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     pub schema_version: &'static str,
     pub tool: Tool,
     pub input: Input,
     pub nodes: Vec<NodeOut>,
-    pub findings: Vec<FindingOut>,
+    pub findings: Findings<'a>,
     pub verdict: VerdictOut,
     pub diagnosis: Diagnosis,
 }
@@ -184,7 +184,18 @@ pub fn finding_out(f: &Finding) -> FindingOut {
     }
 }
 
-pub fn build(a: &Analysis) -> Report {
+/// The findings as [`FindingOut`]s, each made when it is written: a large
+/// bundle has tens of thousands, and a copy of all of them beside the
+/// analysis was the peak of `analyze`'s memory.
+pub struct Findings<'a>(pub &'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(finding_out))
+    }
+}
+
+pub fn build(a: &Analysis) -> Report<'_> {
     let b = &a.bundle;
     let v = &a.verdict;
     let files = b.files.iter().map(file_out).collect::<Vec<_>>();
@@ -211,7 +222,7 @@ pub fn build(a: &Analysis) -> Report {
             errors: b.errors.iter().map(|e| e.to_string()).collect(),
         },
         nodes: views.iter().map(node_out).collect(),
-        findings: a.findings.iter().map(finding_out).collect(),
+        findings: Findings(&a.findings),
         verdict: verdict_out(v),
         diagnosis: Diagnosis {
             scope: v.scope.name(),
