@@ -484,6 +484,11 @@ impl<'a> EventSink<'a> {
         self.flush();
         // Files wait for each other before they are merged: no spare capacity.
         self.events.shrink_to_fit();
+        for (e, _) in &mut self.events {
+            for (_, hashes) in e.absorbed.iter_mut().flat_map(|a| a.iter_mut()) {
+                hashes.shrink_to_fit();
+            }
+        }
         FileResult {
             meta,
             account,

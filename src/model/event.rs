@@ -225,12 +225,21 @@ pub struct Event {
     /// (under a second; 0 for a single line).
     pub repeat_span: u32,
     /// For lines counted in `repeat`: hashes of their values of the fields
-    /// rules count distinct values of ([`value_hash`]), per field.
+    /// rules count distinct values of ([`value_hash`]), per field, each
+    /// once, sorted.
     pub absorbed: Option<Box<Vec<(Arc<str>, Vec<u64>)>>>,
     /// A row of a CLI output or a pasted monitoring dump (`parse::log::cli`):
     /// a state seen when the output was taken, not a line logged at its time.
     /// Without a time of its own, it is dated after the logs beside it.
     pub snapshot: bool,
+}
+
+/// Adds `h` to a sorted set of hashes (a distinct count reads only the set:
+/// a storm of lines with a few values keeps a few hashes, not one per line).
+fn insert_sorted(set: &mut Vec<u64>, h: u64) {
+    if let Err(at) = set.binary_search(&h) {
+        set.insert(at, h);
+    }
 }
 
 /// A stable 64-bit hash of a value's text (distinct counts compare values as text).
@@ -304,11 +313,8 @@ impl Event {
                     }
                 };
                 let (first, theirs) = of(f);
-                if let Some(h) = first {
-                    sets[i].1.push(h);
-                }
-                if let Some(theirs) = theirs {
-                    sets[i].1.extend_from_slice(theirs);
+                for h in first.iter().chain(theirs.unwrap_or_default()) {
+                    insert_sorted(&mut sets[i].1, *h);
                 }
             }
         }
