@@ -212,7 +212,7 @@ HALF=$BENCH_DIR/corpus-frac2
 QUARTER=$BENCH_DIR/corpus-frac4
 
 # sizes and line counts (every file the tools are given: logs and metric dumps)
-bytes_of() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}'; }
+bytes_of() { find "$1" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}'; }
 lines_of() { find "$1" -type f -exec cat {} + | wc -l; }
 FULL_BYTES=$(bytes_of "$FULL")
 FULL_LINES=$(lines_of "$FULL")
