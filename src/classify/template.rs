@@ -342,17 +342,24 @@ impl Template {
             super::matcher::Split::Undecided => return self.regex_matches(msg),
             super::matcher::Split::One => {}
         }
-        // Spans of every capture piece; `{_}` ones are not captured.
         let mut out = Vec::with_capacity(self.captures.len());
+        for ((name, ty), (a, b)) in self.named_spans(&spans) {
+            out.push((name.clone(), ty.convert(&msg[a..b])?));
+        }
+        Some(out)
+    }
+
+    /// Each named capture with its span in a split; `{_}` pieces are not captured.
+    fn named_spans<'t>(
+        &'t self,
+        spans: &super::matcher::Spans,
+    ) -> impl Iterator<Item = (&'t (Arc<str>, CaptureType), (usize, usize))> {
         let named = spans
             .iter()
             .zip(&self.piece_named)
             .filter(|(_, named)| **named)
             .map(|(s, _)| s);
-        for ((name, ty), (a, b)) in self.captures.iter().zip(named) {
-            out.push((name.clone(), ty.convert(&msg[a..b])?));
-        }
-        Some(out)
+        self.captures.iter().zip(named)
     }
 
     /// The captures of a message this template matches (as
@@ -375,12 +382,7 @@ impl Template {
         ) {
             return None;
         }
-        let named = spans
-            .iter()
-            .zip(&self.piece_named)
-            .filter(|(_, named)| **named)
-            .map(|(s, _)| s);
-        for ((name, ty), (a, b)) in self.captures.iter().zip(named) {
+        for ((name, ty), (a, b)) in self.named_spans(&spans) {
             let text = &msg[a..b];
             let v = match ty {
                 CaptureType::Int => ValueRef::Int(text.parse().ok()?),
