@@ -64,7 +64,8 @@ pub fn ingest_options(rules: &RuleSet, opts: &IngestOptions) -> IngestOptions {
 /// Everything after reading: metrics, rules, diagnosis, on a bundle read
 /// with [`ingest_options`].
 pub fn run_bundle(mut bundle: crate::ingest::Bundle, rules: &RuleSet) -> Analysis {
-    let metrics = metric_set(&mut bundle);
+    let mut metrics = metric_set(&mut bundle);
+    metrics.forget_samples();
     let releases = NodeReleases::build(&bundle.events, &metrics);
     if crate::engine::releases::rules_read_release(rules) {
         use crate::ingest::Coalesce;

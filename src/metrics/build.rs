@@ -343,35 +343,45 @@ fn raw_frame(c: Cols, dict: &Dicts) -> PolarsResult<DataFrame> {
     let keep: Vec<bool> = (0..nm.len()).map(|i| c.ep[i] == best[&nm[i]].0).collect();
     let multi: Vec<bool> = nm.iter().map(|k| best[k].2).collect();
     drop(best);
-    let height = c.ts.len();
+    // Sorted by (key, time), stable (among duplicates the last one read stays
+    // last), then a row is dropped when the next one has the same key and
+    // time. Done on row numbers before polars sees the rows: sorting the
+    // frame would copy every column at once, the largest allocation of the
+    // metric set (each column here is copied and freed in turn).
+    let rows = u32::try_from(c.ts.len())
+        .map_err(|_| PolarsError::ComputeError("too many samples".into()))?;
+    let mut order: Vec<u32> = (0..rows).collect();
+    order.sort_by_key(|&i| (key[i as usize], c.ts[i as usize]));
+    let same = |a: u32, b: u32| key[a as usize] == key[b as usize] && c.ts[a as usize] == c.ts[b as usize];
+    let mut last = Vec::with_capacity(order.len());
+    for (p, &i) in order.iter().enumerate() {
+        if order.get(p + 1).is_none_or(|&next| !same(i, next)) {
+            last.push(i);
+        }
+    }
+    drop(order);
+    drop(key); // only the sort and deduplication read it
+    let height = last.len();
     let df = DataFrame::new(
         height,
         vec![
-            Column::new("ts".into(), c.ts),
-            Column::new("key".into(), key),
-            Column::new("nm".into(), nm),
-            Column::new("node".into(), c.node),
-            Column::new("metric".into(), c.metric),
-            Column::new("lset".into(), c.lset),
-            Column::new("kind".into(), c.kind),
-            Column::new("keep".into(), keep),
-            Column::new("multi".into(), multi),
-            Column::new("value".into(), c.value),
+            Column::new("ts".into(), pick(c.ts, &last)),
+            Column::new("nm".into(), pick(nm, &last)),
+            Column::new("node".into(), pick(c.node, &last)),
+            Column::new("metric".into(), pick(c.metric, &last)),
+            Column::new("lset".into(), pick(c.lset, &last)),
+            Column::new("kind".into(), pick(c.kind, &last)),
+            Column::new("keep".into(), pick(keep, &last)),
+            Column::new("multi".into(), pick(multi, &last)),
+            Column::new("value".into(), pick(c.value, &last)),
         ],
     )?;
-    // Sort (stable: among duplicates the last one read stays last), then drop
-    // a row when the next one has the same key and time.
-    let next_differs = col("key")
-        .neq(col("key").shift(lit(-1)))
-        .or(col("ts").neq(col("ts").shift(lit(-1))))
-        .fill_null(lit(true));
-    df.lazy()
-        .sort_by_exprs(
-            [col("key"), col("ts")],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .filter(next_differs)
-        .collect()
+    Ok(df)
+}
+
+/// The rows `at` of a column, in that order (the column is freed).
+fn pick<T: Copy>(col: Vec<T>, at: &[u32]) -> Vec<T> {
+    at.iter().map(|&i| col[i as usize]).collect()
 }
 
 /// Canonical series from the raw frame: label sets aggregated per timestamp
@@ -437,57 +447,68 @@ fn with_rates(lf: LazyFrame) -> LazyFrame {
 }
 
 /// Sorted `(nm, ts, value, rate)` rows → one series per run of `nm`, plus the
-/// rate series of counters.
+/// rate series of counters. Read chunk by chunk, as polars left the columns
+/// (making each contiguous first would copy all four).
 fn add_series(
     canon: &DataFrame,
     dict: &Dicts,
     series: &mut BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>,
 ) -> PolarsResult<()> {
-    let ts = canon.column("ts")?.i64()?.rechunk();
-    let nm = canon.column("nm")?.u64()?.rechunk();
-    let value = canon.column("value")?.f64()?.rechunk();
-    let rate = canon.column("rate")?.f64()?.rechunk();
-    let ts = ts.cont_slice()?;
-    let nm = nm.cont_slice()?;
-    let value = value.cont_slice()?;
-    let mut i = 0;
-    while i < ts.len() {
-        let k = nm[i];
-        let mut j = i;
-        while j < ts.len() && nm[j] == k {
-            j += 1;
-        }
-        let node_name = dict.nodes[(k >> 20) as usize].clone();
-        let metric_name = dict.metrics[(k & 0xF_FFFF) as usize].clone();
-        let points: Vec<Point> = (i..j)
-            .map(|x| Point {
-                ts: Timestamp(ts[x]),
-                value: value[x],
-            })
-            .collect();
-        let entry = series.entry(node_name.clone()).or_default();
-        if let Some(rname) = counter_rate(&metric_name) {
-            let rpoints: Vec<Point> = (i..j)
-                .filter_map(|x| {
-                    Some(Point {
-                        ts: Timestamp(ts[x]),
-                        value: rate.get(x)?,
-                    })
-                })
-                .collect();
-            if !rpoints.is_empty() {
-                let rname: Arc<str> = Arc::from(rname);
-                entry.insert(
-                    rname.clone(),
-                    Series::new(node_name.clone(), rname, rpoints),
-                );
+    let ts = canon.column("ts")?.i64()?;
+    let nm = canon.column("nm")?.u64()?;
+    let value = canon.column("value")?.f64()?;
+    let rate = canon.column("rate")?.f64()?;
+    let rows = nm
+        .into_no_null_iter()
+        .zip(ts.into_no_null_iter())
+        .zip(value.into_no_null_iter())
+        .zip(rate.iter());
+    // The run of one `nm`: its points and its rate points.
+    let mut run: Option<(u64, Vec<Point>, Vec<Point>)> = None;
+    for (((k, t), v), r) in rows {
+        let ts = Timestamp(t);
+        match &mut run {
+            Some((cur, points, rates)) if *cur == k => {
+                points.push(Point { ts, value: v });
+                rates.extend(r.map(|value| Point { ts, value }));
+            }
+            _ => {
+                if let Some((cur, points, rates)) = run.take() {
+                    add_run(cur, points, rates, dict, series);
+                }
+                let rates = r.map(|value| Point { ts, value }).into_iter().collect();
+                run = Some((k, vec![Point { ts, value: v }], rates));
             }
         }
-        entry.insert(
-            metric_name.clone(),
-            Series::new(node_name, metric_name, points),
-        );
-        i = j;
+    }
+    if let Some((cur, points, rates)) = run {
+        add_run(cur, points, rates, dict, series);
     }
     Ok(())
+}
+
+/// One (node, metric)'s points, and its rate series when it is a counter.
+fn add_run(
+    k: u64,
+    points: Vec<Point>,
+    rpoints: Vec<Point>,
+    dict: &Dicts,
+    series: &mut BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>,
+) {
+    let node_name = dict.nodes[(k >> 20) as usize].clone();
+    let metric_name = dict.metrics[(k & 0xF_FFFF) as usize].clone();
+    let entry = series.entry(node_name.clone()).or_default();
+    if let Some(rname) = counter_rate(&metric_name)
+        && !rpoints.is_empty()
+    {
+        let rname: Arc<str> = Arc::from(rname);
+        entry.insert(
+            rname.clone(),
+            Series::new(node_name.clone(), rname, rpoints),
+        );
+    }
+    entry.insert(
+        metric_name.clone(),
+        Series::new(node_name, metric_name, points),
+    );
 }

@@ -97,6 +97,13 @@ impl MetricSet {
         self.series.is_empty()
     }
 
+    /// Frees the samples as read, kept only for the export (`coroner
+    /// metrics --format csv`): the series, gaps and span stay. `analyze`
+    /// reads only those, and the samples are its largest metric allocation.
+    pub fn forget_samples(&mut self) {
+        self.raw = self.raw.clear();
+    }
+
     /// Cluster nodes, sorted (pseudo-nodes such as `@host` left out).
     pub fn nodes(&self) -> Vec<Arc<str>> {
         self.series
