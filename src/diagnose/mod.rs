@@ -846,6 +846,7 @@ mod tests {
                 }),
                 ts: Some(Timestamp(start_s * S)),
                 node: Some(node.into()),
+                level: None,
                 text: "line".into(),
             }],
             explains: Vec::new(),

@@ -316,7 +316,8 @@ fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) ->
                     loc: None,
                     ts: Some(deadline),
                     node: Some(node.clone()),
-                    text: format!("not followed within {}", format_duration(within)),
+                    level: None,
+                    text: format!("not followed within {}", format_duration(within)).into(),
                 });
                 out.push(h);
             }
@@ -400,12 +401,14 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
                         loc: None,
                         ts: Some(s),
                         node: Some(node.clone()),
+                        level: None,
                         text: format!(
                             "{what} from {node} for {} ({} → {}){peers_txt}",
                             format_duration(e.since(s)),
                             s.hms_millis(),
                             e.hms_millis()
-                        ),
+                        )
+                        .into(),
                     }],
                     caps: vec![
                         ("silent_for".into(), Value::Float(e.since(s) as f64 / 1e9)),
@@ -521,12 +524,14 @@ fn gap(cx: &Ctx<'_>, dur: i64, peers: bool) -> Vec<Hit> {
                     loc: None,
                     ts: Some(g.start),
                     node: Some(node.clone()),
+                    level: None,
                     text: format!(
                         "{node} answered no scrape for {} ({} → {}){peers_txt}",
                         format_duration(g.duration()),
                         g.start.hms_millis(),
                         g.end.hms_millis()
-                    ),
+                    )
+                    .into(),
                 }],
                 caps: vec![
                     ("gap".into(), Value::Float(g.duration() as f64 / 1e9)),
@@ -580,19 +585,22 @@ pub(crate) fn cascade(d: &Detect, by_rule: &HashMap<Arc<str>, Vec<Finding>>) -> 
             loc: None,
             ts: Some(f.start),
             node: Some(node.clone()),
-            text: format!("{} on {node}: {}", f.rule, f.message),
+            level: None,
+            text: format!("{} on {node}: {}", f.rule, f.message).into(),
         });
         for g in followers.iter().take(8) {
             notes.push(Evidence {
                 loc: None,
                 ts: Some(g.start),
                 node: g.node.clone(),
+                level: None,
                 text: format!(
                     "then {} on {}: {}",
                     g.rule,
                     g.node.as_deref().unwrap_or("?"),
                     g.message
-                ),
+                )
+                .into(),
             });
         }
         out.push(Hit {

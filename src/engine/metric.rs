@@ -216,12 +216,14 @@ pub(crate) fn hits(cx: &Ctx<'_>, m: &MetricCond) -> Vec<Hit> {
                     loc: None,
                     ts: Some(s),
                     node: Some(node.clone()),
+                    level: None,
                     text: format!(
                         "metric {}:{held}; at onset {}; peak {}",
                         m.text,
                         values.join(" "),
                         fmt(peak)
-                    ),
+                    )
+                    .into(),
                 }],
                 caps: [
                     ("value".into(), Value::Float(onset)),

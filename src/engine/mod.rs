@@ -421,7 +421,8 @@ fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
             loc: Some(e.loc.clone()),
             ts: e.ts,
             node: Some(e.node.clone()),
-            text: format!("[{}] {}", e.level.tag(), e.message),
+            level: Some(e.level),
+            text: e.message.clone(),
         });
     }
     evidence.extend(h.notes);

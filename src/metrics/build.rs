@@ -352,7 +352,8 @@ fn raw_frame(c: Cols, dict: &Dicts) -> PolarsResult<DataFrame> {
         .map_err(|_| PolarsError::ComputeError("too many samples".into()))?;
     let mut order: Vec<u32> = (0..rows).collect();
     order.sort_by_key(|&i| (key[i as usize], c.ts[i as usize]));
-    let same = |a: u32, b: u32| key[a as usize] == key[b as usize] && c.ts[a as usize] == c.ts[b as usize];
+    let same =
+        |a: u32, b: u32| key[a as usize] == key[b as usize] && c.ts[a as usize] == c.ts[b as usize];
     let mut last = Vec::with_capacity(order.len());
     for (p, &i) in order.iter().enumerate() {
         if order.get(p + 1).is_none_or(|&next| !same(i, next)) {

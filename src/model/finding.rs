@@ -1,6 +1,7 @@
 //! What the rule engine reports: a finding with its evidence.
 
-use super::{Location, Node, Timestamp};
+use super::{Level, Location, Node, Timestamp};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -51,7 +52,21 @@ pub struct Evidence {
     pub loc: Option<Location>,
     pub ts: Option<Timestamp>,
     pub node: Option<Node>,
-    pub text: String,
+    /// A log line's level (its text is then the line's message, shared with
+    /// the event: findings of big inputs hold many); `None` for a note.
+    pub level: Option<Level>,
+    pub text: Arc<str>,
+}
+
+impl Evidence {
+    /// The evidence as reports show it: `[WRN] message` for a log line, the
+    /// note's text otherwise.
+    pub fn line(&self) -> Cow<'_, str> {
+        match self.level {
+            Some(l) => Cow::Owned(format!("[{}] {}", l.tag(), self.text)),
+            None => Cow::Borrowed(&self.text),
+        }
+    }
 }
 
 /// A rule that fired: when, where, why, with evidence.

@@ -156,7 +156,7 @@ pub fn findings(args: &FindingsArgs) -> Result<Exit> {
                         out,
                         "      {}: {}",
                         coroner::render::escape::terminal(&loc),
-                        coroner::render::escape::terminal(&e.text)
+                        coroner::render::escape::terminal(&e.line())
                     )?;
                 }
             }

@@ -203,7 +203,7 @@ fn write_evidence(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
                 .as_ref()
                 .map(|l| l.to_string())
                 .unwrap_or_else(|| "metrics".into());
-            writeln!(out, "<li class=\"mono\">{}: {}</li>", h(&loc), h(&e.text))?;
+            writeln!(out, "<li class=\"mono\">{}: {}</li>", h(&loc), h(&e.line()))?;
         }
         writeln!(out, "</ul>")?;
     }

@@ -174,7 +174,7 @@ pub fn finding_out(f: &Finding) -> FindingOut {
                 line: e.loc.as_ref().map(|l| l.line),
                 ts: e.ts.map(|t| t.rfc3339()),
                 node: e.node.as_deref().map(str::to_string),
-                text: e.text.clone(),
+                text: e.line().into_owned(),
             })
             .collect(),
         evidence_total: f.evidence.len(),

@@ -193,7 +193,7 @@ fn write_evidence(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
                     .as_ref()
                     .map(|l| l.to_string())
                     .unwrap_or_else(|| "metrics".into());
-                writeln!(out, "  - {}: {}", md(&loc), md(&e.text))?;
+                writeln!(out, "  - {}: {}", md(&loc), md(&e.line()))?;
             }
         }
         writeln!(out)?;

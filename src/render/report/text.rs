@@ -168,8 +168,8 @@ fn write_evidence(out: &mut dyn Write, a: &Analysis, style: Style) -> io::Result
             )?;
             for e in f.evidence.iter().take(3) {
                 match &e.loc {
-                    Some(l) => writeln!(out, "      {}: {}", esc(&l.to_string()), esc(&e.text))?,
-                    None => writeln!(out, "      (metrics) {}", esc(&e.text))?,
+                    Some(l) => writeln!(out, "      {}: {}", esc(&l.to_string()), esc(&e.line()))?,
+                    None => writeln!(out, "      (metrics) {}", esc(&e.line()))?,
                 }
             }
             if f.evidence.len() > 3 {
