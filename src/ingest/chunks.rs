@@ -339,7 +339,10 @@ pub(crate) fn read_stream(
         let mut k = 0usize;
         loop {
             // Fill a block: what was left after the last cut, then the stream.
-            let mut buf = std::mem::take(&mut carry);
+            // Made at its full size at once: grown by doubling, each block would
+            // leave the smaller sizes it passed through behind in the allocator.
+            let mut buf = Vec::with_capacity(block.max(carry.len()));
+            buf.append(&mut carry);
             let mut eof = false;
             while buf.len() < block {
                 let avail = match reader.fill_buf() {
