@@ -94,3 +94,28 @@ impl Finding {
         (self.start, self.node.as_deref(), &self.rule, self.end)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(level: Option<Level>, text: &str) -> Evidence {
+        Evidence {
+            loc: None,
+            ts: None,
+            node: None,
+            level,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_log_line_shows_its_level_and_a_note_only_its_text() {
+        let line = evidence(Some(Level::Warn), "Readloop processing time: 2.5s");
+        assert_eq!(line.line(), "[WRN] Readloop processing time: 2.5s");
+        let note = evidence(None, "not followed within 30s");
+        assert_eq!(note.line(), "not followed within 30s");
+        // The note's text is lent, not copied.
+        assert!(matches!(note.line(), Cow::Borrowed(_)));
+    }
+}
