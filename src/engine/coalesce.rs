@@ -132,7 +132,8 @@ fn placeholder_fields(text: &str, out: &mut std::collections::BTreeSet<Arc<str>>
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
-        let name = after[..close].trim();
+        // `{field?}` reads the field too (empty when the line has none).
+        let name = after[..close].trim().trim_end_matches('?');
         let name = name.rsplit('.').next().unwrap_or(name);
         if !name.is_empty() {
             out.insert(Arc::from(name));
@@ -458,6 +459,29 @@ mod tests {
 
     /// A selector without a condition, or whose condition reads only the
     /// compared fields, is not part of the key.
+    #[test]
+    fn a_field_named_only_by_an_optional_placeholder_is_kept() {
+        let mut sources = crate::lang::builtin_sources();
+        sources.push((
+            "test.rules".to_string(),
+            r#"rule test.optional {
+  title    "optional placeholder"
+  severity low
+  category consequence
+  when     event healthcheck_failed
+  message  "{node}: {zzz_only_here?} and {last.zzz_last?}"
+}
+"#
+            .to_string(),
+        ));
+        let (rules, diags) = RuleSet::from_sources(&sources);
+        assert!(rules.rule("test.optional").is_some(), "{diags:?}");
+        let me = Indistinct::new(&rules);
+        assert!(me.keeps_field("zzz_only_here"));
+        assert!(me.keeps_field("zzz_last"));
+        assert!(me.reads_field("healthcheck_failed", "zzz_only_here"));
+    }
+
     #[test]
     fn the_key_holds_only_selectors_that_can_differ() {
         let rules = RuleSet::builtin();
