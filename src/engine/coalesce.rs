@@ -127,7 +127,7 @@ fn pred_fields(p: &crate::lang::ir::Pred, out: &mut std::collections::BTreeSet<A
 }
 
 /// `{name}` and `{last.name}` / `{s2.name}` placeholders of a text.
-fn placeholder_fields(text: &str, out: &mut std::collections::BTreeSet<Arc<str>>) {
+pub(crate) fn placeholder_fields(text: &str, out: &mut std::collections::BTreeSet<Arc<str>>) {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
@@ -457,8 +457,6 @@ mod tests {
         assert!(differs > 0);
     }
 
-    /// A selector without a condition, or whose condition reads only the
-    /// compared fields, is not part of the key.
     #[test]
     fn a_field_named_only_by_an_optional_placeholder_is_kept() {
         let mut sources = crate::lang::builtin_sources();
@@ -482,6 +480,8 @@ mod tests {
         assert!(me.reads_field("healthcheck_failed", "zzz_only_here"));
     }
 
+    /// A selector without a condition, or whose condition reads only the
+    /// compared fields, is not part of the key.
     #[test]
     fn the_key_holds_only_selectors_that_can_differ() {
         let rules = RuleSet::builtin();

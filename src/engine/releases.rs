@@ -174,12 +174,18 @@ pub fn rules_read_release(rules: &RuleSet) -> bool {
             _ => false,
         }
     }
-    let placeholder = format!("{{{RELEASE_FIELD}}}");
-    rules.rules().iter().any(|r| {
-        detect(&r.detect)
-            || r.message.contains(&placeholder)
-            || r.advice.as_ref().is_some_and(|a| a.contains(&placeholder))
-    })
+    // Placeholders as the coalescing reads them (`{release}`, `{release?}`,
+    // `{last.release}`, in the message, advice and collect lines).
+    let mut named = std::collections::BTreeSet::new();
+    for r in rules.rules() {
+        let texts = std::iter::once(&r.message)
+            .chain(r.advice.as_ref())
+            .chain(&r.collect);
+        for t in texts {
+            super::coalesce::placeholder_fields(t, &mut named);
+        }
+    }
+    named.contains(RELEASE_FIELD) || rules.rules().iter().any(|r| detect(&r.detect))
 }
 
 #[cfg(test)]
@@ -238,5 +244,28 @@ mod tests {
             decode(encode(Release::new(2, 10, 8))),
             Some(Release::new(2, 10, 8))
         );
+    }
+
+    #[test]
+    fn an_optional_or_last_release_placeholder_reads_the_release() {
+        // Without the pack whose rules read it, nothing does.
+        let base: Vec<(String, String)> = crate::lang::builtin_sources()
+            .into_iter()
+            .filter(|(name, _)| !name.contains("nats-defects"))
+            .collect();
+        let (rules, _) = RuleSet::from_sources(&base);
+        assert!(!rules_read_release(&rules));
+        for placeholder in ["{release?}", "{last.release}"] {
+            let mut sources = base.clone();
+            sources.push((
+                "test.rules".to_string(),
+                format!(
+                    "rule test.release {{\n  title    \"t\"\n  severity low\n  category consequence\n  when     event healthcheck_failed\n  message  \"{{node}} runs {placeholder}\"\n}}\n"
+                ),
+            ));
+            let (rules, diags) = RuleSet::from_sources(&sources);
+            assert!(rules.rule("test.release").is_some(), "{diags:?}");
+            assert!(rules_read_release(&rules), "{placeholder}");
+        }
     }
 }

@@ -97,8 +97,8 @@ impl MetricSet {
         self.series.is_empty()
     }
 
-    /// Frees the samples as read, kept only for the export (`coroner
-    /// metrics --format csv`): the series, gaps and span stay. `analyze`
+    /// Frees the samples as read, kept only for `coroner metrics`'s export:
+    /// the series, gaps and span stay. `analyze`
     /// reads only those, and the samples are its largest metric allocation.
     pub fn forget_samples(&mut self) {
         self.raw = self.raw.clear();
