@@ -1,7 +1,7 @@
 //! Detections → hits. Each function documents its semantics; rules/README.md
 //! has the same text for rule authors.
 
-use super::{Ctx, Hit, metric, sequence};
+use super::{Ctx, Hit, metric, sequence, stream};
 use crate::lang::ir::{Agg, Detect, Sel};
 use crate::model::{Evidence, Finding, Node, Timestamp, Value, format_duration};
 use std::collections::{BTreeMap, HashMap};
@@ -70,39 +70,6 @@ fn event(cx: &Ctx<'_>, sel: &Sel, by: &[Arc<str>]) -> Vec<Hit> {
         .collect()
 }
 
-/// The findings-to-be of an `event` rule without a hit per event: the
-/// selected events of each (node, key), in time order, cut where the next
-/// one starts more than `merge` after the run's end; each run with the
-/// number of hits (events) it merges. Same runs as merging one hit per event.
-pub(crate) fn event_runs(
-    cx: &Ctx<'_>,
-    sel: &Sel,
-    by: &[Arc<str>],
-    merge: i64,
-) -> Vec<(Hit, usize)> {
-    let mut out = Vec::new();
-    for ((node, key), evs) in groups(cx, cx.select(sel), by) {
-        let mut run: Option<(Hit, usize)> = None;
-        for i in evs {
-            match &mut run {
-                Some((h, n)) if cx.ts(i) <= h.end.add(merge) => {
-                    h.end = h.end.max(cx.ts_end(i));
-                    h.events.push(i);
-                    *n += 1;
-                }
-                _ => {
-                    out.extend(run.take());
-                    let mut h = event_hit(cx, i, key.clone());
-                    h.node = node.clone();
-                    run = Some((h, 1));
-                }
-            }
-        }
-        out.extend(run);
-    }
-    out
-}
-
 /// Groups selected events by (node, key), in time order.
 pub(crate) fn groups(
     cx: &Ctx<'_>,
@@ -120,11 +87,9 @@ pub(crate) fn groups(
     g
 }
 
-/// Sliding window ending at each selected event: the events of the same
-/// group with `t_last - within <= t <= t_last`. When the aggregate passes the
-/// test, the window's events join the current episode; consecutive passing
-/// windows that share events form one hit (start = first event of the first
-/// passing window, at = the event where the test first passed).
+/// `window` hits (sequence steps; `window` rules run as
+/// [`stream::window_runs`]): every episode of the test on each group, with
+/// all its events.
 #[allow(clippy::too_many_arguments)]
 fn window(
     cx: &Ctx<'_>,
@@ -136,153 +101,36 @@ fn window(
     within: i64,
     by: &[Arc<str>],
 ) -> Vec<Hit> {
+    let t = stream::WindowTest {
+        agg,
+        field,
+        op,
+        value,
+        within,
+    };
     let mut out = Vec::new();
     for ((node, key), evs) in groups(cx, cx.select(sel), by) {
-        let pass = |v: f64| op.eval_f64(v, value);
-        for ep in window_episodes(cx, &evs, agg, field, within, &pass) {
-            let (a, b, at, peak) = ep;
-            let mut caps = vec![
-                (Arc::from("value"), Value::Float(peak)),
-                (Arc::from(agg.name()), Value::Float(peak)),
-            ];
-            if let Some(f) = field {
-                caps.push((Arc::from("field"), Value::Str(f.into())));
-            }
+        let mut win = stream::WindowState::new(true);
+        let mut eps: Vec<stream::Episode> = Vec::new();
+        for i in evs {
+            eps.extend(win.feed(cx, &t, i));
+        }
+        eps.extend(win.end());
+        for ep in eps {
             out.push(Hit {
                 node: node.clone(),
                 key: key.clone(),
-                start: cx.ts(evs[a]),
-                at,
-                end: cx.ts_end(evs[b]),
-                ord: evs[a] as u64,
-                events: evs[a..=b].to_vec(),
+                start: ep.start,
+                at: ep.at,
+                end: ep.end,
+                ord: u64::from(ep.first),
+                caps: stream::window_caps(&t, ep.peak),
+                events: ep.acc.into_all(),
                 notes: Vec::new(),
-                caps,
             });
         }
     }
     out
-}
-
-/// The episodes of one group's events `evs`: (index of the first event,
-/// index of the last, when the test first passed, the peak aggregate).
-fn window_episodes(
-    cx: &Ctx<'_>,
-    evs: &[u32],
-    agg: Agg,
-    field: Option<&str>,
-    within: i64,
-    pass: &dyn Fn(f64) -> bool,
-) -> Vec<(usize, usize, Timestamp, f64)> {
-    let vals: Vec<Option<Value>> = evs
-        .iter()
-        .map(|&i| field.and_then(|f| cx.events[i as usize].field(f).cloned()))
-        .collect();
-    let num = |k: usize| vals[k].as_ref().and_then(|v| v.as_f64());
-    // Distinct values by hash, with the hashes of lines merged into events.
-    let hashes = |i: u32| -> Vec<u64> {
-        let Some(f) = field.filter(|_| agg == Agg::Distinct) else {
-            return Vec::new();
-        };
-        let e = &cx.events[i as usize];
-        let own = e.field(f).map(crate::model::value_hash);
-        own.into_iter()
-            .chain(e.absorbed_hashes(f).unwrap_or_default().iter().copied())
-            .collect()
-    };
-    // Events stand for `repeat` lines each (see engine::coalesce).
-    let weight = |i: u32| f64::from(cx.events[i as usize].repeat.max(1));
-    let mut win = Sliding::default();
-    let mut left = 0usize;
-    let mut out = Vec::new();
-    // current episode: (first group index, last group index, at, peak)
-    let mut ep: Option<(usize, usize, Timestamp, f64)> = None;
-    for j in 0..evs.len() {
-        let tj = cx.ts(evs[j]);
-        win.enter(weight(evs[j]), num(j), hashes(evs[j]));
-        while tj.since(cx.ts(evs[left])) > within {
-            win.leave(weight(evs[left]), num(left), hashes(evs[left]));
-            left += 1;
-        }
-        let agg_val = win.value(agg, &vals[left..=j]);
-        if agg_val.is_some_and(pass) {
-            let v = agg_val.unwrap_or(0.0);
-            ep = Some(match ep {
-                // Windows that share a line are one episode; a window that
-                // starts after the episode's last line is a new one.
-                Some((a, b, at, peak)) if left <= b => (a, j.max(b), at, peak.max(v)),
-                Some(old) => {
-                    out.push(old);
-                    (left, j, tj, v)
-                }
-                None => (left, j, tj, v),
-            });
-        }
-    }
-    out.extend(ep);
-    out
-}
-
-/// Running aggregates of the events in a sliding window.
-#[derive(Default)]
-struct Sliding {
-    /// Lines: events weighted by the lines they stand for.
-    lines: f64,
-    /// Weighted sum of the field's numeric values, and the weight summed.
-    sum: f64,
-    nsum: f64,
-    /// Distinct field values by hash, with how many events carry each.
-    distinct: HashMap<u64, usize>,
-}
-
-impl Sliding {
-    /// An event of weight `w`, numeric field value `v` and value hashes
-    /// `hashes` enters the window.
-    fn enter(&mut self, w: f64, v: Option<f64>, hashes: Vec<u64>) {
-        self.lines += w;
-        for h in hashes {
-            *self.distinct.entry(h).or_default() += 1;
-        }
-        if let Some(x) = v {
-            self.sum += x * w;
-            self.nsum += w;
-        }
-    }
-
-    /// The event leaves the window.
-    fn leave(&mut self, w: f64, v: Option<f64>, hashes: Vec<u64>) {
-        self.lines -= w;
-        for h in hashes {
-            if let Some(c) = self.distinct.get_mut(&h) {
-                *c -= 1;
-                if *c == 0 {
-                    self.distinct.remove(&h);
-                }
-            }
-        }
-        if let Some(x) = v {
-            self.sum -= x * w;
-            self.nsum -= w;
-        }
-    }
-
-    /// The aggregate over the window, whose field values are `vals`.
-    fn value(&self, agg: Agg, vals: &[Option<Value>]) -> Option<f64> {
-        match agg {
-            Agg::Count => Some(self.lines),
-            Agg::Distinct => Some(self.distinct.len() as f64),
-            Agg::Sum => (self.nsum > 0.0).then_some(self.sum),
-            Agg::Avg => (self.nsum > 0.0).then(|| self.sum / self.nsum),
-            Agg::Max => vals
-                .iter()
-                .filter_map(|v| v.as_ref()?.as_f64())
-                .reduce(f64::max),
-            Agg::Min => vals
-                .iter()
-                .filter_map(|v| v.as_ref()?.as_f64())
-                .reduce(f64::min),
-        }
-    }
 }
 
 /// An `a` event with no `b` event of the same node and key after it within

@@ -13,6 +13,7 @@ mod metric;
 mod pred;
 pub mod releases;
 mod sequence;
+mod stream;
 
 use crate::lang::RuleSet;
 use crate::lang::ir::{Detect, Rule};
@@ -26,6 +27,7 @@ use std::sync::Arc;
 pub use coalesce::Indistinct;
 pub use examples::{ExampleOutcome, ExampleResult, run_example, run_examples};
 pub use pred::{eval as eval_pred, selects};
+use stream::{Acc, Draft};
 
 /// Metric series by node and name, and the gaps in each node's scrapes.
 /// `metrics::MetricSet` implements it; [`MemMetrics`] is a small in-memory one.
@@ -291,11 +293,32 @@ pub fn run_rules(rules: &[Rule], events: &[Event], metrics: &dyn MetricSource) -
             (
                 r.id.clone(),
                 match &r.detect {
-                    // One hit per event would cost memory per selected line.
-                    Detect::Event { sel, by } => detect::event_runs(&cx, sel, by, r.merge)
+                    // Fed event by event: no hit per selected line.
+                    Detect::Event { sel, by } => stream::event_runs(&cx, sel, by, r.merge)
                         .into_iter()
-                        .map(|(h, n)| finish(r, h, n, &cx))
+                        .map(|d| finish(r, d, &cx))
                         .collect(),
+                    Detect::Window {
+                        agg,
+                        field,
+                        sel,
+                        op,
+                        value,
+                        within,
+                        by,
+                    } => {
+                        let t = stream::WindowTest {
+                            agg: *agg,
+                            field: field.as_deref(),
+                            op: *op,
+                            value: *value,
+                            within: *within,
+                        };
+                        stream::window_runs(&cx, sel, by, &t, r.merge)
+                            .into_iter()
+                            .map(|d| finish(r, d, &cx))
+                            .collect()
+                    }
                     d => findings_of(r, detect::hits(&cx, d, None), &cx),
                 },
             )
@@ -369,53 +392,52 @@ fn findings_of(rule: &Rule, mut hits: Vec<Hit>, cx: &Ctx<'_>) -> Vec<Finding> {
             }
             _ => {
                 if let Some((c, n)) = cur.take() {
-                    out.push(finish(rule, c, n, cx));
+                    out.push(finish(rule, draft(c, n, cx), cx));
                 }
                 cur = Some((h, 1));
             }
         }
     }
     if let Some((c, n)) = cur {
-        out.push(finish(rule, c, n, cx));
+        out.push(finish(rule, draft(c, n, cx), cx));
     }
     out
 }
 
-fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
+/// A merged hit as a draft: its events sorted by time, each once.
+fn draft(mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Draft {
     h.events.sort_by_key(|i| (cx.ts(*i), *i));
     h.events.dedup();
-    // Lines, not kept events: an event may stand for several (engine::coalesce).
-    let count: usize = h
-        .events
-        .iter()
-        .map(|&i| cx.events[i as usize].repeat.max(1) as usize)
-        .sum();
+    Draft {
+        acc: Acc::of(cx, &h.events),
+        node: h.node,
+        key: h.key,
+        start: h.start,
+        at: h.at,
+        end: h.end,
+        notes: h.notes,
+        caps: h.caps,
+        hits,
+    }
+}
+
+fn finish(rule: &Rule, h: Draft, cx: &Ctx<'_>) -> Finding {
     let mut caps = h.caps.clone();
-    if let Some(&first) = h.events.first() {
+    if let Some(first) = h.acc.first() {
         for (k, v) in cx.event_caps(first) {
             if !caps.iter().any(|(ck, _)| *ck == k) {
                 caps.push((k, v));
             }
         }
     }
-    if let Some(&last) = h.events.last() {
+    if let Some(last) = h.acc.last() {
         for (k, v) in cx.event_caps(last) {
             caps.push((format!("last.{k}").into(), v));
         }
     }
     let duration = h.end.since(h.start);
     let mut evidence: Vec<Evidence> = Vec::new();
-    let n = h.events.len();
-    let shown: Vec<u32> = if n > MAX_EVIDENCE {
-        h.events[..MAX_EVIDENCE - 2]
-            .iter()
-            .chain(&h.events[n - 2..])
-            .copied()
-            .collect()
-    } else {
-        h.events.clone()
-    };
-    for i in shown {
+    for i in h.acc.shown() {
         let e = &cx.events[i as usize];
         evidence.push(Evidence {
             loc: Some(e.loc.clone()),
@@ -431,8 +453,8 @@ fn finish(rule: &Rule, mut h: Hit, hits: usize, cx: &Ctx<'_>) -> Finding {
         caps: &caps,
         node: &h.node,
         key: &h.key,
-        count,
-        hits,
+        count: h.acc.lines,
+        hits: h.hits,
         start: h.start,
         end: h.end,
         duration,
