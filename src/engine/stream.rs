@@ -11,7 +11,7 @@
 use super::{Ctx, MAX_EVIDENCE};
 use crate::lang::ir::{Agg, CmpOp, Sel};
 use crate::model::{Evidence, Node, Timestamp, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// The events of a finding-to-be, pushed in time order, (ts, index) order
@@ -121,15 +121,16 @@ pub(crate) struct Draft {
 
 type GroupKey = (Node, Vec<String>);
 
+/// Hash maps whose order is never read (fixed seeds: the same on every run).
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Drafts in the order the findings of one rule are made in: by (node,
 /// key), then time. `closed` holds each group's drafts in time order;
 /// `open` the group's last one.
-fn in_group_order(
-    mut closed: Vec<(GroupKey, Draft)>,
-    open: BTreeMap<GroupKey, Draft>,
-) -> Vec<Draft> {
+fn in_group_order(mut closed: Vec<(GroupKey, Draft)>, open: Map<GroupKey, Draft>) -> Vec<Draft> {
     closed.extend(open);
-    // Stable: a group's drafts stay in time order, its open one last.
+    // Stable: a group's drafts stay in time order, its open one (at most
+    // one per group) last.
     closed.sort_by(|a, b| a.0.cmp(&b.0));
     closed.into_iter().map(|(_, d)| d).collect()
 }
@@ -138,7 +139,7 @@ fn in_group_order(
 /// next one starts more than `merge` after the run's end; one draft per run,
 /// with one hit per event.
 pub(crate) fn event_runs(cx: &Ctx<'_>, sel: &Sel, by: &[Arc<str>], merge: i64) -> Vec<Draft> {
-    let mut open: BTreeMap<GroupKey, Draft> = BTreeMap::new();
+    let mut open: Map<GroupKey, Draft> = Map::default();
     let mut closed = Vec::new();
     for i in cx.select(sel) {
         let Some(key) = cx.key_of(i, by) else {
@@ -225,7 +226,7 @@ pub(crate) struct WindowState {
     sum: f64,
     nsum: f64,
     /// Distinct field values by hash, with how many events carry each.
-    distinct: HashMap<u64, usize>,
+    distinct: Map<u64, usize>,
     /// The open episode, with the position of its last event.
     ep: Option<(Episode, u64)>,
     keep_all: bool,
@@ -239,7 +240,7 @@ impl WindowState {
             lines: 0.0,
             sum: 0.0,
             nsum: 0.0,
-            distinct: HashMap::new(),
+            distinct: Map::default(),
             ep: None,
             keep_all,
         }
@@ -390,7 +391,7 @@ pub(crate) fn window_runs(
         win: WindowState,
         draft: Option<Draft>,
     }
-    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    let mut groups: Map<GroupKey, Group> = Map::default();
     let mut closed = Vec::new();
     let mut add = |g: &GroupKey, draft: &mut Option<Draft>, ep: Episode| match draft {
         Some(d) if ep.start <= d.end.add(merge) => {
@@ -426,15 +427,18 @@ pub(crate) fn window_runs(
             continue;
         };
         let g = (cx.events[i as usize].node.clone(), key);
-        let group = groups.entry(g.clone()).or_insert_with(|| Group {
-            win: WindowState::new(false),
-            draft: None,
-        });
+        let group = match groups.get_mut(&g) {
+            Some(group) => group,
+            None => groups.entry(g.clone()).or_insert_with(|| Group {
+                win: WindowState::new(false),
+                draft: None,
+            }),
+        };
         if let Some(ep) = group.win.feed(cx, t, i) {
             add(&g, &mut group.draft, ep);
         }
     }
-    let mut open = BTreeMap::new();
+    let mut open = Map::default();
     for (g, mut group) in groups {
         if let Some(ep) = group.win.end() {
             add(&g, &mut group.draft, ep);
