@@ -7,7 +7,7 @@
 
 use super::sink::FileResult;
 use super::{Bundle, FileKind, FileReport, IngestOptions, NodeStats, override_for};
-use crate::model::{Node, Value};
+use crate::model::{Event, Node, Value};
 use crate::source::names;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -69,11 +69,13 @@ fn rotation_key(logical: &str) -> (String, String) {
     (dir.to_string(), names::stem(file).to_string())
 }
 
+/// The bundle's nodes and file reports, and each file's events with their
+/// nodes (in file order: the caller merges them into one stream).
 pub(crate) fn resolve(
     mut logs: Vec<FileResult>,
     opts: &IngestOptions,
     templates: &[crate::classify::Template],
-) -> Bundle {
+) -> (Bundle, Vec<Vec<Event>>) {
     // Deterministic: process files in display order.
     logs.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     let mut sibling_names: HashMap<(String, String), String> = HashMap::new();
@@ -93,9 +95,7 @@ pub(crate) fn resolve(
     };
     let mut bundle = Bundle::default();
     let mut raft_ids: HashMap<String, Node> = HashMap::new();
-    bundle
-        .events
-        .reserve_exact(logs.iter().map(|f| f.events.len()).sum());
+    let mut runs: Vec<Vec<Event>> = Vec::with_capacity(logs.len());
     for f in logs {
         let ov = override_for(&f.meta.display, &opts.node_overrides);
         let path_node = names::node_from_path(&f.meta.logical_path);
@@ -198,10 +198,15 @@ pub(crate) fn resolve(
         } else {
             main.or_else(|| ov.as_deref().or(path_node.as_deref()).map(&mut intern))
         };
-        for (mut ev, seg) in f.events {
-            ev.node = seg_nodes[seg].0.clone();
-            bundle.events.push(ev);
-        }
+        runs.push(
+            f.events
+                .into_iter()
+                .map(|(mut ev, seg)| {
+                    ev.node = seg_nodes[seg].0.clone();
+                    ev
+                })
+                .collect(),
+        );
         bundle.files.push(FileReport {
             display: f.meta.display.clone(),
             kind: FileKind::Log,
@@ -217,7 +222,7 @@ pub(crate) fn resolve(
     // Name the peer of RAFT lines when its banner was seen.
     if !raft_ids.is_empty() {
         let key: Arc<str> = "raft_node_name".into();
-        for ev in &mut bundle.events {
+        for ev in runs.iter_mut().flatten() {
             let id = match ev.field("raft_node") {
                 Some(Value::Str(s)) => s.clone(),
                 _ => continue,
@@ -227,5 +232,5 @@ pub(crate) fn resolve(
             }
         }
     }
-    bundle
+    (bundle, runs)
 }

@@ -12,6 +12,7 @@ mod attribution;
 mod chunks;
 mod derive;
 mod follow;
+mod merge;
 mod sink;
 mod snapshots;
 
@@ -314,8 +315,9 @@ pub(crate) fn assemble(
     }
     errors.sort();
     errors.dedup();
-    let mut bundle = attribution::resolve(logs, opts, classifier.templates());
-    snapshots::date(&mut bundle, &metric_files);
+    let (mut bundle, mut runs) = attribution::resolve(logs, opts, classifier.templates());
+    snapshots::date(&mut bundle.nodes, &mut runs, &metric_files);
+    bundle.events = merge::merge(runs);
     bundle.errors = errors;
     metric_files.sort_by(|a, b| a.meta.display.cmp(&b.meta.display));
     for m in &metric_files {
@@ -323,9 +325,6 @@ pub(crate) fn assemble(
     }
     bundle.files.sort_by(|a, b| a.display.cmp(&b.display));
     bundle.metric_files = metric_files;
-    bundle
-        .events
-        .par_sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
     match &opts.coalesce {
         Some(c) => derive_fields(&mut bundle.events, &|kind, f| c.0.reads_field(kind, f)),
         None => derive_fields(&mut bundle.events, &|_, _| true),

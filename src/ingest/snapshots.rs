@@ -8,28 +8,34 @@
 //! its node "silent" since 1970. When nothing carries a time, rows keep their
 //! place in their file (`line N (no time)`), as header-less lines do.
 
-use super::{Bundle, MetricFile};
-use crate::model::Timestamp;
+use super::{MetricFile, NodeStats};
+use crate::model::{Event, Node, Timestamp};
+use std::collections::BTreeMap;
 
-/// Dates the undated snapshot rows and counts them in their nodes' spans.
-pub(crate) fn date(bundle: &mut Bundle, metric_files: &[MetricFile]) {
+/// Dates the undated snapshot rows of every file's events `runs` and counts
+/// them in their nodes' spans.
+pub(crate) fn date(
+    nodes: &mut BTreeMap<Node, NodeStats>,
+    runs: &mut [Vec<Event>],
+    metric_files: &[MetricFile],
+) {
     let timed = |t: Option<Timestamp>| t.filter(|t| !t.is_line_order());
-    let logs_end = bundle
-        .events
+    let logs_end = runs
         .iter()
+        .flatten()
         .filter(|e| !e.snapshot)
         .filter_map(|e| timed(e.last_ts()))
         .max();
     let metrics_end = metric_files.iter().filter_map(|m| timed(m.last)).max();
     let end = logs_end.max(metrics_end);
-    for e in bundle.events.iter_mut().filter(|e| e.snapshot) {
+    for e in runs.iter_mut().flatten().filter(|e| e.snapshot) {
         if let Some(end) = end
             && e.ts.is_none_or(Timestamp::is_line_order)
         {
             e.ts = Some(end);
         }
         if let Some(t) = e.ts {
-            let ns = bundle.nodes.entry(e.node.clone()).or_default();
+            let ns = nodes.entry(e.node.clone()).or_default();
             ns.first = Some(ns.first.map_or(t, |f| f.min(t)));
             ns.last = Some(ns.last.map_or(t, |l| l.max(t)));
         }
