@@ -128,14 +128,14 @@ pub fn annotate(events: &mut [Event], releases: &NodeReleases, wanted: &dyn Fn(&
         {
             current.insert(e.node.clone(), r);
         }
+        if !wanted(&e.kind) || e.field(RELEASE_FIELD).is_some() {
+            continue;
+        }
         let r = current
             .get(&e.node)
             .copied()
             .or_else(|| releases.at(&e.node, e.ts));
         let Some(r) = r else { continue };
-        if !wanted(&e.kind) || e.field(RELEASE_FIELD).is_some() {
-            continue;
-        }
         let s = text
             .entry(r)
             .or_insert_with(|| Arc::from(r.to_string()))

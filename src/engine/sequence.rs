@@ -44,6 +44,14 @@ impl Cand {
         }
     }
 
+    /// Onset and order, as [`detect::event_hit`] makes them of an event.
+    fn start_ord(&self, cx: &Ctx<'_>) -> (Timestamp, u64) {
+        match self {
+            Cand::Ev(i, _) => (cx.ts(*i), u64::from(*i)),
+            Cand::Hit(h) => (h.start, h.ord),
+        }
+    }
+
     fn into_hit(self, cx: &Ctx<'_>) -> Hit {
         match self {
             Cand::Ev(i, k) => detect::event_hit(cx, i, k),
@@ -117,13 +125,25 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
         }
     };
 
-    let mut partials: HashMap<Key, Vec<Option<Vec<Hit>>>> = HashMap::new();
+    // The partial matches per key: the step hits of each, kept as they
+    // came (an event stays 4 bytes and its key until the match completes).
+    let mut partials: HashMap<Key, Vec<Option<Vec<Cand>>>, foldhash::fast::FixedState> =
+        HashMap::default();
     let mut out = Vec::new();
     while let Some((start, ord, s, c)) = next() {
         let key: Key = c.key(cx);
         if s == 0 {
-            let slots = partials.entry(key).or_insert_with(|| vec![None; n]);
-            slots[0] = Some(vec![c.into_hit(cx)]);
+            let slots = partials
+                .entry(key)
+                .or_insert_with(|| (0..n).map(|_| None).collect());
+            // A newer first step replaces the waiting one, in its place.
+            match &mut slots[0] {
+                Some(chain) => {
+                    chain.clear();
+                    chain.push(c);
+                }
+                none => *none = Some(vec![c]),
+            }
             continue;
         }
         // Only keys with a partial match are kept: a key seen only at later
@@ -134,17 +154,17 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
         let Some(prev) = slots[s - 1].as_ref() else {
             continue;
         };
-        let first = &prev[0];
-        let last = &prev[prev.len() - 1];
-        if start > first.start.add(within) {
+        let (first_start, _) = prev[0].start_ord(cx);
+        let last = prev[prev.len() - 1].start_ord(cx);
+        if start > first_start.add(within) {
             slots[s - 1] = None; // expired
             continue;
         }
-        let in_order = (start, ord) > (last.start, last.ord);
-        let in_span = c.at(cx) <= first.start.add(within);
+        let in_order = (start, ord) > last;
+        let in_span = c.at(cx) <= first_start.add(within);
         let blocked = withouts[s].as_ref().is_some_and(|idx| {
             idx.get(&key).is_some_and(|ws| {
-                let lo = (last.start, last.ord);
+                let lo = last;
                 let p = ws.partition_point(|w| *w <= lo);
                 ws.get(p).is_some_and(|w| *w < (start, ord))
             })
@@ -156,11 +176,11 @@ pub(crate) fn hits(cx: &Ctx<'_>, by: &[Arc<str>], within: i64, steps: &[Step]) -
         if !(in_order && in_span) {
             continue;
         }
-        let h = c.into_hit(cx);
         let mut chain = slots[s - 1].take().unwrap_or_default();
-        chain.push(h);
+        chain.push(c);
         if s + 1 == n {
             partials.remove(&key);
+            let chain = chain.into_iter().map(|c| c.into_hit(cx)).collect();
             out.push(combine(cx, chain));
         } else {
             slots[s] = Some(chain);
