@@ -191,17 +191,24 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
         Some(s) => cx.select(s),
         None => cx.timed.clone(),
     };
-    let mut per_node: BTreeMap<Node, Vec<u32>> = BTreeMap::new();
+    // Grouped by the node's text (hashed, not compared per event), then in
+    // node order.
+    let mut by_node: HashMap<&str, Vec<u32>, foldhash::fast::FixedState> = HashMap::default();
     for i in idx {
-        per_node
-            .entry(cx.events[i as usize].node.clone())
+        by_node
+            .entry(&*cx.events[i as usize].node)
             .or_default()
             .push(i);
     }
+    let per_node: BTreeMap<Node, Vec<u32>> = by_node
+        .into_values()
+        .map(|evs| (cx.events[evs[0] as usize].node.clone(), evs))
+        .collect();
     let metric_nodes = nodes_with_metrics(cx);
     let mut out = Vec::new();
     for (node, evs) in &per_node {
-        for (a, b, last_ev) in quiet_intervals(cx, evs, end) {
+        // A piece of a quiet interval is never longer than the interval.
+        for (a, b, last_ev) in quiet_intervals(cx, evs, end, dur) {
             let mut pieces = vec![(a, b)];
             if scrapes {
                 pieces = cx
@@ -269,14 +276,22 @@ fn silence(cx: &Ctx<'_>, sel: Option<&Sel>, scrapes: bool, dur: i64, peers: bool
     out
 }
 
-/// The node's quiet intervals: from the last line seen so far (an event may
-/// stand for several lines of one second) to the next event, and from the
-/// last to the end of the data; each with the event it starts after.
-fn quiet_intervals(cx: &Ctx<'_>, evs: &[u32], end: Timestamp) -> Vec<(Timestamp, Timestamp, u32)> {
+/// The node's quiet intervals of at least `min`: from the last line seen so
+/// far (an event may stand for several lines of one second) to the next
+/// event, and from the last to the end of the data; each with the event it
+/// starts after.
+fn quiet_intervals(
+    cx: &Ctx<'_>,
+    evs: &[u32],
+    end: Timestamp,
+    min: i64,
+) -> Vec<(Timestamp, Timestamp, u32)> {
     let mut intervals: Vec<(Timestamp, Timestamp, u32)> = Vec::new();
     let mut reach: Option<(Timestamp, u32)> = None;
     for &i in evs {
-        if let Some((r, by)) = reach {
+        if let Some((r, by)) = reach
+            && cx.ts(i).since(r) >= min
+        {
             intervals.push((r, cx.ts(i), by));
         }
         let t = cx.ts_end(i);
@@ -284,7 +299,9 @@ fn quiet_intervals(cx: &Ctx<'_>, evs: &[u32], end: Timestamp) -> Vec<(Timestamp,
             reach = Some((t, i));
         }
     }
-    if let Some((r, by)) = reach {
+    if let Some((r, by)) = reach
+        && end.since(r) >= min
+    {
         intervals.push((r, end, by));
     }
     intervals

@@ -20,6 +20,7 @@ use crate::lang::ir::{Detect, Rule};
 use crate::model::{
     Event, Evidence, Finding, Node, Series, Span, Timestamp, Value, format_duration,
 };
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -167,7 +168,10 @@ pub(crate) struct Hit {
 /// What every detection can read: the events (indexed), the metrics, the data span.
 pub(crate) struct Ctx<'a> {
     pub events: &'a [Event],
-    pub by_kind: HashMap<&'a str, Vec<u32>>,
+    /// The timed events' indices are in time order (the merged stream always
+    /// is): sorting indices sorts by time.
+    pub in_order: bool,
+    pub by_kind: HashMap<&'a str, Vec<u32>, FixedState>,
     /// Indices of all events with a timestamp, in stream order.
     pub timed: Vec<u32>,
     pub metrics: &'a dyn MetricSource,
@@ -179,10 +183,10 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(events: &'a [Event], metrics: &'a dyn MetricSource) -> Ctx<'a> {
-        let mut by_kind: HashMap<&'a str, Vec<u32>> = HashMap::new();
+        let mut by_kind: HashMap<&'a str, Vec<u32>, FixedState> = HashMap::default();
         let mut timed = Vec::new();
         let mut nodes: Vec<Node> = metrics.nodes();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str, FixedState> = HashSet::default();
         let mut data_end = metrics.span().map(|s| s.end);
         for (i, e) in events.iter().enumerate() {
             if seen.insert(&e.node) {
@@ -196,7 +200,8 @@ impl<'a> Ctx<'a> {
         }
         // events are sorted by (ts, node, file, line); keep stream order but make sure of time order
         let key = |i: &u32| (events[*i as usize].ts, *i);
-        if !timed.is_sorted_by_key(key) {
+        let in_order = timed.is_sorted_by_key(key);
+        if !in_order {
             timed.sort_by_key(key);
             for v in by_kind.values_mut() {
                 v.sort_by_key(key);
@@ -206,6 +211,7 @@ impl<'a> Ctx<'a> {
         nodes.dedup();
         Ctx {
             events,
+            in_order,
             by_kind,
             timed,
             metrics,
@@ -237,7 +243,11 @@ impl<'a> Ctx<'a> {
                     .flatten()
                     .copied()
                     .collect();
-                v.sort_by_key(|i| (self.ts(*i), *i));
+                if self.in_order {
+                    v.sort_unstable();
+                } else {
+                    v.sort_by_key(|i| (self.ts(*i), *i));
+                }
                 v.dedup();
                 v
             }
