@@ -30,7 +30,7 @@ pub(crate) fn hits(cx: &Ctx<'_>, d: &Detect, key_override: Option<&[Arc<str>]>) 
         ),
         Detect::Metric(m) => metric::hits(cx, m),
         Detect::NotFollowed { a, b, within, by } => {
-            not_followed(cx, a, b, *within, key_override.unwrap_or(by))
+            stream::not_followed(cx, a, b, *within, key_override.unwrap_or(by))
         }
         Detect::Sequence { by, within, steps } => sequence::hits(cx, by, *within, steps),
         Detect::Silence {
@@ -128,47 +128,6 @@ fn window(
                 events: ep.acc.into_all(),
                 notes: Vec::new(),
             });
-        }
-    }
-    out
-}
-
-/// An `a` event with no `b` event of the same node and key after it within
-/// `within`. Decided only when `t_a + within` is inside the data: near the
-/// end of the capture nothing fires.
-fn not_followed(cx: &Ctx<'_>, a: &Sel, b: &Sel, within: i64, by: &[Arc<str>]) -> Vec<Hit> {
-    let Some(end) = cx.data_end else {
-        return Vec::new();
-    };
-    let bs = groups(cx, cx.select(b), by);
-    let mut out = Vec::new();
-    for ((node, key), evs) in groups(cx, cx.select(a), by) {
-        let follow = bs.get(&(node.clone(), key.clone()));
-        for i in evs {
-            let t = cx.ts(i);
-            let deadline = t.add(within);
-            if deadline > end {
-                continue;
-            }
-            let followed = follow.is_some_and(|f| {
-                let p = f.partition_point(|&j| (cx.ts(j), j) <= (t, i));
-                f.get(p).is_some_and(|&j| cx.ts(j) <= deadline)
-            });
-            if !followed {
-                let mut h = event_hit(cx, i, key.clone());
-                h.at = deadline;
-                // The last line this event stands for was not followed either
-                // (it came later in the same second).
-                h.end = cx.ts_end(i).add(within);
-                h.notes.push(Evidence {
-                    loc: None,
-                    ts: Some(deadline),
-                    node: Some(node.clone()),
-                    level: None,
-                    text: format!("not followed within {}", format_duration(within)).into(),
-                });
-                out.push(h);
-            }
         }
     }
     out
