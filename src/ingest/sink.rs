@@ -15,6 +15,11 @@ use std::sync::Arc;
 
 pub(crate) type Bucket = usize;
 
+/// Maps looked up for every line (per-second activity, the open coalescing
+/// groups): foldhash with fixed seeds. Their order is never read (they are
+/// summed or looked up).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Distinct unmatched message shapes counted per segment before the rest are
 /// lumped together under [`OTHER_TEMPLATES`].
 pub const MAX_UNMATCHED_TEMPLATES: usize = 10_000;
@@ -97,13 +102,13 @@ pub(crate) struct SegmentStats {
     /// Counts per template index of the classifier.
     pub by_template: Vec<TemplateCount>,
     /// Counts per normalized text of messages no template matched.
-    pub unmatched: HashMap<Arc<str>, TemplateCount>,
+    pub unmatched: FastMap<Arc<str>, TemplateCount>,
     pub starts: u64,
     /// Server versions from the banners (`Version:  2.10.26`), in order, distinct.
     pub versions: Vec<String>,
     /// Warnings and errors (error or worse) per second: counted for every
     /// line, kept or not, so charts and sparklines show the true density.
-    pub activity: HashMap<i64, (u32, u32)>,
+    pub activity: FastMap<i64, (u32, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -165,7 +170,7 @@ pub(crate) struct Head {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Edges {
     /// (segment, kind) → the group open at the end.
-    pub tail: HashMap<(Bucket, KindId), Group>,
+    pub tail: FastMap<(Bucket, KindId), Group>,
     /// Last heartbeat second per segment (`NO_HEARTBEAT` when none).
     pub heartbeat: Vec<i64>,
     pub heads: Vec<Head>,
