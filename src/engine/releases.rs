@@ -145,9 +145,39 @@ pub fn annotate(events: &mut [Event], releases: &NodeReleases, wanted: &dyn Fn(&
     }
 }
 
-/// True when some rule reads the event field `release` (conditions or
-/// `{release}` placeholders): only then are events annotated.
-pub fn rules_read_release(rules: &RuleSet) -> bool {
+/// Which events [`annotate`] gives the field `release`: those of the kinds
+/// the rules that read it (conditions, `{release}` placeholders) select. A
+/// finding cites only events its rule selected, so the release of any other
+/// event is never read, and storing it on every event (a field and a
+/// reallocated field list each) was the largest allocation left after
+/// ingestion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReleaseKinds {
+    /// No rule reads the release.
+    None,
+    /// A rule that reads it selects events of any kind (or cites events
+    /// not through a kind: silence, metric, gap and cascade rules).
+    All,
+    Kinds(std::collections::BTreeSet<Arc<str>>),
+}
+
+impl ReleaseKinds {
+    /// True when some event is to be annotated.
+    pub fn any(&self) -> bool {
+        *self != ReleaseKinds::None
+    }
+
+    pub fn contains(&self, kind: &str) -> bool {
+        match self {
+            ReleaseKinds::None => false,
+            ReleaseKinds::All => true,
+            ReleaseKinds::Kinds(k) => k.contains(kind),
+        }
+    }
+}
+
+/// The kinds whose events rules read the field `release` of.
+pub fn release_kinds(rules: &RuleSet) -> ReleaseKinds {
     fn op(o: &Operand) -> bool {
         matches!(o, Operand::Field(FieldRef::Field(f)) if &**f == RELEASE_FIELD)
     }
@@ -174,18 +204,54 @@ pub fn rules_read_release(rules: &RuleSet) -> bool {
             _ => false,
         }
     }
-    // Placeholders as the coalescing reads them (`{release}`, `{release?}`,
-    // `{last.release}`, in the message, advice and collect lines).
-    let mut named = std::collections::BTreeSet::new();
+    fn sel_kinds(s: &Sel, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
+        match &s.kinds {
+            Some(k) => {
+                out.extend(k.iter().cloned());
+                true
+            }
+            None => false,
+        }
+    }
+    /// Adds the kinds `d` selects; false when it selects any kind, or
+    /// cites events without selecting them by kind.
+    fn kinds(d: &Detect, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
+        match d {
+            Detect::Event { sel: s, .. } | Detect::Window { sel: s, .. } => sel_kinds(s, out),
+            Detect::NotFollowed { a, b, .. } => sel_kinds(a, out) & sel_kinds(b, out),
+            Detect::Sequence { steps, .. } => steps.iter().fold(true, |ok, st| {
+                let without = st.without.as_ref().is_none_or(|w| sel_kinds(w, out));
+                kinds(&st.detect, out) & without & ok
+            }),
+            _ => false,
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let mut read = false;
     for r in rules.rules() {
+        // Placeholders as the coalescing reads them (`{release}`,
+        // `{release?}`, `{last.release}`, in the message, advice and collect
+        // lines).
+        let mut named = std::collections::BTreeSet::new();
         let texts = std::iter::once(&r.message)
             .chain(r.advice.as_ref())
             .chain(&r.collect);
         for t in texts {
             super::coalesce::placeholder_fields(t, &mut named);
         }
+        if !named.contains(RELEASE_FIELD) && !detect(&r.detect) {
+            continue;
+        }
+        read = true;
+        if !kinds(&r.detect, &mut out) {
+            return ReleaseKinds::All;
+        }
     }
-    named.contains(RELEASE_FIELD) || rules.rules().iter().any(|r| detect(&r.detect))
+    if read {
+        ReleaseKinds::Kinds(out)
+    } else {
+        ReleaseKinds::None
+    }
 }
 
 #[cfg(test)]
@@ -254,7 +320,7 @@ mod tests {
             .filter(|(name, _)| !name.contains("nats-defects"))
             .collect();
         let (rules, _) = RuleSet::from_sources(&base);
-        assert!(!rules_read_release(&rules));
+        assert_eq!(release_kinds(&rules), ReleaseKinds::None);
         for placeholder in ["{release?}", "{last.release}"] {
             let mut sources = base.clone();
             sources.push((
@@ -265,7 +331,20 @@ mod tests {
             ));
             let (rules, diags) = RuleSet::from_sources(&sources);
             assert!(rules.rule("test.release").is_some(), "{diags:?}");
-            assert!(rules_read_release(&rules), "{placeholder}");
+            assert_eq!(
+                release_kinds(&rules),
+                ReleaseKinds::Kinds(["healthcheck_failed".into()].into()),
+                "{placeholder}"
+            );
         }
+        // A rule over events of any kind reads the release of every event.
+        let mut sources = base.clone();
+        sources.push((
+            "test.rules".to_string(),
+            "rule test.any {\n  title    \"t\"\n  severity low\n  category consequence\n  when     event any where level >= warn\n  message  \"{node} runs {release}\"\n}\n".to_string(),
+        ));
+        let (rules, diags) = RuleSet::from_sources(&sources);
+        assert!(rules.rule("test.any").is_some(), "{diags:?}");
+        assert_eq!(release_kinds(&rules), ReleaseKinds::All);
     }
 }
