@@ -90,10 +90,50 @@ pub struct Indistinct {
     /// `{placeholders}` of messages, advice and collect lines), and the ones
     /// the diagnosis reads: the others need not be kept.
     fields_read: std::collections::BTreeSet<Arc<str>>,
-    /// Fields read of every kind: `{placeholders}` of messages, advice and
-    /// collect lines (a finding's first and last events may be of any kind
-    /// its rule selects) and [`ALWAYS_READ`].
+    /// Fields read of every kind: `{placeholders}` of the messages, advice
+    /// and collect lines of rules that cite events of any kind (`event any`,
+    /// silences, cascades), and [`ALWAYS_READ`].
     read_of_all: std::collections::BTreeSet<Arc<str>>,
+    /// `{placeholders}` of the rules that select events by kind, per kind
+    /// they select: a finding cites only events its rule selected.
+    placeholders:
+        HashMap<Arc<str>, std::collections::BTreeSet<Arc<str>>, foldhash::fast::FixedState>,
+}
+
+/// Adds the kinds `d` selects to `out`; false when it selects events of any
+/// kind, or cites events without selecting them by kind (silences, metric
+/// conditions, gaps, cascades).
+pub(crate) fn selected_kinds(d: &Detect, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
+    fn sel(s: &Sel, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
+        match &s.kinds {
+            Some(k) => {
+                out.extend(k.iter().cloned());
+                true
+            }
+            None => false,
+        }
+    }
+    match d {
+        Detect::Event { sel: s, .. } | Detect::Window { sel: s, .. } => sel(s, out),
+        Detect::NotFollowed { a, b, .. } => sel(a, out) & sel(b, out),
+        Detect::Sequence { steps, .. } => steps.iter().fold(true, |ok, st| {
+            let without = st.without.as_ref().is_none_or(|w| sel(w, out));
+            selected_kinds(&st.detect, out) & without & ok
+        }),
+        _ => false,
+    }
+}
+
+/// The `{placeholders}` of a rule's message, advice and collect lines.
+pub(crate) fn rule_placeholders(r: &crate::lang::ir::Rule) -> std::collections::BTreeSet<Arc<str>> {
+    let mut named = std::collections::BTreeSet::new();
+    let texts = std::iter::once(&r.message)
+        .chain(r.advice.as_ref())
+        .chain(&r.collect);
+    for t in texts {
+        placeholder_fields(t, &mut named);
+    }
+    named
 }
 
 /// Fields read outside the rules: the diagnosis's clock offsets (`leader`)
@@ -170,12 +210,19 @@ impl Indistinct {
             me.fields_read.extend(p.distinct.iter().cloned());
         }
         for r in rules.rules() {
-            let texts = std::iter::once(&r.message)
-                .chain(r.advice.as_ref())
-                .chain(&r.collect);
-            for t in texts {
-                placeholder_fields(t, &mut me.read_of_all);
+            let named = rule_placeholders(r);
+            let mut kinds = std::collections::BTreeSet::new();
+            if selected_kinds(&r.detect, &mut kinds) {
+                for k in kinds {
+                    me.placeholders
+                        .entry(k)
+                        .or_default()
+                        .extend(named.iter().cloned());
+                }
+            } else {
+                me.read_of_all.extend(named.iter().cloned());
             }
+            me.fields_read.extend(named);
         }
         me.read_of_all
             .extend(ALWAYS_READ.iter().map(|f| Arc::from(*f)));
@@ -312,7 +359,12 @@ impl Coalesce for Indistinct {
     }
 
     fn reads_field(&self, kind: &str, name: &str) -> bool {
-        self.read_of_all.contains(name) || self.policy(kind).reads.contains(name)
+        self.read_of_all.contains(name)
+            || self.policy(kind).reads.contains(name)
+            || self
+                .placeholders
+                .get(kind)
+                .is_some_and(|p| p.contains(name))
     }
 
     /// The key of an event: equal keys (with equal segment, kind, level and
@@ -478,6 +530,44 @@ mod tests {
         assert!(me.keeps_field("zzz_only_here"));
         assert!(me.keeps_field("zzz_last"));
         assert!(me.reads_field("healthcheck_failed", "zzz_only_here"));
+        assert!(me.reads_field("healthcheck_failed", "zzz_last"));
+    }
+
+    /// A placeholder is read of the kinds its rule selects, not of every
+    /// kind; a rule over any kind reads it of all.
+    #[test]
+    fn placeholders_are_read_of_the_kinds_their_rule_selects() {
+        let rule = |name: &str, when: &str, field: &str| {
+            format!(
+                "rule test.{name} {{\n  title    \"t\"\n  severity low\n  category consequence\n  when     {when}\n  message  \"{{node}}: {{{field}}}\"\n}}\n"
+            )
+        };
+        let mut sources = crate::lang::builtin_sources();
+        sources.push((
+            "test.rules".to_string(),
+            rule("one", "event healthcheck_failed", "zzz_one")
+                + &rule(
+                    "seq",
+                    "sequence by node within 1m {\n    event server_starting\n    count(readloop_slow) >= 2 within 1m\n  }",
+                    "zzz_seq",
+                )
+                + &rule("any", "event any where level >= error", "zzz_any"),
+        ));
+        let (rules, diags) = RuleSet::from_sources(&sources);
+        for r in ["test.one", "test.seq", "test.any"] {
+            assert!(rules.rule(r).is_some(), "{r}: {diags:?}");
+        }
+        let me = Indistinct::new(&rules);
+        assert!(me.reads_field("healthcheck_failed", "zzz_one"));
+        assert!(!me.reads_field("readloop_slow", "zzz_one"));
+        assert!(me.reads_field("server_starting", "zzz_seq"));
+        assert!(me.reads_field("readloop_slow", "zzz_seq"));
+        assert!(!me.reads_field("healthcheck_failed", "zzz_seq"));
+        for kind in ["healthcheck_failed", "readloop_slow", "no_such_kind"] {
+            assert!(me.reads_field(kind, "zzz_any"), "{kind}");
+        }
+        // The connection prefix is captured when some kind reads the field.
+        assert!(me.keeps_field("zzz_one") && me.keeps_field("zzz_seq"));
     }
 
     /// A selector without a condition, or whose condition reads only the

@@ -204,46 +204,18 @@ pub fn release_kinds(rules: &RuleSet) -> ReleaseKinds {
             _ => false,
         }
     }
-    fn sel_kinds(s: &Sel, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
-        match &s.kinds {
-            Some(k) => {
-                out.extend(k.iter().cloned());
-                true
-            }
-            None => false,
-        }
-    }
-    /// Adds the kinds `d` selects; false when it selects any kind, or
-    /// cites events without selecting them by kind.
-    fn kinds(d: &Detect, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
-        match d {
-            Detect::Event { sel: s, .. } | Detect::Window { sel: s, .. } => sel_kinds(s, out),
-            Detect::NotFollowed { a, b, .. } => sel_kinds(a, out) & sel_kinds(b, out),
-            Detect::Sequence { steps, .. } => steps.iter().fold(true, |ok, st| {
-                let without = st.without.as_ref().is_none_or(|w| sel_kinds(w, out));
-                kinds(&st.detect, out) & without & ok
-            }),
-            _ => false,
-        }
-    }
     let mut out = std::collections::BTreeSet::new();
     let mut read = false;
     for r in rules.rules() {
         // Placeholders as the coalescing reads them (`{release}`,
         // `{release?}`, `{last.release}`, in the message, advice and collect
         // lines).
-        let mut named = std::collections::BTreeSet::new();
-        let texts = std::iter::once(&r.message)
-            .chain(r.advice.as_ref())
-            .chain(&r.collect);
-        for t in texts {
-            super::coalesce::placeholder_fields(t, &mut named);
-        }
+        let named = super::coalesce::rule_placeholders(r);
         if !named.contains(RELEASE_FIELD) && !detect(&r.detect) {
             continue;
         }
         read = true;
-        if !kinds(&r.detect, &mut out) {
+        if !super::coalesce::selected_kinds(&r.detect, &mut out) {
             return ReleaseKinds::All;
         }
     }

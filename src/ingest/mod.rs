@@ -79,11 +79,12 @@ pub trait Coalesce: Send + Sync {
     fn distinct_fields(&self, kind: &str) -> &[Arc<str>];
     /// Whether [`Coalesce::key`] reads the message text.
     fn reads_message(&self) -> bool;
-    /// Whether any consumer reads this field of kept events (the others are
-    /// dropped under `Keep::Relevant`).
+    /// Whether any consumer reads this field of events of some kind (the
+    /// connection prefix's fields are captured only then).
     fn keeps_field(&self, name: &str) -> bool;
-    /// Whether any consumer reads field `name` of events of `kind` (fields
-    /// derived after reading are added only where they are read).
+    /// Whether any consumer reads field `name` of events of `kind`: under
+    /// `Keep::Relevant` a kept event keeps only those fields, and fields
+    /// derived after reading are added only where they are read.
     fn reads_field(&self, kind: &str, name: &str) -> bool;
 }
 

@@ -473,7 +473,7 @@ impl<'a> EventSink<'a> {
         });
         if let Some(c) = &self.coalesce {
             // Fields no rule (nor the diagnosis) reads are not kept.
-            ev.fields.retain(|(k, _)| c.0.keeps_field(k));
+            ev.fields.retain(|(k, _)| c.0.reads_field(&ev.kind, k));
         }
         for (_, v) in &mut ev.fields {
             if let Value::Str(t) = v {
