@@ -10,8 +10,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-/// A list is shrunk (its memory given back) once it holds less than half its
-/// capacity and at least this many spare events.
+/// A list is shrunk (its memory given back) once it has at least this many
+/// spare events and an eighth of its length: while the merged list fills,
+/// the files' lists hold at most ~1/8 more than the events they still have.
+/// (Shrinking a large list unmaps its tail: no copy.)
 const SHRINK_SPARE: usize = 1 << 14;
 
 /// Merges the files' event lists into one. Each list is consumed from its
@@ -48,7 +50,7 @@ pub(crate) fn merge(mut runs: Vec<Vec<Event>>) -> Vec<Event> {
             Some(next) => heap.push(Reverse((key(next), i))),
             None => *r = Vec::new(),
         }
-        if r.capacity() - r.len() >= SHRINK_SPARE.max(r.len()) {
+        if r.capacity() - r.len() >= SHRINK_SPARE.max(r.len() / 8) {
             r.shrink_to_fit();
         }
     }

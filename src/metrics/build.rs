@@ -391,6 +391,56 @@ fn canonical_series(
     raw: &DataFrame,
     dict: &Dicts,
 ) -> PolarsResult<BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>> {
+    canonical_sliced(raw, dict, CANON_SLICE_ROWS)
+}
+
+/// [`canonical_series`], made `rows` rows (rounded up to whole series) at a time.
+fn canonical_sliced(
+    raw: &DataFrame,
+    dict: &Dicts,
+    rows: usize,
+) -> PolarsResult<BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>> {
+    let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
+    for (offset, len) in nm_slices(raw, rows)? {
+        canonical_part(&raw.slice(offset as i64, len), dict, &mut series)?;
+    }
+    Ok(series)
+}
+
+/// Rows per slice of the raw frame made canonical at once: each slice's
+/// intermediate frames are freed before the next is built, so the metric
+/// set's peak follows the slice, not the dumps (one frame of every sample
+/// was the largest allocation after ingestion).
+const CANON_SLICE_ROWS: usize = 1 << 18;
+
+/// `(offset, len)` of consecutive slices of about `rows` rows, cut where
+/// (node, metric) changes: the frame is sorted by it, so each series lies
+/// whole in one slice.
+fn nm_slices(raw: &DataFrame, rows: usize) -> PolarsResult<Vec<(usize, usize)>> {
+    let nm = raw.column("nm")?.u64()?;
+    let height = raw.height();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < height {
+        let mut end = (start + rows).min(height);
+        if end < height {
+            let cut = nm.get(end - 1);
+            while end < height && nm.get(end) == cut {
+                end += 1;
+            }
+        }
+        out.push((start, end - start));
+        start = end;
+    }
+    Ok(out)
+}
+
+/// [`canonical_series`] of a slice holding whole series.
+fn canonical_part(
+    raw: &DataFrame,
+    dict: &Dicts,
+    series: &mut BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>>,
+) -> PolarsResult<()> {
     let base = raw
         .clone()
         .lazy()
@@ -419,12 +469,11 @@ fn canonical_series(
             col("kind"),
         ])
         .sort_by_exprs([col("nm"), col("ts")], SortMultipleOptions::default());
-    let mut series: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Series>> = BTreeMap::new();
     for lf in [single, multi] {
         let canon = with_rates(lf).collect()?;
-        add_series(&canon, dict, &mut series)?;
+        add_series(&canon, dict, series)?;
     }
-    Ok(series)
+    Ok(())
 }
 
 /// Adds `rate`: per-second change from the previous row of the same series,
@@ -512,4 +561,82 @@ fn add_run(
         metric_name.clone(),
         Series::new(node_name, metric_name, points),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::metric::Sample;
+
+    /// Counters (rates), gauges, a metric with two label sets (aggregated
+    /// per timestamp) and a duplicate timestamp, over two nodes.
+    fn samples() -> Vec<Vec<Sample>> {
+        let mut out = Vec::new();
+        for node in ["n1", "n2"] {
+            let node: Arc<str> = Arc::from(node);
+            let mut v = Vec::new();
+            for t in 0..50i64 {
+                let ts = Timestamp(t * 1_000_000_000);
+                let n = Some(node.clone());
+                v.push(Sample::new(
+                    ts,
+                    n.clone(),
+                    "js_api_total".into(),
+                    (t * t) as f64,
+                    Arc::new([]),
+                ));
+                v.push(Sample::new(
+                    ts,
+                    n.clone(),
+                    "cpu".into(),
+                    (t % 7) as f64,
+                    Arc::new([]),
+                ));
+                for stream in ["a", "b"] {
+                    let labels: crate::parse::metric::Labels =
+                        Arc::new([(Arc::from("stream"), Arc::from(stream))]);
+                    v.push(Sample::new(
+                        ts,
+                        n.clone(),
+                        "stream_msgs".into(),
+                        t as f64,
+                        labels,
+                    ));
+                }
+                if t % 10 == 0 {
+                    v.push(Sample::new(ts, n.clone(), "cpu".into(), 99.0, Arc::new([])));
+                }
+            }
+            out.push(v);
+        }
+        out
+    }
+
+    #[test]
+    fn series_made_in_slices_equal_those_made_at_once() {
+        let mut rows = Rows::new(HashMap::new(), 0);
+        for s in samples().into_iter().flatten() {
+            rows.push(s);
+        }
+        let Rows { c, dict, .. } = rows;
+        let raw = raw_frame(c, &dict).unwrap();
+        let whole = canonical_sliced(&raw, &dict, usize::MAX).unwrap();
+        assert_eq!(nm_slices(&raw, usize::MAX).unwrap().len(), 1);
+        let n = whole.values().map(BTreeMap::len).sum::<usize>();
+        assert!(n >= 6, "{whole:?}");
+        for rows in [1, 7, 60] {
+            let slices = nm_slices(&raw, rows).unwrap();
+            assert!(slices.len() > 1, "{rows}");
+            assert_eq!(
+                slices.iter().map(|s| s.1).sum::<usize>(),
+                raw.height(),
+                "{rows}"
+            );
+            assert_eq!(
+                canonical_sliced(&raw, &dict, rows).unwrap(),
+                whole,
+                "{rows}"
+            );
+        }
+    }
 }
