@@ -106,10 +106,13 @@ fn hostile_names_are_escaped_in_every_output() {
     hostile_logs(dir.path());
     let a = analyze_with(&[dir.path()], &IngestOptions::default());
     assert_balanced_everywhere(&a);
-    // The payloads really reached the analysis.
+    // The payloads really reached the analysis: the server name, and the
+    // client names as fields where every field is kept (what `coroner
+    // events` reads; `analyze` keeps only the fields rules read, and the
+    // client names reach its reports in the evidence lines).
     assert!(a.bundle.nodes.keys().any(|n| n.contains("<script>n")));
-    let clients: Vec<String> = a
-        .bundle
+    let all = read_all(&[dir.path()]);
+    let clients: Vec<String> = all
         .events
         .iter()
         .filter_map(|e| e.fields.iter().find(|(k, _)| &**k == "client"))
@@ -187,8 +190,8 @@ fn hostile_names_are_escaped_in_every_output() {
             .any(|n| n["name"] == EVIL_NAME)
     );
 
-    // `events`: text and JSON lines.
-    let events: Vec<&coroner::model::Event> = a.bundle.events.iter().collect();
+    // `events`: text and JSON lines, with every field.
+    let events: Vec<&coroner::model::Event> = all.events.iter().collect();
     let mut ev = Vec::new();
     coroner::render::events::write_text(&mut ev, &events, Style { color: false }).unwrap();
     let ev = String::from_utf8(ev).unwrap();
