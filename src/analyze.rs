@@ -67,9 +67,12 @@ pub fn run_bundle(mut bundle: crate::ingest::Bundle, rules: &RuleSet) -> Analysi
     let mut metrics = metric_set(&mut bundle);
     metrics.forget_samples();
     let releases = NodeReleases::build(&bundle.events, &metrics);
-    let kinds = crate::engine::releases::release_kinds(rules);
-    if kinds.any() {
-        crate::engine::releases::annotate(&mut bundle.events, &releases, &|k| kinds.contains(k));
+    {
+        // Only on the kinds a rule reads the release of.
+        use crate::ingest::Coalesce;
+        let reads = crate::engine::Indistinct::new(rules);
+        let wanted = |kind: &str| reads.reads_field(kind, crate::lang::ir::RELEASE_FIELD);
+        crate::engine::releases::annotate(&mut bundle.events, &releases, &wanted);
     }
     let mut findings = findings(rules, &bundle, &metrics);
     weigh_by_scale(&mut findings, &bundle, &metrics);

@@ -103,7 +103,7 @@ pub struct Indistinct {
 /// Adds the kinds `d` selects to `out`; false when it selects events of any
 /// kind, or cites events without selecting them by kind (silences, metric
 /// conditions, gaps, cascades).
-pub(crate) fn selected_kinds(d: &Detect, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
+fn selected_kinds(d: &Detect, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
     fn sel(s: &Sel, out: &mut std::collections::BTreeSet<Arc<str>>) -> bool {
         match &s.kinds {
             Some(k) => {
@@ -125,7 +125,7 @@ pub(crate) fn selected_kinds(d: &Detect, out: &mut std::collections::BTreeSet<Ar
 }
 
 /// The `{placeholders}` of a rule's message, advice and collect lines.
-pub(crate) fn rule_placeholders(r: &crate::lang::ir::Rule) -> std::collections::BTreeSet<Arc<str>> {
+fn rule_placeholders(r: &crate::lang::ir::Rule) -> std::collections::BTreeSet<Arc<str>> {
     let mut named = std::collections::BTreeSet::new();
     let texts = std::iter::once(&r.message)
         .chain(r.advice.as_ref())
@@ -421,26 +421,14 @@ impl Coalesce for Indistinct {
 mod tests {
     use super::*;
     use crate::ingest::Coalesce;
-    use crate::model::{Level, Location, Timestamp, value_hash};
+    use crate::model::{Level, value_hash};
 
     fn event(kind: &Arc<str>, fields: crate::model::Fields, message: &str) -> Event {
         Event {
-            ts: Some(Timestamp(5_000_000_000)),
-            node: "".into(),
             level: Level::Warn,
-            kind: kind.clone(),
             fields,
             message: message.into(),
-            template: None,
-            loc: Location {
-                file: "x".into(),
-                line: 1,
-            },
-            continuation: 0,
-            repeat: 1,
-            repeat_span: 0,
-            absorbed: None,
-            snapshot: false,
+            ..Event::at(5_000_000_000, "", kind, "x", 1)
         }
     }
 

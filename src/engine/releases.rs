@@ -8,8 +8,7 @@
 //! that event's time.
 
 use super::MetricSource;
-use crate::lang::RuleSet;
-use crate::lang::ir::{Detect, FieldRef, Operand, Pred, RELEASE_FIELD, Sel};
+use crate::lang::ir::RELEASE_FIELD;
 use crate::model::{Event, Node, Release, Timestamp, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -145,112 +144,16 @@ pub fn annotate(events: &mut [Event], releases: &NodeReleases, wanted: &dyn Fn(&
     }
 }
 
-/// Which events [`annotate`] gives the field `release`: those of the kinds
-/// the rules that read it (conditions, `{release}` placeholders) select. A
-/// finding cites only events its rule selected, so the release of any other
-/// event is never read, and storing it on every event (a field and a
-/// reallocated field list each) was the largest allocation left after
-/// ingestion.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReleaseKinds {
-    /// No rule reads the release.
-    None,
-    /// A rule that reads it selects events of any kind (or cites events
-    /// not through a kind: silence, metric, gap and cascade rules).
-    All,
-    Kinds(std::collections::BTreeSet<Arc<str>>),
-}
-
-impl ReleaseKinds {
-    /// True when some event is to be annotated.
-    pub fn any(&self) -> bool {
-        *self != ReleaseKinds::None
-    }
-
-    pub fn contains(&self, kind: &str) -> bool {
-        match self {
-            ReleaseKinds::None => false,
-            ReleaseKinds::All => true,
-            ReleaseKinds::Kinds(k) => k.contains(kind),
-        }
-    }
-}
-
-/// The kinds whose events rules read the field `release` of.
-pub fn release_kinds(rules: &RuleSet) -> ReleaseKinds {
-    fn op(o: &Operand) -> bool {
-        matches!(o, Operand::Field(FieldRef::Field(f)) if &**f == RELEASE_FIELD)
-    }
-    fn pred(p: &Pred) -> bool {
-        match p {
-            Pred::And(a, b) | Pred::Or(a, b) => pred(a) || pred(b),
-            Pred::Not(a) => pred(a),
-            Pred::Cmp(a, _, b) => op(a) || op(b),
-            Pred::In(a, ..) | Pred::Match(a, ..) | Pred::InRange(a, ..) => op(a),
-            Pred::Has(f) => matches!(f, FieldRef::Field(n) if &**n == RELEASE_FIELD),
-        }
-    }
-    fn sel(s: &Sel) -> bool {
-        s.pred.as_ref().is_some_and(pred)
-    }
-    fn detect(d: &Detect) -> bool {
-        match d {
-            Detect::Event { sel: s, .. } | Detect::Window { sel: s, .. } => sel(s),
-            Detect::NotFollowed { a, b, .. } => sel(a) || sel(b),
-            Detect::Sequence { steps, .. } => steps
-                .iter()
-                .any(|st| detect(&st.detect) || st.without.as_ref().is_some_and(sel)),
-            Detect::Silence { sel: Some(s), .. } => sel(s),
-            _ => false,
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    let mut read = false;
-    for r in rules.rules() {
-        // Placeholders as the coalescing reads them (`{release}`,
-        // `{release?}`, `{last.release}`, in the message, advice and collect
-        // lines).
-        let named = super::coalesce::rule_placeholders(r);
-        if !named.contains(RELEASE_FIELD) && !detect(&r.detect) {
-            continue;
-        }
-        read = true;
-        if !super::coalesce::selected_kinds(&r.detect, &mut out) {
-            return ReleaseKinds::All;
-        }
-    }
-    if read {
-        ReleaseKinds::Kinds(out)
-    } else {
-        ReleaseKinds::None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Level;
 
     fn ev(node: &str, secs: i64, kind: &str, version: Option<&str>) -> Event {
         Event {
-            ts: Some(Timestamp(secs * 1_000_000_000)),
-            node: node.into(),
-            level: Level::Info,
-            kind: kind.into(),
             fields: version
                 .map(|v| vec![(Arc::from("version"), Value::Str(v.into()))])
                 .unwrap_or_default(),
-            message: "".into(),
-            template: None,
-            loc: crate::model::Location {
-                file: "x".into(),
-                line: secs as u64,
-            },
-            continuation: 0,
-            repeat: 1,
-            repeat_span: 0,
-            absorbed: None,
-            snapshot: false,
+            ..Event::at(secs * 1_000_000_000, node, kind, "x", secs as u64)
         }
     }
 
@@ -284,39 +187,49 @@ mod tests {
         );
     }
 
+    /// The kinds annotated are those `Coalesce::reads_field` says a rule
+    /// reads `release` of: the kinds of a rule naming it in a placeholder,
+    /// every kind for a rule over any kind, none without such a rule.
     #[test]
     fn an_optional_or_last_release_placeholder_reads_the_release() {
+        use crate::engine::Indistinct;
+        use crate::ingest::Coalesce;
+        use crate::lang::RuleSet;
         // Without the pack whose rules read it, nothing does.
         let base: Vec<(String, String)> = crate::lang::builtin_sources()
             .into_iter()
             .filter(|(name, _)| !name.contains("nats-defects"))
             .collect();
-        let (rules, _) = RuleSet::from_sources(&base);
-        assert_eq!(release_kinds(&rules), ReleaseKinds::None);
+        let reads = |sources: &[(String, String)], kind: &str| {
+            let (rules, diags) = RuleSet::from_sources(sources);
+            assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+            Indistinct::new(&rules).reads_field(kind, RELEASE_FIELD)
+        };
+        let rule = |when: &str, placeholder: &str| {
+            format!(
+                "rule test.release {{\n  title    \"t\"\n  severity low\n  category consequence\n  when     {when}\n  message  \"{{node}} runs {placeholder}\"\n}}\n"
+            )
+        };
+        for kind in ["healthcheck_failed", "readloop_slow"] {
+            assert!(!reads(&base, kind), "{kind}");
+        }
         for placeholder in ["{release?}", "{last.release}"] {
             let mut sources = base.clone();
             sources.push((
                 "test.rules".to_string(),
-                format!(
-                    "rule test.release {{\n  title    \"t\"\n  severity low\n  category consequence\n  when     event healthcheck_failed\n  message  \"{{node}} runs {placeholder}\"\n}}\n"
-                ),
+                rule("event healthcheck_failed", placeholder),
             ));
-            let (rules, diags) = RuleSet::from_sources(&sources);
-            assert!(rules.rule("test.release").is_some(), "{diags:?}");
-            assert_eq!(
-                release_kinds(&rules),
-                ReleaseKinds::Kinds(["healthcheck_failed".into()].into()),
-                "{placeholder}"
-            );
+            assert!(reads(&sources, "healthcheck_failed"), "{placeholder}");
+            assert!(!reads(&sources, "readloop_slow"), "{placeholder}");
         }
         // A rule over events of any kind reads the release of every event.
         let mut sources = base.clone();
         sources.push((
             "test.rules".to_string(),
-            "rule test.any {\n  title    \"t\"\n  severity low\n  category consequence\n  when     event any where level >= warn\n  message  \"{node} runs {release}\"\n}\n".to_string(),
+            rule("event any where level >= warn", "{release}"),
         ));
-        let (rules, diags) = RuleSet::from_sources(&sources);
-        assert!(rules.rule("test.any").is_some(), "{diags:?}");
-        assert_eq!(release_kinds(&rules), ReleaseKinds::All);
+        for kind in ["healthcheck_failed", "readloop_slow"] {
+            assert!(reads(&sources, kind), "{kind}");
+        }
     }
 }

@@ -539,27 +539,10 @@ pub(crate) fn not_followed(
 mod tests {
     use super::*;
     use crate::engine::NoMetrics;
-    use crate::model::{Event, Level, Location};
+    use crate::model::Event;
 
     fn ev(ts: i64, node: &str, kind: &str, line: u64) -> Event {
-        Event {
-            ts: Some(Timestamp(ts)),
-            node: node.into(),
-            level: Level::Info,
-            kind: kind.into(),
-            fields: Vec::new(),
-            message: "".into(),
-            template: None,
-            loc: Location {
-                file: "f".into(),
-                line,
-            },
-            continuation: 0,
-            repeat: 1,
-            repeat_span: 0,
-            absorbed: None,
-            snapshot: false,
-        }
+        Event::at(ts, node, kind, "f", line)
     }
 
     fn sel(kinds: &[&str]) -> Sel {

@@ -60,27 +60,9 @@ pub(crate) fn merge(mut runs: Vec<Vec<Event>>) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Level, Location};
 
     fn ev(ts: i64, node: &str, file: &str, line: u64) -> Event {
-        Event {
-            ts: Some(Timestamp(ts)),
-            node: node.into(),
-            level: Level::Info,
-            kind: "k".into(),
-            fields: Vec::new(),
-            message: "".into(),
-            template: None,
-            loc: Location {
-                file: file.into(),
-                line,
-            },
-            continuation: 0,
-            repeat: 1,
-            repeat_span: 0,
-            absorbed: None,
-            snapshot: false,
-        }
+        Event::at(ts, node, "k", file, line)
     }
 
     fn keys(v: &[Event]) -> Vec<(i64, String, String, u64)> {

@@ -325,6 +325,30 @@ impl Event {
         }
     }
 
+    /// A test event: an info line of `kind` at `ts` (ns) on `node`, read from
+    /// `file:line`, without fields.
+    #[cfg(test)]
+    pub(crate) fn at(ts: i64, node: &str, kind: &str, file: &str, line: u64) -> Event {
+        Event {
+            ts: Some(Timestamp(ts)),
+            node: node.into(),
+            level: Level::Info,
+            kind: kind.into(),
+            fields: Vec::new(),
+            message: "".into(),
+            template: None,
+            loc: Location {
+                file: file.into(),
+                line,
+            },
+            continuation: 0,
+            repeat: 1,
+            repeat_span: 0,
+            absorbed: None,
+            snapshot: false,
+        }
+    }
+
     /// Sort key for the merged stream: (time, node, file, line).
     pub fn order_key(&self) -> (Option<Timestamp>, &str, &str, u64) {
         (self.ts, &self.node, &self.loc.file, self.loc.line)
